@@ -1,0 +1,38 @@
+# Myolens: `make run` starts the app on embedded defaults, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+# Real recordings live beside the project (never committed); override to move them.
+export EMG_DATA_DIR ?= $(abspath ../shared/data)
+
+.PHONY: run test lint bench results models clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	bash scripts/run.sh
+
+# The suite runs on the PostgreSQL and Redis servers on 127.0.0.1 (see README).
+test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+test: export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+test: export SECRET_KEY ?= test-only-secret-key-not-for-production
+test: $(STAMP)
+	$(PY) -m pytest $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check emgcore clinic tests bench
+
+bench: $(STAMP)
+	$(PY) bench/preprocess_bench.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,19 @@
+"""Thin Celery tasks: each calls one service (STYLE.md §3)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(bind=True, acks_late=True)
+def worker_heartbeat_record_task(self, queue: str) -> str:
+    from clinic.services import worker_heartbeat_record
+
+    row = worker_heartbeat_record(queue=queue, hostname=self.request.hostname or "")
+    return row.seen_at.isoformat()
+
+
+@shared_task
+def ping_task(value: str) -> str:
+    """Echo for broker round-trip checks (tests, operators)."""
+    return f"pong:{value}"

@@ -1,0 +1,1 @@
+"""One module per ``python -m emgcore`` sub-command (see emgcore.cli)."""

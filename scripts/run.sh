@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make run`: migrate, then start a Celery worker and the web server together on
+# the embedded defaults (SQLite + filesystem broker) unless DATABASE_URL /
+# CELERY_BROKER_URL say otherwise. Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+mkdir -p var
+
+# A per-installation secret, generated once and kept out of git.
+if [ -z "${SECRET_KEY:-}" ]; then
+  if [ ! -s var/secret_key ]; then
+    $PY -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key
+    chmod 600 var/secret_key
+  fi
+  export SECRET_KEY_FILE="$PWD/var/secret_key"
+fi
+export DJANGO_SETTINGS_MODULE=clinic.settings
+HOST="${MYOLENS_HOST:-127.0.0.1}"
+PORT="${MYOLENS_PORT:-8000}"
+
+$PY manage.py migrate --no-input
+$PY manage.py collectstatic --no-input >/dev/null
+
+$PY -m celery -A clinic worker -Q celery,training --concurrency 1 \
+  --loglevel INFO --logfile var/worker.log &
+WORKER_PID=$!
+trap 'kill $WORKER_PID 2>/dev/null || true; wait $WORKER_PID 2>/dev/null || true' EXIT INT TERM
+
+echo
+echo "Myolens is running at http://$HOST:$PORT/  (health: http://$HOST:$PORT/health/)"
+echo "Worker log: var/worker.log. Press Ctrl-C to stop."
+echo
+$PY -m gunicorn clinic.wsgi:application --bind "$HOST:$PORT" --workers 2 \
+  --access-logfile - --timeout 120

@@ -1,0 +1,68 @@
+"""Shared fixtures: the real-data directory, seeded RNG, synthetic EMG."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("EMG_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real recordings (``EMG_DATA_DIR``, default ``../shared/data``).
+
+    Missing data is an error, not a skip: the suite is meant to run on them.
+    """
+    path = _data_dir()
+    if not (path / "physionet-emgdb").is_dir():
+        pytest.fail(
+            f"Real EMG data not found at {path}. Set EMG_DATA_DIR to the folder "
+            "that holds physionet-emgdb/, emglab-n2001/, ... (../shared/data)."
+        )
+    return path
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261121)
+
+
+def make_synthetic_emg(
+    rng: np.random.Generator,
+    *,
+    sfreq: float = 2000.0,
+    duration_s: float = 5.0,
+    n_chans: int = 1,
+    line_hz: float | None = None,
+    line_amp: float = 0.0,
+) -> np.ndarray:
+    """Band-limited noise bursts (a crude sEMG stand-in), shape (n_chans, n_times)."""
+    from scipy.signal import butter, sosfiltfilt
+
+    n_times = int(round(sfreq * duration_s))
+    noise = rng.standard_normal((n_chans, n_times))
+    hi = min(450.0, 0.45 * sfreq)
+    sos = butter(4, [20.0, hi], btype="bandpass", fs=sfreq, output="sos")
+    emg = sosfiltfilt(sos, noise, axis=-1)
+    t = np.arange(n_times) / sfreq
+    envelope = 0.5 + 0.5 * (np.sin(2 * np.pi * 0.5 * t) > 0)
+    emg = emg * envelope
+    if line_hz is not None:
+        emg = emg + line_amp * np.sin(2 * np.pi * line_hz * t)
+    return emg.astype(np.float32)
+
+
+@pytest.fixture
+def synthetic_emg(rng):
+    def factory(**kwargs):
+        return make_synthetic_emg(rng, **kwargs)
+
+    return factory
