@@ -1,0 +1,184 @@
+"""Chunked Welch spectra and power-line detection shared by quality and preprocess.
+
+Private module: the public entry points are
+:func:`emgcore.quality.assess_quality` and
+:func:`emgcore.preprocess.detect_line_frequency`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.signal import welch
+
+logger = logging.getLogger(__name__)
+
+#: Mains frequencies that are looked for, in Hz.
+LINE_CANDIDATES_HZ: tuple[float, ...] = (50.0, 60.0)
+#: Spectral resolution aimed at by the Welch estimate, in Hz.
+WELCH_RESOLUTION_HZ = 0.5
+#: Welch is computed on pieces of at most this many seconds and averaged, so the
+#: memory it needs does not grow with the recording.
+WELCH_CHUNK_S = 30.0
+#: The band that counts as "EMG power" for the line-noise ratio, in Hz.
+EMG_BAND_HZ = (20.0, 500.0)
+#: A line is reported when its band holds this many times the local background
+#: density (10 = 10 dB above the neighbouring spectrum).
+LINE_PROMINENCE = 10.0
+MAX_PROMINENCE = 1e12
+
+
+@dataclass(frozen=True)
+class LineNoise:
+    """Result of :func:`line_noise`.
+
+    Attributes
+    ----------
+    line_freq_hz : float or None
+        Detected mains frequency (50 or 60 Hz), or None.
+    ratio : float
+        Power in narrow bands at ``line_freq_hz`` and its harmonics divided by
+        the power in the EMG band, mean over channels. When no line is found,
+        the larger of the two candidates' ratios (a small number).
+    ratio_per_chan : list of float
+        The same ratio per channel.
+    prominence : dict
+        Candidate frequency -> ratio of the fundamental's band density to the
+        median density of its neighbourhood (channel-averaged spectrum).
+    """
+
+    line_freq_hz: float | None
+    ratio: float
+    ratio_per_chan: list[float]
+    prominence: dict[float, float]
+
+
+def chunked_welch(
+    data: NDArray[np.floating], sfreq: float, *, chunk_s: float = WELCH_CHUNK_S
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Welch power spectral density averaged over time chunks.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_chans, n_times)
+        Signal in any unit.
+    sfreq : float
+        Sampling rate in Hz.
+    chunk_s : float
+        Longest piece handed to :func:`scipy.signal.welch` at once, in seconds.
+
+    Returns
+    -------
+    freqs : ndarray, shape (n_freqs,)
+        Frequencies in Hz.
+    psd : ndarray, shape (n_chans, n_freqs)
+        Power spectral density in unit**2/Hz, averaged over chunks weighted by
+        their length.
+    """
+    n_times = data.shape[-1]
+    nperseg_target = int(round(sfreq / WELCH_RESOLUTION_HZ))
+    # At least ~4 half-overlapping segments when the recording is short.
+    nperseg = max(8, min(nperseg_target, n_times // 2 if n_times >= 16 else n_times))
+    chunk = max(int(round(chunk_s * sfreq)), 4 * nperseg)
+    psd_sum: NDArray[np.float64] | None = None
+    weight = 0
+    freqs: NDArray[np.float64] = np.zeros(0)
+    for start in range(0, n_times, chunk):
+        piece = data[:, start : start + chunk]
+        if piece.shape[-1] < nperseg and weight > 0:
+            break  # a short tail adds little and would need another resolution
+        f, p = welch(
+            piece,
+            fs=sfreq,
+            nperseg=min(nperseg, piece.shape[-1]),
+            axis=-1,
+            detrend="constant",
+        )
+        if psd_sum is None:
+            psd_sum = p.astype(np.float64) * piece.shape[-1]
+            freqs = f
+        else:
+            psd_sum += p * piece.shape[-1]
+        weight += piece.shape[-1]
+    if psd_sum is None:  # pragma: no cover - n_times == 0 is rejected by Recording
+        raise ValueError("Cannot compute a spectrum of an empty signal.")
+    return freqs, psd_sum / weight
+
+
+def _band_mask(freqs: NDArray[np.float64], lo: float, hi: float) -> NDArray[np.bool_]:
+    return (freqs >= lo) & (freqs <= hi)
+
+
+def line_noise(data: NDArray[np.floating], sfreq: float) -> LineNoise:
+    """Detect 50/60 Hz mains interference and measure its share of EMG power.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_chans, n_times)
+        Signal in any unit.
+    sfreq : float
+        Sampling rate in Hz.
+
+    Returns
+    -------
+    LineNoise
+        Detected frequency (or None), power ratios and prominences.
+
+    Notes
+    -----
+    Detection uses the spectrum averaged over channels after normalising each
+    channel to unit EMG-band power, so a loud channel does not hide the others.
+    A candidate is detected when the mean density within +-max(1 Hz, 1.5 bins)
+    of it is more than ``LINE_PROMINENCE`` times the median density 3-12 Hz
+    away on both sides. Candidates at or above Nyquist cannot be detected.
+    """
+    freqs, psd = chunked_welch(data, sfreq)
+    nyq = sfreq / 2.0
+    df = float(freqs[1] - freqs[0]) if freqs.size > 1 else nyq
+    half_bw = max(1.0, 1.5 * df)
+    band_lo, band_hi = EMG_BAND_HZ[0], min(EMG_BAND_HZ[1], nyq)
+    in_band = _band_mask(freqs, band_lo, band_hi)
+    total = psd[:, in_band].sum(axis=-1) * df  # (n_chans,)
+    safe_total = np.where(total > 0, total, 1.0)
+    norm = (psd / safe_total[:, None]).mean(axis=0)  # (n_freqs,)
+
+    prominence: dict[float, float] = {}
+    ratios: dict[float, NDArray[np.float64]] = {}
+    for f0 in LINE_CANDIDATES_HZ:
+        if f0 + half_bw >= nyq or int(in_band.sum()) == 0:
+            continue
+        peak = _band_mask(freqs, f0 - half_bw, f0 + half_bw)
+        flank = _band_mask(freqs, f0 - 3 * half_bw - 9.0, f0 - 2 * half_bw) | (
+            _band_mask(freqs, f0 + 2 * half_bw, f0 + 3 * half_bw + 9.0)
+        )
+        background = float(np.median(norm[flank])) if flank.any() else 0.0
+        level = float(norm[peak].mean()) if peak.any() else 0.0
+        # Capped so the value stays finite (JSON) on noise-free synthetic input.
+        prominence[f0] = min(level / max(background, 1e-300), MAX_PROMINENCE)
+        harm = np.zeros_like(freqs, dtype=bool)
+        k = 1
+        while k * f0 + half_bw < band_hi:
+            harm |= _band_mask(freqs, k * f0 - half_bw, k * f0 + half_bw)
+            k += 1
+        harm &= in_band
+        line_power = psd[:, harm].sum(axis=-1) * df
+        ratios[f0] = np.where(total > 0, line_power / safe_total, 0.0)
+
+    detected = [f for f, p in prominence.items() if p > LINE_PROMINENCE]
+    line_freq = max(detected, key=lambda f: prominence[f]) if detected else None
+    if line_freq is not None:
+        per_chan = ratios[line_freq]
+    elif ratios:
+        per_chan = np.maximum.reduce(list(ratios.values()))
+    else:
+        per_chan = np.zeros(psd.shape[0])
+    logger.debug("line noise: prominence=%s detected=%s", prominence, line_freq)
+    return LineNoise(
+        line_freq_hz=line_freq,
+        ratio=float(np.mean(per_chan)),
+        ratio_per_chan=[float(r) for r in per_chan],
+        prominence={float(f): float(p) for f, p in prominence.items()},
+    )
