@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from emgcore._spectral import line_noise
+from emgcore._spectral import LineNoise, line_noise
 from emgcore.recording import Recording
 
 logger = logging.getLogger(__name__)
@@ -29,6 +29,8 @@ MIN_FLAT_S = 0.1
 #: A run of samples at the channel's max or min must be at least this long to
 #: count as clipping (a single peak sample at the maximum is not clipping).
 MIN_CLIP_RUN = 3
+#: Shorter recordings get no mains-noise estimate (too few spectral bins).
+MIN_SPECTRUM_S = 1.0
 #: Most flat segments listed in the report (the fractions count all of them).
 MAX_FLAT_SEGMENTS = 100
 
@@ -107,7 +109,7 @@ def _channel_quality(
 
     min_flat = max(2, int(np.ceil(MIN_FLAT_S * sfreq)))
     starts, lens = _long_runs(same_mask, n - 1, min_flat - 1, chunk)
-    flat = [(int(s), int(ln) + 1) for s, ln in zip(starts, lens)]
+    flat = [(int(s), int(ln) + 1) for s, ln in zip(starts, lens, strict=True)]
     return n_clipped, flat, int(lens.sum() + lens.size)
 
 
@@ -146,7 +148,9 @@ def assess_quality(
           (power within +-1 Hz of the mains frequency and its harmonics divided
           by the 20-500 Hz power, mean over channels; when no mains line is
           detected, the larger ratio of the two candidates);
-          ``line_noise_ratio_per_chan`` (list of float)
+          ``line_noise_ratio_per_chan`` (list of float). Recordings shorter
+          than ``MIN_SPECTRUM_S`` get None and 0.0 with
+          ``line_noise_assessed`` False.
         - ``warnings``: list of short human-readable strings
 
     Notes
@@ -180,7 +184,11 @@ def assess_quality(
     truncated = len(segments) > MAX_FLAT_SEGMENTS
     segments = segments[:MAX_FLAT_SEGMENTS]
 
-    noise = line_noise(data, sfreq)
+    line_assessed = duration_s >= MIN_SPECTRUM_S
+    if line_assessed:
+        noise = line_noise(data, sfreq)
+    else:
+        noise = LineNoise(None, 0.0, [0.0] * n_chans, {})
     clipping_fraction = n_clipped_total / data.size
     flat_fraction = n_flat_total / data.size
     long_enough = duration_s >= window_s
@@ -223,6 +231,7 @@ def assess_quality(
         "line_freq_hz": noise.line_freq_hz,
         "line_noise_ratio": noise.ratio,
         "line_noise_ratio_per_chan": noise.ratio_per_chan,
+        "line_noise_assessed": bool(line_assessed),
         "warnings": warnings,
     }
     logger.debug("quality of %s: %s", recording.source.get("path", "recording"), report)

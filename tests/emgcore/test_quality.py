@@ -103,7 +103,16 @@ def test_it_flags_a_recording_shorter_than_one_window(synthetic_emg):
     assert report["duration_s"] == 0.5
     assert report["long_enough_for_window"] is False
     assert any("shorter than one 1 s" in w for w in report["warnings"])
+    assert report["line_noise_assessed"] is False
+    assert report["line_noise_ratio"] == 0.0
     assert assess_quality(_rec(data, 1000.0), window_s=0.5)["long_enough_for_window"]
+
+
+def test_it_handles_a_recording_of_a_few_samples():
+    report = assess_quality(_rec(np.arange(6.0).reshape(2, 3), 1000.0))
+    assert report["n_times"] == 3
+    assert report["line_freq_hz"] is None
+    assert report["clipping_fraction"] == 0.0
 
 
 def test_the_report_is_strict_json(synthetic_emg):
