@@ -142,7 +142,7 @@ def test_extract_features_stacks_feature_major_with_names(synthetic_emg):
     np.testing.assert_allclose(feats[:, 0:2], F.mav(w))
     np.testing.assert_allclose(feats[:, 12:14], F.mdf(w, SFREQ))
     hud, hnames = F.extract_features(w, SFREQ, F.HUDGINS_FEATURES, ch_names=["a", "b"])
-    assert hnames == ["MAV_a", "MAV_b", "ZC_a", "ZC_b", "SSC_a", "SSC_b", "WL_a", "WL_b"]
+    assert hnames == [f"{f}_{c}" for f in ("MAV", "ZC", "SSC", "WL") for c in "ab"]
     assert hud.shape == (2, 8)
 
 
