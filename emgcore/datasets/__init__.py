@@ -1,0 +1,153 @@
+"""Dataset adapters, the :class:`WindowSet` container and leakage-free splits.
+
+Each adapter ``load_<name>(data_dir=None, *, preprocess=None, ...)`` reads one
+corpus from the data directory and returns a :class:`WindowSet`. The data directory
+is ``data_dir`` if given, else ``$EMG_DATA_DIR``, else ``../shared/data`` beside the
+repository. Readers and the preprocessing pipeline are imported when a loader
+runs, so importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from emgcore.datasets.base import DISEASE_CLASSES, DatasetError, WindowSet
+from emgcore.errors import DataNotFoundError
+
+#: Environment variable naming the folder that holds one sub-folder per dataset.
+DATA_DIR_ENV = "EMG_DATA_DIR"
+
+#: Sub-folder of the data directory for each registered dataset.
+DATASET_FOLDERS: dict[str, str] = {
+    "physionet_emgdb": "physionet-emgdb",
+    "emglab_n2001": "emglab-n2001",
+    "ninapro": "ninapro-db1-e1",
+    "myo_readings": "myo-readings-dataset",
+    "uci_emg_gestures": "uci-emg-gestures-myo",
+    "uci_semg": "uci-semg-basic-hand-movements",
+}
+
+
+def _default_data_dir() -> Path:
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
+    """Resolve the data directory.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        Explicit directory. Without it, ``$EMG_DATA_DIR`` is used, and without
+        that ``../shared/data`` relative to the repository.
+
+    Returns
+    -------
+    Path
+        An existing directory (absolute).
+
+    Raises
+    ------
+    DataNotFoundError
+        If the directory does not exist.
+    """
+    if path is not None:
+        where, how = Path(path), "the data_dir argument"
+    elif os.environ.get(DATA_DIR_ENV):
+        where, how = Path(os.environ[DATA_DIR_ENV]), f"${DATA_DIR_ENV}"
+    else:
+        where, how = _default_data_dir(), f"the default (${DATA_DIR_ENV} is not set)"
+    where = where.expanduser()
+    if not where.is_dir():
+        raise DataNotFoundError(
+            f"EMG data directory {where} (from {how}) does not exist. Set "
+            f"{DATA_DIR_ENV} to the folder that holds physionet-emgdb/, "
+            "emglab-n2001/, ..., or fetch the PhysioNet examples with "
+            "`python -m emgcore data download emgdb`."
+        )
+    return where.resolve()
+
+
+def dataset_dir(name: str, path: str | os.PathLike[str] | None = None) -> Path:
+    """Folder of dataset ``name`` (a key of :data:`DATASET_FOLDERS`).
+
+    Raises
+    ------
+    DataNotFoundError
+        If the data directory or the dataset's folder is missing.
+    ValueError
+        If ``name`` is not a known dataset.
+    """
+    from emgcore._validation import _check_option
+
+    _check_option("dataset", name, DATASET_FOLDERS)
+    root = data_dir(path)
+    folder = root / DATASET_FOLDERS[name]
+    if not folder.is_dir():
+        hint = (
+            " Run `python -m emgcore data download emgdb` to fetch it."
+            if name == "physionet_emgdb"
+            else " See `python -m emgcore data list`."
+        )
+        raise DataNotFoundError(
+            f"Dataset '{name}' not found: {folder} does not exist.{hint}"
+        )
+    return folder
+
+
+def _registry() -> dict[str, Callable[..., WindowSet]]:
+    from emgcore.datasets.gestures import (
+        load_myo_readings,
+        load_uci_emg_gestures,
+        load_uci_semg,
+    )
+    from emgcore.datasets.n2001 import load_emglab_n2001
+    from emgcore.datasets.ninapro import load_ninapro
+    from emgcore.datasets.physionet import load_physionet_emgdb
+
+    return {
+        "physionet_emgdb": load_physionet_emgdb,
+        "emglab_n2001": load_emglab_n2001,
+        "ninapro": load_ninapro,
+        "myo_readings": load_myo_readings,
+        "uci_emg_gestures": load_uci_emg_gestures,
+        "uci_semg": load_uci_semg,
+    }
+
+
+def load_dataset(name: str, data_dir: Any = None, **kwargs: Any) -> WindowSet:
+    """Load dataset ``name`` with its adapter (see :data:`DATASETS`)."""
+    from emgcore._validation import _check_option
+
+    registry = _datasets()
+    _check_option("dataset", name, registry)
+    return registry[name](data_dir, **kwargs)
+
+
+def _datasets() -> dict[str, Callable[..., WindowSet]]:
+    if "DATASETS" not in globals():
+        globals()["DATASETS"] = _registry()
+    return globals()["DATASETS"]  # type: ignore[no-any-return]
+
+
+def __getattr__(attr: str) -> Any:
+    # DATASETS ({name: loader}) is built on first use, to keep the import cheap.
+    if attr == "DATASETS":
+        return _datasets()
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
+
+
+__all__ = [
+    "DATASETS",
+    "DATASET_FOLDERS",
+    "DATA_DIR_ENV",
+    "DISEASE_CLASSES",
+    "DatasetError",
+    "WindowSet",
+    "data_dir",
+    "dataset_dir",
+    "load_dataset",
+]
