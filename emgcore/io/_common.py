@@ -41,17 +41,15 @@ def normalise_unit(unit: str | None) -> str:
     return _UNIT_SPELLINGS.get(text.lower(), text)
 
 
-def check_file(
-    path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES
-) -> Path:
+def check_file(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> Path:
     """Check that ``path`` is a readable, non-empty file no larger than ``max_bytes``.
 
     Parameters
     ----------
     path : str | PathLike
         File to check.
-    max_bytes : int
-        Largest accepted size in bytes.
+    max_bytes : int | None
+        Largest accepted size in bytes; default :data:`MAX_FILE_BYTES`.
 
     Returns
     -------
@@ -65,6 +63,8 @@ def check_file(
     InvalidRecordingError
         If it is a directory, empty or larger than ``max_bytes``.
     """
+    if max_bytes is None:
+        max_bytes = MAX_FILE_BYTES
     path = Path(path)
     try:
         st = path.stat()
@@ -76,10 +76,20 @@ def check_file(
         raise InvalidRecordingError(f"{path}: the file is empty (0 bytes).")
     if st.st_size > max_bytes:
         raise InvalidRecordingError(
-            f"{path}: {st.st_size / 1024**2:.0f} MiB is larger than the "
-            f"{max_bytes / 1024**2:.0f} MiB limit for one recording file."
+            f"{path}: {format_bytes(st.st_size)} is larger than the "
+            f"{format_bytes(max_bytes)} limit for one recording file."
         )
     return path
+
+
+def format_bytes(n: int) -> str:
+    """``1536`` -> ``"1.5 KiB"``: sizes for messages."""
+    size = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} bytes"  # unreachable
 
 
 def check_size(name: object, n_chans: int, n_times: int) -> None:

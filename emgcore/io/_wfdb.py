@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 
 from emgcore.errors import InvalidRecordingError
-from emgcore.io._common import MAX_FILE_BYTES, check_file, check_size, normalise_unit
+from emgcore.io._common import (
+    MAX_FILE_BYTES,
+    check_file,
+    check_size,
+    format_bytes,
+    normalise_unit,
+)
 from emgcore.recording import Recording
 
 logger = logging.getLogger(__name__)
@@ -283,8 +289,8 @@ def _read_zip(path: Path, *, sfreq: float | None) -> Recording:
         total = sum(m.file_size for m in members)
         if total > MAX_FILE_BYTES:
             raise InvalidRecordingError(
-                f"{path}: the zip unpacks to {total / 1024**2:.0f} MiB, more than the "
-                f"{MAX_FILE_BYTES / 1024**2:.0f} MiB limit."
+                f"{path}: the zip unpacks to {format_bytes(total)}, more than the "
+                f"{format_bytes(MAX_FILE_BYTES)} limit."
             )
         headers = []
         extracted: list[Path] = []
