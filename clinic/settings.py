@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "clinic",
 ]
 
@@ -78,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "clinic.context_processors.roles",
             ],
         },
     },
@@ -97,6 +101,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -127,6 +135,12 @@ EMG_MODEL_DIR = Path(env.str("EMG_MODEL_DIR", default=str(BASE_DIR / "models")))
 EMG_DATA_DIR = Path(
     env.str("EMG_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data"))
 )
+# A model is promoted only if every class reaches these (checkpoint metadata).
+EMG_MIN_SENSITIVITY = env.float("EMG_MIN_SENSITIVITY", default=0.5)
+EMG_MIN_SPECIFICITY = env.float("EMG_MIN_SPECIFICITY", default=0.5)
+for _name in ("EMG_MIN_SENSITIVITY", "EMG_MIN_SPECIFICITY"):
+    if not 0.0 <= globals()[_name] <= 1.0:
+        raise ImproperlyConfigured(f"{_name} must be between 0 and 1.")
 EMG_DEVICE = env.str("EMG_DEVICE", default="cpu")
 if EMG_DEVICE not in ("cpu", "cuda"):
     raise ImproperlyConfigured(f"EMG_DEVICE must be 'cpu' or 'cuda', not {EMG_DEVICE!r}.")
@@ -135,10 +149,14 @@ if EMG_DEVICE not in ("cpu", "cuda"):
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
+    # kombu's filesystem transport expects its folders to exist already.
+    for _sub in ("out", "processed", "control"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 # Job state lives on database rows; a result backend is optional (tests use one).
@@ -151,6 +169,25 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- JSON API (/api/v1): token or session auth, login required everywhere ---
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Myolens API",
+    "DESCRIPTION": "EMG decision support: upload recordings, poll jobs, read results.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}
 
 # --- Security (production) ---
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)

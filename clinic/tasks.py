@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import OperationalError
 
 
 @shared_task(bind=True, acks_late=True)
@@ -17,3 +18,16 @@ def worker_heartbeat_record_task(self, queue: str) -> str:
 def ping_task(value: str) -> str:
     """Echo for broker round-trip checks (tests, operators)."""
     return f"pong:{value}"
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def analysis_run_task(self, job_id: int) -> None:
+    from clinic.services import analysis_run
+
+    analysis_run(job_id=job_id)

@@ -39,3 +39,87 @@ def _plain_static_storage(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Real hashing costs ~1 s per user on the shared CPUs; tests need no secrecy.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def emgdb(data_dir):
+    """The PhysioNet emgdb folder (real needle EMG, 4 kHz)."""
+    return data_dir / "physionet-emgdb"
+
+
+@pytest.fixture
+def uploaded_files(emgdb):
+    """``uploaded_files("emg_healthy")`` -> the .hea/.dat pair as uploaded files."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def factory(record: str = "emg_healthy", suffixes=(".hea", ".dat")):
+        return [
+            SimpleUploadedFile(record + s, (emgdb / (record + s)).read_bytes())
+            for s in suffixes
+        ]
+
+    return factory
+
+
+@pytest.fixture
+def model_dir(settings, tmp_path):
+    path = tmp_path / "models"
+    path.mkdir()
+    settings.EMG_MODEL_DIR = path
+    return path
+
+
+@pytest.fixture
+def active_model(model_dir):
+    """An active disease ModelVersion whose checkpoint file and sha256 match.
+
+    The bytes are not a real checkpoint: tests that use it replace ``_predict``
+    (marked FAKE_PREDICT) until emgcore.inference and a tiny real checkpoint exist.
+    """
+    import hashlib
+
+    from clinic.models import ModelVersion
+    from tests.clinic.factories import ModelVersionFactory
+
+    content = b"not a real checkpoint; see FAKE_PREDICT"
+    (model_dir / "tiny.pt").write_bytes(content)
+    return ModelVersionFactory(
+        checkpoint_path="tiny.pt",
+        sha256=hashlib.sha256(content).hexdigest(),
+        is_active=True,
+        status=ModelVersion.Status.ACTIVE,
+    )
+
+
+def fake_prediction(recording, checkpoint_path, model_version) -> dict:
+    """FAKE_PREDICT: the shape of emgcore Prediction.to_dict(), from the signal size."""
+    step = 1.0
+    n = max(1, int(recording.duration_s // step))
+    probs = {"healthy": 0.2, "myopathy": 0.7, "neuropathy": 0.1}
+    return {
+        "probabilities": probs,
+        "label": "myopathy",
+        "confidence": 0.7,
+        "windows": [
+            {"start_s": i * step, "stop_s": (i + 1) * step, "probabilities": probs}
+            for i in range(n)
+        ],
+        "quality": {},
+        "model": {"name": model_version.name, "version": model_version.version,
+                  "sha256": model_version.sha256},
+    }
+
+
+@pytest.fixture
+def fake_predict(monkeypatch):
+    """FAKE_PREDICT: replace the one model call; returns the list of calls."""
+    calls = []
+
+    def predict(recording, checkpoint_path, model_version):
+        calls.append((recording, checkpoint_path))
+        return fake_prediction(recording, checkpoint_path, model_version)
+
+    monkeypatch.setattr("clinic.services.analysis._predict", predict)
+    return calls

@@ -1,0 +1,66 @@
+"""The three roles and what each may do; roles are Django groups.
+
+The data migration ``0003_roles`` holds a frozen copy of this table; change
+both together (``roles_sync`` brings an existing database up to date).
+"""
+
+from __future__ import annotations
+
+CLINICIAN = "clinician"
+ADMIN = "admin"
+AUDITOR = "auditor"
+ROLES = (CLINICIAN, ADMIN, AUDITOR)
+
+# codename -> model (all in the "clinic" app)
+ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
+    CLINICIAN: [
+        ("add_upload", "upload"),
+        ("view_upload", "upload"),
+        ("view_upload_notes", "upload"),
+        ("export_result", "upload"),
+        ("add_confirmeddiagnosis", "confirmeddiagnosis"),
+        ("view_confirmeddiagnosis", "confirmeddiagnosis"),
+        ("view_modelversion", "modelversion"),
+    ],
+    AUDITOR: [
+        ("view_upload", "upload"),
+        ("view_all_uploads", "upload"),
+        ("export_result", "upload"),
+        ("view_confirmeddiagnosis", "confirmeddiagnosis"),
+        ("view_modelversion", "modelversion"),
+        ("view_auditevent", "auditevent"),
+    ],
+    ADMIN: [
+        ("view_modelversion", "modelversion"),
+        ("add_modelversion", "modelversion"),
+        ("change_modelversion", "modelversion"),
+        ("promote_modelversion", "modelversion"),
+        ("view_auditevent", "auditevent"),
+    ],
+}
+
+
+def roles_sync(apps=None) -> None:
+    """Create the role groups and give them exactly their permissions (idempotent)."""
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = app_config.models_module or True
+        create_permissions(app_config, apps=apps, verbosity=0)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = [
+            Permission.objects.get(
+                content_type__app_label="clinic",
+                content_type__model=model,
+                codename=codename,
+            )
+            for codename, model in perms
+        ]
+        group.permissions.set(wanted)

@@ -1,0 +1,167 @@
+"""The read side of the clinic: what each user may see (STYLE.md §1).
+
+Clinicians see their team's uploads (their own when they have no team);
+users with ``view_all_uploads`` (auditors) see every upload read-only; other
+users see none. Objects a user may not see raise Http404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from clinic.models import AnalysisJob, AuditEvent, ModelVersion, Profile, Upload
+
+
+def _team_id(user) -> int | None:
+    return Profile.objects.filter(user=user).values_list("team_id", flat=True).first()
+
+
+def uploads_list_for_user(*, user) -> QuerySet[Upload]:
+    """Uploads ``user`` may see, newest first."""
+    qs = Upload.objects.select_related("uploaded_by", "team")
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if user.has_perm("clinic.view_all_uploads"):
+        return qs
+    if not user.has_perm("clinic.view_upload"):
+        return qs.none()
+    team_id = _team_id(user)
+    if team_id is None:
+        return qs.filter(uploaded_by=user)
+    return qs.filter(Q(team_id=team_id) | Q(uploaded_by=user))
+
+
+def upload_get_for_user(*, user, upload_id: int) -> Upload:
+    try:
+        return uploads_list_for_user(user=user).get(pk=upload_id)
+    except Upload.DoesNotExist:
+        raise Http404("No such upload.") from None
+
+
+def jobs_list_for_user(*, user) -> QuerySet[AnalysisJob]:
+    return AnalysisJob.objects.select_related(
+        "upload", "model_version", "result"
+    ).filter(upload__in=uploads_list_for_user(user=user))
+
+
+def job_get_for_user(*, user, job_id: int) -> AnalysisJob:
+    try:
+        return jobs_list_for_user(user=user).get(pk=job_id)
+    except AnalysisJob.DoesNotExist:
+        raise Http404("No such job.") from None
+
+
+def job_status_payload(job: AnalysisJob) -> dict[str, Any]:
+    """The small JSON the job page and the API poll."""
+    result = None
+    if job.status == AnalysisJob.Status.SUCCEEDED and hasattr(job, "result"):
+        r = job.result
+        result = {
+            "probabilities": r.probabilities,
+            "label": r.label,
+            "confidence": r.confidence,
+            "model": {
+                "name": r.model_version.name,
+                "version": r.model_version.version,
+                "sha256": r.model_version.sha256,
+            },
+        }
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "progress": job.progress,
+        "error": job.error_message or None,
+        "finished": job.is_finished,
+        "result": result,
+    }
+
+
+def model_versions_list(*, kind: str | None = None) -> QuerySet[ModelVersion]:
+    qs = ModelVersion.objects.all()
+    return qs.filter(kind=kind) if kind else qs
+
+
+def model_version_get(*, model_version_id: int) -> ModelVersion:
+    try:
+        return ModelVersion.objects.get(pk=model_version_id)
+    except ModelVersion.DoesNotExist:
+        raise Http404("No such model version.") from None
+
+
+def _metric_value(raw: Any) -> dict[str, float | None] | None:
+    """Normalise one metric: a number, or a dict with a value and a CI."""
+    if raw is None:
+        return None
+    if isinstance(raw, int | float):
+        return {"value": float(raw), "ci_low": None, "ci_high": None}
+    if isinstance(raw, dict):
+        value = next(
+            (raw[k] for k in ("value", "estimate", "point", "mean") if k in raw), None
+        )
+        low = next((raw[k] for k in ("ci_low", "low", "lower") if k in raw), None)
+        high = next((raw[k] for k in ("ci_high", "high", "upper") if k in raw), None)
+        ci = raw.get("ci") or raw.get("ci95")
+        if isinstance(ci, list | tuple) and len(ci) == 2:
+            low, high = ci
+        if value is None:
+            return None
+        return {
+            "value": float(value),
+            "ci_low": None if low is None else float(low),
+            "ci_high": None if high is None else float(high),
+        }
+    return None
+
+
+def _per_class_report(metrics: dict[str, Any]) -> dict[str, Any]:
+    """``per_class`` of an emgcore.metrics report, at the top or under a split."""
+    if isinstance(metrics.get("per_class"), dict):
+        return metrics["per_class"]
+    for split in ("test", "evaluation", "eval", "val", "validation"):
+        sub = metrics.get(split)
+        if isinstance(sub, dict) and isinstance(sub.get("per_class"), dict):
+            return sub["per_class"]
+    return {}
+
+
+def model_version_class_metrics(
+    model_version: ModelVersion,
+) -> dict[str, dict[str, dict[str, float | None] | None]]:
+    """Per-class sensitivity and specificity, each {value, ci_low, ci_high} or None.
+
+    Reads the checkpoint metadata's ``metrics`` in the layout of
+    ``emgcore.metrics.report_with_ci`` (``per_class[cls]["sensitivity"]`` and
+    ``["sensitivity_ci"]``), at the top level or under a split such as ``test``.
+    Returns {} when the version was never evaluated.
+    """
+    meta = model_version.metadata or {}
+    per_class = _per_class_report(meta.get("metrics") or {})
+    classes = list(meta.get("class_names") or per_class)
+    out: dict[str, dict[str, dict[str, float | None] | None]] = {}
+    for cls in classes:
+        row = per_class.get(cls) or {}
+        values: dict[str, dict[str, float | None] | None] = {}
+        for metric in ("sensitivity", "specificity"):
+            raw = row.get(metric)
+            ci = row.get(f"{metric}_ci")
+            if isinstance(raw, int | float) and isinstance(ci, list | tuple):
+                raw = {"value": raw, "ci": ci}
+            values[metric] = _metric_value(raw)
+        out[cls] = values
+    if not any(v for values in out.values() for v in values.values()):
+        return {}
+    return out
+
+
+def audit_events_list(
+    *, action: str | None = None, actor_username: str | None = None
+) -> QuerySet[AuditEvent]:
+    qs = AuditEvent.objects.select_related("actor")
+    if action:
+        qs = qs.filter(action=action)
+    if actor_username:
+        qs = qs.filter(actor__username=actor_username)
+    return qs

@@ -1,0 +1,310 @@
+"""Analysis jobs: queue one, and run it in a worker (claim before work)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import OperationalError, transaction
+from django.utils import timezone
+
+from clinic.errors import GENERIC_ANALYSIS_ERROR, UserFacingError
+from clinic.models import AnalysisJob, ModelVersion, Result, Upload
+from clinic.tasks import analysis_run_task
+
+logger = logging.getLogger(__name__)
+
+Status = AnalysisJob.Status
+
+# The signal preview keeps at most this many (min, max) pairs per channel.
+PREVIEW_MAX_BINS = 2000
+PREVIEW_MAX_CHANNELS = 4
+
+
+class ModelIntegrityError(UserFacingError):
+    """The checkpoint file is missing or does not match its registered sha256."""
+
+
+def analysis_request(*, upload: Upload) -> AnalysisJob:
+    """Create a QUEUED job for ``upload`` and send its task after commit."""
+    job = AnalysisJob.objects.create(upload=upload)
+    transaction.on_commit(lambda: _analysis_enqueue(job.pk))
+    return job
+
+
+def _analysis_enqueue(job_id: int) -> None:
+    async_result = analysis_run_task.delay(job_id)
+    AnalysisJob.objects.filter(pk=job_id, task_id="").update(task_id=async_result.id)
+
+
+def _job_progress(job_id: int, progress: int) -> None:
+    AnalysisJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
+        progress=progress
+    )
+
+
+def _job_fail(job_id: int, message: str) -> None:
+    AnalysisJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
+        status=Status.FAILED, error_message=message, finished_at=timezone.now()
+    )
+
+
+def model_version_active(*, kind: str = ModelVersion.Kind.DISEASE) -> ModelVersion:
+    """The active model of ``kind``; raises UserFacingError when there is none."""
+    mv = ModelVersion.objects.filter(kind=kind, is_active=True).first()
+    if mv is None:
+        raise UserFacingError(
+            "No disease model is active, so the recording cannot be analysed. "
+            "Ask an administrator to activate a model version."
+        )
+    return mv
+
+
+def model_version_checkpoint_file(model_version: ModelVersion) -> Path:
+    """The checkpoint's path: relative paths are under EMG_MODEL_DIR."""
+    path = Path(model_version.checkpoint_path)
+    if not path.is_absolute():
+        path = Path(settings.EMG_MODEL_DIR) / path
+    return path
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def model_version_checkpoint_verified(model_version: ModelVersion) -> Path:
+    """The checkpoint path after checking its sha256 against the registry."""
+    path = model_version_checkpoint_file(model_version)
+    if not path.is_file():
+        logger.error("Checkpoint of %s is missing at %s", model_version, path)
+        raise ModelIntegrityError(
+            f"The file of model {model_version} is missing on the server; "
+            "ask an administrator to check the model registry."
+        )
+    actual = file_sha256(path)
+    if actual != model_version.sha256:
+        logger.error(
+            "Checkpoint of %s at %s has sha256 %s, registered %s",
+            model_version, path, actual, model_version.sha256,
+        )
+        raise ModelIntegrityError(
+            f"The file of model {model_version} does not match its registered "
+            "checksum, so it was not used; ask an administrator to check the "
+            "model registry."
+        )
+    return path
+
+
+def _upload_files_materialise(upload: Upload, workdir: Path) -> list[Path]:
+    """Copy an upload's files into ``workdir`` under their original names.
+
+    Storage names are content addresses; readers such as WFDB find the data
+    file through the name written in the header, so they need the originals.
+    """
+    paths = []
+    for row in upload.files.all():
+        target = workdir / os.path.basename(row.original_name)
+        with row.file.open("rb") as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1024 * 1024)
+        paths.append(target)
+    return paths
+
+
+def _recording_read(upload: Upload, workdir: Path):
+    from emgcore.errors import EmgCoreError
+    from emgcore.io import read_recording
+
+    paths = _upload_files_materialise(upload, workdir)
+    try:
+        return read_recording(
+            paths if len(paths) > 1 else paths[0], sfreq=upload.sfreq_hz
+        )
+    except EmgCoreError as exc:
+        # Users see the message: name their file, not the server's temp folder.
+        exc.args = tuple(
+            a.replace(f"{workdir}{os.sep}", "") if isinstance(a, str) else a
+            for a in exc.args
+        )
+        raise
+
+
+def _predict(recording, checkpoint_path: Path, model_version: ModelVersion) -> dict:
+    """The one place that runs the disease model; returns Prediction.to_dict()."""
+    from emgcore.inference import predict
+
+    prediction = predict(
+        recording,
+        checkpoint_path,
+        expected_sha256=model_version.sha256,
+        device=settings.EMG_DEVICE,
+    )
+    return prediction.to_dict()
+
+
+def _quality_assess(recording) -> dict:
+    from emgcore.quality import assess_quality
+
+    return assess_quality(recording)
+
+
+def _summary_features(recording, filtered: np.ndarray) -> dict[str, Any]:
+    """Domain features (RMS, MNF, MDF, ZC, turns, MUAP) per channel shown."""
+    from emgcore.features import recording_summary_features
+
+    channels = []
+    for i in range(filtered.shape[0]):
+        feats = recording_summary_features(
+            filtered[i], recording.sfreq, unit=recording.units[i]
+        )
+        channels.append({"name": recording.ch_names[i], **feats})
+    return {"filter": "band-pass 20-450 Hz (display filter)", "channels": channels}
+
+
+def _minmax_decimate(x: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keep each bin's min and max (in time order) so spikes survive decimation.
+
+    ``x`` has shape (n_times,); returns (indices, values), at most 2 * n_bins each.
+    """
+    n = x.shape[0]
+    if n <= 2 * n_bins:
+        return np.arange(n), x
+    edges = np.linspace(0, n, n_bins + 1).astype(int)
+    idx = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        seg = x[lo:hi]
+        a, b = lo + int(np.argmin(seg)), lo + int(np.argmax(seg))
+        idx.extend((a, b) if a <= b else (b, a))
+    index = np.asarray(idx)
+    return index, x[index]
+
+
+def _display_filter(data: np.ndarray, sfreq: float) -> np.ndarray:
+    """Band-pass 20-450 Hz (or up to 0.45 sfreq) for display only, zero phase."""
+    from scipy.signal import butter, sosfiltfilt
+
+    high = min(450.0, 0.45 * sfreq)
+    if high <= 20.0 or data.shape[-1] < 64:
+        return data
+    sos = butter(4, [20.0, high], btype="bandpass", fs=sfreq, output="sos")
+    return sosfiltfilt(sos, data, axis=-1)
+
+
+def _display_channels(recording) -> tuple[np.ndarray, np.ndarray]:
+    """The first channels as float64, raw and display-filtered, (n_shown, n_times)."""
+    data = recording.data[:PREVIEW_MAX_CHANNELS].astype(np.float64)
+    return data, _display_filter(data, recording.sfreq)
+
+
+def signal_preview(
+    recording, filtered: np.ndarray | None = None, *, max_bins: int = PREVIEW_MAX_BINS
+) -> dict[str, Any]:
+    """A small JSON summary of raw and filtered signal for the result plot.
+
+    Long recordings keep each bin's min and max, at most ``2 * max_bins`` points
+    per channel, so spikes stay visible.
+    """
+    if filtered is None:
+        data, filtered = _display_channels(recording)
+    else:
+        data = recording.data[: filtered.shape[0]].astype(np.float64)
+    channels = []
+    for i in range(data.shape[0]):
+        idx, raw = _minmax_decimate(data[i], max_bins)
+        channels.append(
+            {
+                "name": recording.ch_names[i],
+                "unit": recording.units[i],
+                "t_s": np.round(idx / recording.sfreq, 5).tolist(),
+                "raw": [float(f"{v:.5g}") for v in raw],
+                "filtered": [float(f"{v:.5g}") for v in filtered[i][idx]],
+            }
+        )
+    return {
+        "sfreq": recording.sfreq,
+        "duration_s": recording.duration_s,
+        "n_chans": recording.n_chans,
+        "decimated": recording.n_times > 2 * max_bins,
+        "channels": channels,
+    }
+
+
+def analysis_run(*, job_id: int) -> None:
+    """Run one analysis job in a worker; a second call for the same job does nothing.
+
+    Recording problems end the job FAILED with emgcore's message; anything
+    unexpected is logged and ends FAILED with a generic message and a reference.
+    """
+    claimed = AnalysisJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, started_at=timezone.now(), progress=5
+    )
+    if claimed != 1:
+        # Another worker has it, it is finished, or it does not exist.
+        logger.info("Analysis job %s was not claimed (already taken or done)", job_id)
+        return
+    from emgcore.errors import EmgCoreError
+
+    try:
+        job = AnalysisJob.objects.select_related("upload").get(pk=job_id)
+        model_version = model_version_active()
+        AnalysisJob.objects.filter(pk=job_id).update(model_version=model_version)
+        checkpoint = model_version_checkpoint_verified(model_version)
+        _job_progress(job_id, 15)
+        with tempfile.TemporaryDirectory(prefix=f"myolens-job{job_id}-") as tmp:
+            recording = _recording_read(job.upload, Path(tmp))
+        _job_progress(job_id, 35)
+        prediction = _predict(recording, checkpoint, model_version)
+        _job_progress(job_id, 70)
+        quality = prediction.get("quality") or _quality_assess(recording)
+        _raw, filtered = _display_channels(recording)
+        features = _summary_features(recording, filtered)
+        _job_progress(job_id, 85)
+        preview = signal_preview(recording, filtered)
+        with transaction.atomic():
+            Result.objects.create(
+                job=job,
+                probabilities=prediction["probabilities"],
+                label=prediction["label"],
+                confidence=float(prediction["confidence"]),
+                windows=prediction.get("windows", []),
+                quality=quality,
+                features=features,
+                signal_preview=preview,
+                model_version=model_version,
+            )
+            AnalysisJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
+                status=Status.SUCCEEDED, progress=100, finished_at=timezone.now()
+            )
+    except (EmgCoreError, UserFacingError) as exc:
+        logger.info("Analysis job %s failed: %s", job_id, exc)
+        _job_fail(job_id, str(exc))
+    except OperationalError:
+        # The database went away: give the job back so the task's retry can
+        # claim it again (if the database is reachable enough for this).
+        with contextlib.suppress(OperationalError):
+            AnalysisJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
+                status=Status.QUEUED, progress=0
+            )
+        raise
+    except SoftTimeLimitExceeded:
+        logger.error("Analysis job %s ran out of time", job_id)
+        _job_fail(
+            job_id,
+            f"Analysis took longer than the {settings.CELERY_TASK_SOFT_TIME_LIMIT} s "
+            f"limit and was stopped. Reference: job {job_id}.",
+        )
+    except Exception:
+        logger.exception("Analysis job %s failed with an application error", job_id)
+        _job_fail(job_id, GENERIC_ANALYSIS_ERROR.format(job_id=job_id))

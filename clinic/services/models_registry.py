@@ -1,0 +1,204 @@
+"""The model registry: register checkpoints, promote, roll back (all audited)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.errors import UserFacingError
+from clinic.models import AuditEvent, ModelVersion
+from clinic.selectors import model_version_class_metrics
+from clinic.services.analysis import file_sha256
+from clinic.services.audit import audit_record
+
+logger = logging.getLogger(__name__)
+
+
+def _sidecar_sha256(path: Path) -> str:
+    """The sha256 written beside a checkpoint (``X.pt.sha256`` or ``X.sha256``)."""
+    for sidecar in (path.with_name(path.name + ".sha256"),):
+        if sidecar.is_file():
+            text = sidecar.read_text().split()
+            if text and len(text[0]) == 64:
+                return text[0].lower()
+            raise UserFacingError(f"{sidecar} does not start with a sha256 hex digest.")
+    raise UserFacingError(
+        f"No sha256 sidecar found for {path} (expected {path.name}.sha256, as "
+        f"written by `sha256sum {path.name} > {path.name}.sha256`)."
+    )
+
+
+def _checkpoint_metadata(path: Path, sha256: str) -> dict[str, Any]:
+    """The checkpoint's metadata, read (and checked) by emgcore."""
+    from emgcore.checkpoint import load_checkpoint
+
+    _model, metadata = load_checkpoint(path, expected_sha256=sha256)
+    return dict(metadata)
+
+
+def _stored_path(path: Path) -> str:
+    model_dir = Path(settings.EMG_MODEL_DIR).resolve()
+    try:
+        return str(path.resolve().relative_to(model_dir))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _model_card(path: Path, metadata: dict[str, Any]) -> str:
+    for card in (path.with_suffix(".md"), path.with_name(path.name + ".md")):
+        if card.is_file():
+            return card.read_text()
+    lines = [
+        f"Model: {metadata.get('model_name', 'unknown')}",
+        f"Classes: {', '.join(metadata.get('class_names', []))}",
+        f"Input: {metadata.get('n_chans', '?')} channel(s) at "
+        f"{metadata.get('sfreq', '?')} Hz, {metadata.get('n_times', '?')} samples "
+        "per window",
+        f"Training data: {metadata.get('dataset', {})}",
+        f"Minimum confidence for a decision: {metadata.get('min_confidence', '?')}",
+        f"Created: {metadata.get('created_at', '?')}",
+        "Intended use: decision support for EMG review, not a diagnosis.",
+    ]
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def model_version_register(
+    *,
+    checkpoint_path: Path | str,
+    actor=None,
+    kind: str = ModelVersion.Kind.DISEASE,
+    version: str | None = None,
+    activate: bool = False,
+) -> ModelVersion:
+    """Register a checkpoint after checking it against its sha256 sidecar."""
+    path = Path(checkpoint_path)
+    if not path.is_absolute() and not path.exists():
+        path = Path(settings.EMG_MODEL_DIR) / path
+    if not path.is_file():
+        raise UserFacingError(f"Checkpoint {path} does not exist.")
+    expected = _sidecar_sha256(path)
+    actual = file_sha256(path)
+    if actual != expected:
+        raise UserFacingError(
+            f"{path} has sha256 {actual}, but its sidecar says {expected}; the file "
+            "is corrupt or was changed, so it was not registered."
+        )
+    metadata = _checkpoint_metadata(path, actual)
+    name = str(metadata.get("model_name") or path.stem)
+    version = version or str(metadata.get("version") or actual[:12])
+    if ModelVersion.objects.filter(name=name, version=version).exists():
+        raise UserFacingError(f"Model {name} {version} is already registered.")
+    mv = ModelVersion.objects.create(
+        name=name,
+        version=version,
+        kind=kind,
+        checkpoint_path=_stored_path(path),
+        sha256=actual,
+        metadata=metadata,
+        model_card=_model_card(path, metadata),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.REGISTERED,
+        obj=mv,
+        details={"name": name, "version": version, "sha256": actual},
+    )
+    if activate:
+        mv = model_version_promote(actor=actor, model_version=mv)
+    return mv
+
+
+def model_version_promotion_problems(model_version: ModelVersion) -> list[str]:
+    """Why ``model_version`` may not be promoted (empty when it may)."""
+    min_sens = settings.EMG_MIN_SENSITIVITY
+    min_spec = settings.EMG_MIN_SPECIFICITY
+    metrics = model_version_class_metrics(model_version)
+    if not metrics:
+        return [f"{model_version} has no per-class evaluation metrics."]
+    problems = []
+    for cls, values in metrics.items():
+        for metric, limit in (("sensitivity", min_sens), ("specificity", min_spec)):
+            value = (values.get(metric) or {}).get("value")
+            if value is None:
+                problems.append(f"{cls}: {metric} was not evaluated.")
+            elif value < limit:
+                problems.append(
+                    f"{cls}: {metric} {value:.2f} is below the minimum {limit:.2f}."
+                )
+    return problems
+
+
+@transaction.atomic
+def model_version_promote(*, actor, model_version: ModelVersion) -> ModelVersion:
+    """Make ``model_version`` the active model of its kind, if its metrics allow."""
+    mv = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
+    if mv.is_active:
+        raise UserFacingError(f"{mv} is already the active model.")
+    problems = model_version_promotion_problems(mv)
+    if problems:
+        raise UserFacingError(
+            f"{mv} cannot be promoted: " + " ".join(problems)
+        )
+    previous = (
+        ModelVersion.objects.select_for_update()
+        .filter(kind=mv.kind, is_active=True)
+        .first()
+    )
+    if previous is not None:
+        previous.is_active = False
+        previous.status = ModelVersion.Status.RETIRED
+        previous.save(update_fields=["is_active", "status"])
+    mv.is_active = True
+    mv.status = ModelVersion.Status.ACTIVE
+    mv.previous_active = previous
+    mv.activated_at = timezone.now()
+    mv.save(update_fields=["is_active", "status", "previous_active", "activated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.PROMOTED,
+        obj=mv,
+        details={
+            "version": f"{mv.name} {mv.version}",
+            "replaced": str(previous) if previous else None,
+        },
+    )
+    return mv
+
+
+@transaction.atomic
+def model_version_rollback(*, actor, model_version: ModelVersion) -> ModelVersion:
+    """Retire the active ``model_version`` and reactivate the one it replaced.
+
+    Returns the version that is active afterwards.
+    """
+    mv = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
+    if not mv.is_active:
+        raise UserFacingError(
+            f"{mv} is not the active model, so it cannot be rolled back."
+        )
+    previous = mv.previous_active
+    if previous is None:
+        raise UserFacingError(
+            f"{mv} replaced no earlier version; there is nothing to roll back to."
+        )
+    previous = ModelVersion.objects.select_for_update().get(pk=previous.pk)
+    mv.is_active = False
+    mv.status = ModelVersion.Status.RETIRED
+    mv.save(update_fields=["is_active", "status"])
+    previous.is_active = True
+    previous.status = ModelVersion.Status.ACTIVE
+    previous.activated_at = timezone.now()
+    previous.save(update_fields=["is_active", "status", "activated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.ROLLED_BACK,
+        obj=mv,
+        details={"from": str(mv), "to": str(previous)},
+    )
+    return previous

@@ -1,0 +1,225 @@
+"""Uploads: storing files, confirmed diagnoses, result views and exports."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import os
+from collections.abc import Iterable
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from clinic.models import (
+    AnalysisJob,
+    AuditEvent,
+    ConfirmedDiagnosis,
+    Profile,
+    Result,
+    Upload,
+    UploadFile,
+    upload_file_path,
+)
+from clinic.services.analysis import analysis_request
+from clinic.services.audit import audit_record
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 1024 * 1024
+
+
+def _sha256_of(f: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    f.seek(0)
+    for chunk in f.chunks(_CHUNK):
+        digest.update(chunk)
+    f.seek(0)
+    return digest.hexdigest()
+
+
+def upload_file_store(*, upload: Upload, f: UploadedFile) -> UploadFile:
+    """Store one file under its content address; existing bytes are never replaced.
+
+    The same content always maps to the same storage name, so a second copy of
+    a file reuses the stored one instead of writing anything.
+    """
+    original_name = os.path.basename(f.name or "recording")[:255]
+    row = UploadFile(
+        upload=upload,
+        original_name=original_name,
+        size_bytes=f.size,
+        sha256=_sha256_of(f),
+    )
+    name = upload_file_path(row, original_name)
+    if default_storage.exists(name):
+        row.file.name = name
+    else:
+        stored = default_storage.save(name, File(f, name=original_name))
+        if stored != name:
+            # Someone stored the same content between exists() and save(); keep
+            # theirs (same bytes) and drop our duplicate.
+            default_storage.delete(stored)
+        row.file.name = name
+    row.save()
+    return row
+
+
+@transaction.atomic
+def upload_create(
+    *,
+    user,
+    files: Iterable[UploadedFile],
+    patient_code: str,
+    muscle: str = "",
+    side: str = Upload.Side.NOT_APPLICABLE,
+    electrode_type: str = Upload.ElectrodeType.UNKNOWN,
+    notes: str = "",
+    sfreq_hz: float | None = None,
+) -> AnalysisJob:
+    """Store an upload and its files, audit it and queue its analysis.
+
+    Returns the new (QUEUED) job; the task is sent after the transaction commits.
+    """
+    team_id = (
+        Profile.objects.filter(user=user).values_list("team_id", flat=True).first()
+    )
+    upload = Upload.objects.create(
+        patient_code=patient_code,
+        muscle=muscle,
+        side=side,
+        electrode_type=electrode_type,
+        notes=notes,
+        sfreq_hz=sfreq_hz,
+        uploaded_by=user,
+        team_id=team_id,
+    )
+    stored = [upload_file_store(upload=upload, f=f) for f in files]
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.UPLOADED,
+        obj=upload,
+        details={
+            "patient_code": patient_code,
+            "files": [
+                {"name": s.original_name, "sha256": s.sha256, "size": s.size_bytes}
+                for s in stored
+            ],
+        },
+    )
+    return analysis_request(upload=upload)
+
+
+def result_view_record(*, user, job: AnalysisJob) -> None:
+    """Audit that ``user`` looked at a job's result."""
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.VIEWED,
+        obj=job,
+        details={"patient_code": job.upload.patient_code},
+    )
+
+
+def result_as_dict(result: Result) -> dict:
+    """The JSON export of a result (no free-text notes: those may identify people)."""
+    job = result.job
+    upload = job.upload
+    mv = result.model_version
+    return {
+        "job_id": job.pk,
+        "upload": {
+            "id": upload.pk,
+            "patient_code": upload.patient_code,
+            "muscle": upload.muscle,
+            "side": upload.side,
+            "electrode_type": upload.electrode_type,
+            "created_at": upload.created_at.isoformat(),
+            "files": [
+                {"name": f.original_name, "sha256": f.sha256, "size": f.size_bytes}
+                for f in upload.files.all()
+            ],
+        },
+        "label": result.label,
+        "confidence": result.confidence,
+        "probabilities": result.probabilities,
+        "windows": result.windows,
+        "quality": result.quality,
+        "features": result.features,
+        "model": {
+            "name": mv.name,
+            "version": mv.version,
+            "sha256": mv.sha256,
+        },
+        "created_at": result.created_at.isoformat(),
+        "intended_use": "Decision support, not a diagnosis.",
+    }
+
+
+def _flat(prefix: str, value, rows: list[tuple[str, str]]) -> None:
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            _flat(f"{prefix}.{key}" if prefix else str(key), sub, rows)
+    elif isinstance(value, list):
+        rows.append((prefix, json.dumps(value)))
+    else:
+        rows.append((prefix, "" if value is None else str(value)))
+
+
+def result_export(*, user, job: AnalysisJob, fmt: str) -> tuple[str, str, str]:
+    """Export a result as JSON or CSV and audit it.
+
+    Returns ``(content, content_type, filename)``. The CSV has one ``field,value``
+    row per scalar plus one row per analysis window.
+    """
+    if fmt not in ("json", "csv"):
+        raise ValueError(f"Unknown export format {fmt!r}; use 'json' or 'csv'.")
+    data = result_as_dict(job.result)
+    name = f"myolens-job{job.pk}-{job.upload.patient_code}"
+    if fmt == "json":
+        content = json.dumps(data, indent=2)
+        content_type = "application/json"
+    else:
+        summary = {k: v for k, v in data.items() if k != "windows"}
+        rows: list[tuple[str, str]] = []
+        _flat("", summary, rows)
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(["field", "value"])
+        writer.writerows(rows)
+        classes = sorted(data["probabilities"])
+        writer.writerow([])
+        writer.writerow(["window_start_s", "window_stop_s", *classes])
+        for w in data["windows"]:
+            probs = w.get("probabilities", {})
+            writer.writerow(
+                [w.get("start_s"), w.get("stop_s"), *(probs.get(c) for c in classes)]
+            )
+        content = buf.getvalue()
+        content_type = "text/csv"
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.EXPORTED,
+        obj=job,
+        details={"format": fmt, "patient_code": job.upload.patient_code},
+    )
+    return content, content_type, f"{name}.{fmt}"
+
+
+def confirmed_diagnosis_create(
+    *, user, upload: Upload, diagnosis: str, note: str = ""
+) -> ConfirmedDiagnosis:
+    """Record the clinical diagnosis confirmed for an upload (latest one counts)."""
+    row = ConfirmedDiagnosis.objects.create(
+        upload=upload, diagnosis=diagnosis, note=note, confirmed_by=user
+    )
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.CONFIRMED,
+        obj=upload,
+        details={"diagnosis": diagnosis, "patient_code": upload.patient_code},
+    )
+    return row
