@@ -28,6 +28,9 @@ from emgcore.recording import Recording
 
 logger = logging.getLogger(__name__)
 
+# EDF+ annotations kept in ``source`` (onset/duration in s, text); more are dropped.
+MAX_ANNOTATIONS = 1000
+
 _RECORDS_WARNING = re.compile(
     r"indicates (-?\d+) data records, but file contains (\d+)"
 )
@@ -126,5 +129,9 @@ def read_edf(path: Path, *, bdf: bool = False, sfreq: float | None = None) -> Re
             "format": fmt,
             "path": str(path),
             "dropped_channels": dropped,
+            "annotations": [
+                {"onset_s": a.onset, "duration_s": a.duration, "text": a.text}
+                for a in edf.annotations[:MAX_ANNOTATIONS]
+            ],
         },
     )

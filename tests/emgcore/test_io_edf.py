@@ -100,3 +100,19 @@ def test_it_rejects_a_conflicting_sfreq(tmp_path):
     )
     with pytest.raises(InvalidRecordingError, match="1000 Hz"):
         read_recording(path, sfreq=500)
+
+
+def test_it_keeps_edf_plus_annotations_out_of_the_channels(tmp_path):
+    sig = edfio.EdfSignal(
+        _sine(3000, 1000, 5, 1.0),
+        sampling_frequency=1000,
+        label="EMG",
+        physical_dimension="uV",
+    )
+    ann = [edfio.EdfAnnotation(0.5, 1.0, "contraction")]
+    edfio.Edf([sig], annotations=ann).write(tmp_path / "plus.edf")
+    rec = read_recording(tmp_path / "plus.edf")
+    assert rec.ch_names == ("EMG",)
+    assert rec.source["annotations"] == [
+        {"onset_s": 0.5, "duration_s": 1.0, "text": "contraction"}
+    ]
