@@ -119,29 +119,45 @@ def confusion_matrix(
     )
 
 
-def _binary_auc(
-    positive: NDArray[np.bool_], score: NDArray[np.float64]
-) -> float | None:
+def _dense_ranks(scores: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Dense rank of each score per column (equal scores share a rank)."""
+    out = np.empty(scores.shape, dtype=np.int64)
+    for k in range(scores.shape[1]):
+        out[:, k] = np.unique(scores[:, k], return_inverse=True)[1]
+    return out
+
+
+def _binary_auc(positive: NDArray[np.bool_], dense: NDArray[np.int64]) -> float | None:
     """ROC AUC by the Mann-Whitney U statistic (ties count one half).
 
-    Equal to :func:`sklearn.metrics.roc_auc_score` but cheap enough to run in
-    every bootstrap resample.
+    ``dense`` are dense ranks of the scores (any order-preserving integer
+    code); average ranks are rebuilt from their counts in O(n), so the same
+    codes serve every bootstrap resample. Equal to
+    :func:`sklearn.metrics.roc_auc_score` (a test checks it).
     """
-    from scipy.stats import rankdata
-
     n_pos = int(positive.sum())
     n_neg = positive.size - n_pos
     if n_pos == 0 or n_neg == 0:
         return None
-    ranks = rankdata(score)
-    u = ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0
+    counts = np.bincount(dense)
+    below = np.cumsum(counts) - counts
+    avg_rank = below + (counts + 1) / 2.0
+    u = avg_rank[dense[positive]].sum() - n_pos * (n_pos + 1) / 2.0
     return float(u / (n_pos * n_neg))
 
 
 def _report_arrays(
-    y: NDArray[np.int64], p: NDArray[np.float64], n_classes: int
+    y: NDArray[np.int64],
+    p: NDArray[np.float64],
+    n_classes: int,
+    dense: NDArray[np.int64] | None = None,
 ) -> dict[str, Any]:
-    """The numbers behind :func:`classification_report`, as numpy values."""
+    """The numbers behind :func:`classification_report`, as numpy values.
+
+    ``dense`` (n_samples, n_classes) are precomputed :func:`_dense_ranks`.
+    """
+    if dense is None:
+        dense = _dense_ranks(p)
     pred = np.argmax(p, axis=1)
     cm = confusion_matrix(y, pred, n_classes)
     n = cm.sum()
@@ -160,7 +176,7 @@ def _report_arrays(
         denom = precision + sensitivity
         f1 = np.where(denom > 0, 2 * precision * sensitivity / denom, 0.0)
         f1 = np.where(support > 0, f1, np.nan)
-    aucs = [_binary_auc(y == k, p[:, k]) for k in range(n_classes)]
+    aucs = [_binary_auc(y == k, dense[:, k]) for k in range(n_classes)]
     auc = np.array([np.nan if a is None else a for a in aucs], dtype=np.float64)
     present = support > 0
     return {
@@ -592,11 +608,12 @@ def report_with_ci(
     gidx = _group_index(groups, y.size)
     rng = np.random.default_rng(seed)
     k = len(names)
+    dense = _dense_ranks(p)
     per: dict[str, list[NDArray[np.float64]]] = {m: [] for m in PER_CLASS_METRICS}
     overall: dict[str, list[float]] = {m: [] for m in OVERALL_METRICS}
     for _ in range(int(n_boot)):
         i = _resample_indices(rng, y.size, gidx)
-        r = _report_arrays(y[i], p[i], k)
+        r = _report_arrays(y[i], p[i], k, dense[i])
         for m in PER_CLASS_METRICS:
             per[m].append(r[m])
         for m in OVERALL_METRICS:
