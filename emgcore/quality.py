@@ -156,7 +156,7 @@ def assess_quality(
     Notes
     -----
     Clipping and flat-line detection run per channel over chunks of
-    ``chunk_samples``; the spectrum is a Welch average over 30 s pieces, so the
+    ``chunk_samples``; the spectrum is a Welch average computed over 10 s pieces, so the
     extra memory is a small multiple of one chunk.
     """
     data = recording.data
