@@ -118,6 +118,34 @@ def _registry() -> dict[str, Callable[..., WindowSet]]:
     }
 
 
+def list_subjects(name: str, path: str | os.PathLike[str] | None = None) -> list[str]:
+    """Subject ids of dataset ``name`` found on disk (sorted), without loading it.
+
+    For ``ninapro`` these are the subjects with an exercise-1 file in
+    ``ninapro-db1-e1/``; for ``physionet_emgdb`` the record names.
+    """
+    folder = dataset_dir(name, path)
+    if name == "physionet_emgdb":
+        from emgcore.datasets.physionet import EMGDB_RECORDS
+
+        found = [r for r in EMGDB_RECORDS if (folder / f"{r}.hea").is_file()]
+    elif name == "emglab_n2001":
+        from emgcore.io import parse_n2001_name
+
+        infos = (parse_n2001_name(p.name) for p in folder.glob("*.bin"))
+        found = [i["subject"] for i in infos if i is not None]
+    elif name == "ninapro":
+        from emgcore.datasets.ninapro import _find_files
+
+        found = list(_find_files(folder, 1).values())
+    else:
+        from emgcore.datasets import gestures
+
+        finder = getattr(gestures, f"{name}_files")
+        found = list(finder(folder).values())
+    return sorted(set(found))
+
+
 def load_dataset(name: str, data_dir: Any = None, **kwargs: Any) -> WindowSet:
     """Load dataset ``name`` with its adapter (see :data:`DATASETS`)."""
     from emgcore._validation import _check_option
@@ -149,5 +177,6 @@ __all__ = [
     "WindowSet",
     "data_dir",
     "dataset_dir",
+    "list_subjects",
     "load_dataset",
 ]
