@@ -297,6 +297,8 @@ def select_subjects(
     if subjects is None:
         return avail
     wanted = [str(s) for s in subjects]
+    if not wanted:
+        raise DatasetError(f"{dataset}: an empty list of subjects was given.")
     unknown = sorted(set(wanted) - set(avail))
     if unknown:
         raise DatasetError(

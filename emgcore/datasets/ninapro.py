@@ -134,6 +134,68 @@ def _find_files(folder: Path, exercise: int) -> dict[Path, str]:
     return files
 
 
+def _session_windows(
+    sess: Any,
+    path: Path,
+    subject: str,
+    config: Any,
+    classes: tuple[str, ...],
+    labelling: str,
+    exercise: int,
+) -> WindowSet:
+    """Labelled windows of one NinaPro session (see :func:`load_ninapro`)."""
+    from emgcore.io.gestures import find_runs
+
+    rec = sess.recording
+    if labelling == "majority":
+        X, start, stop, sfreq = windows_of_recording(rec, config)
+        gesture = majority_labels(sess.restimulus, start, stop)
+        keep = gesture != 0
+        X, start, stop, gesture = X[keep], start[keep], stop[keep], gesture[keep]
+        rep = _majority_repetition(
+            sess.restimulus, sess.rerepetition, start, stop, gesture
+        )
+    else:
+        # a trial: one contiguous run of one (movement, repetition), rest excluded
+        active = (sess.restimulus != 0) & (sess.rerepetition != 0)
+        key = np.where(active, sess.restimulus * 1000 + sess.rerepetition, 0)
+        runs = find_runs(key, exclude=(0,))
+        if not runs:
+            raise DatasetError(f"{path}: no labelled movement repetition found.")
+        wins, starts, stops, sfreq = segment_windows(
+            rec, config, [(a, b) for _, a, b in runs]
+        )
+        counts = [len(w) for w in wins]
+        X = np.concatenate(wins)
+        start, stop = np.concatenate(starts), np.concatenate(stops)
+        gesture = np.repeat([k // 1000 for k, _, _ in runs], counts).astype(np.int64)
+        rep = np.repeat([k % 1000 for k, _, _ in runs], counts).astype(np.int64)
+    if gesture.size and gesture.max() > len(classes):
+        raise DatasetError(
+            f"{path}: movement {int(gesture.max())} is beyond the {len(classes)} "
+            f"movements of exercise {exercise}."
+        )
+    n = len(X)
+    trial = [f"{subject}/m{g}/r{r}" for g, r in zip(gesture, rep, strict=True)]
+    return WindowSet(
+        X=X,
+        y=gesture - 1,
+        class_names=classes,
+        recording_ids=np.full(n, path.stem),
+        subjects=np.full(n, subject),
+        start_samples=start,
+        stop_samples=stop,
+        sfreq=sfreq,
+        orig_sfreq=np.full(n, rec.sfreq),
+        extra={
+            "gesture": gesture,
+            "repetition": rep,
+            "trial": np.array(trial, dtype=str).reshape(n),
+            "exercise": np.full(n, exercise),
+        },
+    )
+
+
 def load_ninapro(
     data_dir: str | os.PathLike[str] | None = None,
     *,
@@ -175,7 +237,7 @@ def load_ninapro(
     Raises
     ------
     DatasetError
-        No file for this exercise, mixed databases, or unknown subjects.
+        No file for this exercise, files of two databases, or unknown subjects.
     """
     from emgcore.datasets import data_dir as resolve_data_dir
     from emgcore.errors import DataNotFoundError
@@ -190,118 +252,57 @@ def load_ninapro(
         raise DatasetError(
             f"{root}: no NinaPro file for exercise {exercise} (S*_E{exercise})."
         )
-    aliases = {s: s for s in files.values()}
     wanted_raw = None
     if subjects is not None:
         wanted_raw = [
             s if str(s).upper().startswith("S") else f"S{s}" for s in subjects
         ]
         wanted_raw = [str(s).upper() for s in wanted_raw]
-    wanted = set(select_subjects(aliases, wanted_raw, dataset=DATASET))
+    wanted = set(select_subjects(files.values(), wanted_raw, dataset=DATASET))
     cache = resolve_cache_dir(cache_dir)
 
     chosen = [(p, s) for p, s in files.items() if s in wanted]
-    sessions_db: set[str] = set()
+    # The first file tells the database (DB1/DB2), hence defaults and classes.
+    first = read_ninapro(chosen[0][0])
+    database = first.database
+    config = (
+        preprocess if preprocess is not None else default_ninapro_preprocess(database)
+    )
+    n_classes = NINAPRO_N_MOVEMENTS.get((database, int(exercise)))
+    if n_classes is None:
+        n_classes = int(first.restimulus.max())
+        logger.warning(
+            "%s: unknown NinaPro database/exercise; %d classes taken from its labels",
+            chosen[0][0],
+            n_classes,
+        )
+    classes = tuple(f"movement {k}" for k in range(1, n_classes + 1))
+    settings = {
+        "preprocess": config.to_dict(),
+        "labelling": labelling,
+        "exercise": int(exercise),
+        "n_classes": n_classes,
+    }
     parts: list[WindowSet] = []
-    config_used = preprocess
-    n_classes = None
     for path, subject in chosen:
-        session = None
-        if config_used is None or n_classes is None:
-            session = read_ninapro(path)
-            db = session.database
-            sessions_db.add(db)
-            if config_used is None:
-                config_used = default_ninapro_preprocess(db)
-            n_classes = NINAPRO_N_MOVEMENTS.get((db, int(exercise)))
-            if n_classes is None:
-                n_classes = int(session.restimulus.max())
-                logger.warning(
-                    "%s: unknown database/exercise; using %d classes from the labels",
-                    path,
-                    n_classes,
-                )
-        config = config_used
-        classes = tuple(f"movement {k}" for k in range(1, n_classes + 1))
 
-        def build(
-            path: Path = path,
-            subject: str = subject,
-            session: Any = session,
-            config: Any = config,
-            classes: tuple = classes,
-        ) -> WindowSet:
-            sess = session if session is not None else read_ninapro(path)
-            rec = sess.recording
-            if labelling == "majority":
-                X, start, stop, sfreq = windows_of_recording(rec, config)
-                gesture = majority_labels(sess.restimulus, start, stop)
-                keep = gesture != 0
-                X, start, stop, gesture = (
-                    X[keep],
-                    start[keep],
-                    stop[keep],
-                    gesture[keep],
-                )
-                rep = _majority_repetition(
-                    sess.restimulus, sess.rerepetition, start, stop, gesture
-                )
-            else:
-                from emgcore.io.gestures import read_ninapro_gestures
-
-                gfile = read_ninapro_gestures(path)
-                segs = [(t.start, t.stop) for t in gfile.trials]
-                wins, starts, stops, sfreq = segment_windows(rec, config, segs)
-                counts = [len(w) for w in wins]
-                X = np.concatenate(wins) if wins else np.zeros((0, rec.n_chans, 1))
-                start, stop = np.concatenate(starts), np.concatenate(stops)
-                gesture = np.repeat([t.label for t in gfile.trials], counts)
-                rep = np.repeat([t.repetition for t in gfile.trials], counts)
-            if gesture.size and gesture.max() > len(classes):
+        def build(path: Path = path, subject: str = subject) -> WindowSet:
+            sess = first if path == chosen[0][0] else read_ninapro(path)
+            if sess.database != database:
                 raise DatasetError(
-                    f"{path}: movement {int(gesture.max())} is beyond the "
-                    f"{len(classes)} movements of exercise {exercise}."
+                    f"{path} is NinaPro {sess.database} but {chosen[0][0]} is "
+                    f"{database}; load one database at a time."
                 )
-            n = len(X)
-            return WindowSet(
-                X=X,
-                y=gesture - 1,
-                class_names=classes,
-                recording_ids=np.full(n, path.stem),
-                subjects=np.full(n, subject),
-                start_samples=start,
-                stop_samples=stop,
-                sfreq=sfreq,
-                orig_sfreq=np.full(n, rec.sfreq),
-                extra={
-                    "gesture": gesture.astype(np.int64),
-                    "repetition": rep.astype(np.int64),
-                    "trial": np.array(
-                        [
-                            f"{subject}/m{g}/r{r}"
-                            for g, r in zip(gesture, rep, strict=True)
-                        ],
-                        dtype=str,
-                    ).reshape(n),
-                    "exercise": np.full(n, int(exercise)),
-                },
+            return _session_windows(
+                sess, path, subject, config, classes, labelling, int(exercise)
             )
 
-        settings = {
-            "preprocess": config.to_dict(),
-            "labelling": labelling,
-            "exercise": int(exercise),
-        }
         parts.append(cached(DATASET, path, settings, build, cache))
     ws = WindowSet.concat(parts)
-    if len(sessions_db) > 1:
-        raise DatasetError(
-            f"{root}: files from several NinaPro databases {sessions_db}."
-        )
     ws.meta = base_meta(
         DATASET,
-        config_used,
-        database=next(iter(sessions_db)),
+        config,
+        database=database,
         exercise=int(exercise),
         labelling=labelling,
         n_recordings=len(parts),

@@ -213,6 +213,9 @@ def blocked_split(
     What it does not guard against: both sets still come from the same recordings
     and the same people, so the score measures generalisation over time within a
     recording, not to a new patient (use :func:`leave_one_subject_out` for that).
+    With ``zscore="recording"`` preprocessing the per-channel mean and standard
+    deviation were computed over the whole recording, test block included: two
+    numbers per channel, not samples, but a (small) shared statistic.
 
     Parameters
     ----------

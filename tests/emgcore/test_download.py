@@ -89,6 +89,18 @@ def test_it_downloads_all_six_files_with_matching_sha256(
         assert _sha(dest / name) == _sha(data_dir / "physionet-emgdb" / name)
 
 
+def test_it_downloads_into_emg_data_dir_by_default(
+    emgdb_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EMG_DATA_DIR", str(tmp_path))
+    results = download_dataset("emgdb", base_url=emgdb_server.rstrip("/"))
+    assert {r.path.parent for r in results} == {tmp_path / "physionet-emgdb"}
+    from emgcore.datasets.physionet import load_physionet_emgdb
+
+    ws = load_physionet_emgdb(subjects=["emg_neuropathy"])  # reads what it fetched
+    assert len(ws) == 72
+
+
 def test_a_second_run_downloads_nothing(emgdb_server: str, tmp_path: Path) -> None:
     dest = tmp_path / "out"
     download_dataset("emgdb", dest=dest, base_url=emgdb_server)
