@@ -91,10 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--matmul-n", type=int, default=2048)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--min-time", type=float, default=0.5, help="s per repeat")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: as is)"
+    )
     parser.add_argument("--json", action="store_true", help="also print one JSON line")
     args = parser.parse_args(argv)
 
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    wall0, cpu0 = time.perf_counter(), time.process_time()
     kw = {"repeats": args.repeats, "min_time_s": args.min_time}
     set_seeds(0)
     model = CnnTcn(
@@ -156,12 +162,17 @@ def main(argv: list[str] | None = None) -> int:
         train_step_fraction_of_bound=train_flops / t_step / bound,
     )
     results["loadavg_1min_end"] = os.getloadavg()[0]
+    # CPU seconds per wall second this process got; the ideal is "threads".
+    results["cpu_per_wall"] = (time.process_time() - cpu0) / (
+        time.perf_counter() - wall0
+    )
 
     r = results
     print(
         f"device {r['device']} ({r['device_name']}), torch {r['torch']}, "
         f"{r['threads']} threads, load avg {r['loadavg_1min']:.2f} -> "
-        f"{r['loadavg_1min_end']:.2f}"
+        f"{r['loadavg_1min_end']:.2f}; this process got {r['cpu_per_wall']:.2f} "
+        "CPU s per wall s"
     )
     print(
         f"CnnTcn {r['n_parameters']:,} parameters, input {tuple(shape)}, "
