@@ -595,6 +595,9 @@ def report_with_ci(
     precision, sensitivity, specificity, f1 and auc, and ``accuracy_ci``
     and ``balanced_accuracy_ci`` at the top level, plus a ``ci`` entry that
     says how the intervals were made. Arguments as :func:`bootstrap_ci`.
+    A per-class interval uses only the resamples where the metric is defined
+    (for sensitivity: where the class was drawn at all), and is None when
+    fewer than two were.
 
     Returns
     -------
