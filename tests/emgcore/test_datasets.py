@@ -414,5 +414,5 @@ def test_cache_is_off_without_env_and_on_with_it(
     assert resolve_cache_dir(True) == Path("~/.cache/myolens").expanduser()
     monkeypatch.setenv("EMG_CACHE_DIR", str(tmp_path / "env"))
     assert resolve_cache_dir(None) == tmp_path / "env"
-    load_uci_semg(data_dir, subjects=["female_3"])
-    assert len(list((tmp_path / "env" / "uci_semg").glob("*.npz"))) == 1
+    load_physionet_emgdb(data_dir, subjects=["emg_healthy", "emg_myopathy"])
+    assert len(list((tmp_path / "env" / "physionet_emgdb").glob("*.npz"))) == 2
