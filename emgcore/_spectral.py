@@ -96,7 +96,7 @@ def chunked_welch(
     nperseg_target = int(round(sfreq / WELCH_RESOLUTION_HZ))
     # At least ~3 half-overlapping segments when the recording is short.
     nperseg = max(1, min(nperseg_target, n_times // 2 if n_times >= 16 else n_times))
-    step = max(1, nperseg // 2)
+    step = max(1, nperseg - nperseg // 2)  # as scipy: noverlap = nperseg // 2
     window = get_window("hann", nperseg).astype(np.float32)
     # Chunks hold whole segments and overlap by one step, so every segment
     # scipy.signal.welch would use is used once.
@@ -108,7 +108,9 @@ def chunked_welch(
         lo = first * step
         piece = np.asarray(data[:, lo : lo + (n_seg - 1) * step + nperseg], np.float32)
         segs = sliding_window_view(piece, nperseg, axis=-1)[:, ::step]
-        segs = segs - segs.mean(axis=-1, keepdims=True)
+        segs = segs - segs.mean(axis=-1, keepdims=True, dtype=np.float64).astype(
+            np.float32
+        )
         segs *= window
         spec = rfft(segs, axis=-1)
         psd_sum += (spec.real**2 + spec.imag**2).sum(axis=1, dtype=np.float64)

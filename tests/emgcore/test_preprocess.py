@@ -415,3 +415,25 @@ def test_a_real_n2001_record_resamples_from_23437_5_hz(data_dir):
     assert out.sfreq == 1000.0
     assert out.signal.shape == (1, 11185)  # ceil(262144 * 16 / 375)
     assert out.windows.shape == (21, 1, 1000)
+
+
+def test_auto_notch_only_touches_the_harmonics_that_are_present(synthetic_emg):
+    sfreq = 2000.0
+    data = synthetic_emg(
+        sfreq=sfreq, duration_s=10.0, n_chans=2, line_hz=50.0, line_amp=0.5
+    )
+    out = EMGPreprocessor(PreprocessConfig(zscore=None)).transform(_rec(data, sfreq))
+    expected = resample(data, sfreq, 1000.0)
+    expected = bandpass_filter(expected, 1000.0, 20.0, 450.0)
+    expected = notch_filter(expected, 1000.0, 50.0, harmonics=False)
+    mid = slice(3000, 7000)
+    np.testing.assert_allclose(out.signal[:, mid], expected[:, mid], atol=1e-4)
+
+    t = _t(sfreq, 10.0)
+    with_third = data + (0.5 * np.sin(2 * np.pi * 150.0 * t)).astype(np.float32)
+    out3 = EMGPreprocessor(PreprocessConfig(zscore=None)).transform(
+        _rec(with_third, sfreq)
+    )
+    before = _amplitude_at(resample(with_third, sfreq, 1000.0)[0, mid], 1000.0, 150.0)
+    after = _amplitude_at(out3.signal[0, mid], 1000.0, 150.0)
+    assert _db(after / before) < -20.0

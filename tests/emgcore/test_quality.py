@@ -149,3 +149,32 @@ def test_it_rates_a_real_n2001_record(data_dir):
     assert report["duration_s"] == pytest.approx(262144 / 23437.5)
     assert report["flat_fraction"] == 0.0  # PROVENANCE: no file is flat
     assert report["clipping_fraction"] < 0.01
+
+
+@pytest.mark.parametrize(("sfreq", "n_times"), [(1000.0, 30001), (23437.5, 120000)])
+def test_the_chunked_welch_spectrum_equals_scipy_welch(rng, sfreq, n_times):
+    from scipy.signal import welch
+
+    from emgcore._spectral import chunked_welch
+
+    x = rng.standard_normal((3, n_times)).astype(np.float32) + 5.0
+    freqs, psd = chunked_welch(x, sfreq, chunk_s=1.3)  # many chunks
+    nperseg = min(int(round(sfreq / 0.5)), n_times // 2)
+    ref_f, ref_psd = welch(x, fs=sfreq, nperseg=nperseg, axis=-1)
+    np.testing.assert_allclose(freqs, ref_f)
+    # float32 FFTs here, float64 in scipy: equal to 1e-4 of the typical level.
+    np.testing.assert_allclose(psd, ref_psd, rtol=1e-4, atol=1e-4 * np.median(ref_psd))
+
+
+def test_it_lists_the_mains_harmonics_that_stand_out(synthetic_emg):
+    from emgcore._spectral import line_noise
+
+    sfreq = 2000.0
+    x = synthetic_emg(
+        sfreq=sfreq, duration_s=10.0, n_chans=2, line_hz=50.0, line_amp=0.5
+    )
+    t = np.arange(x.shape[-1]) / sfreq
+    x = x + (0.3 * np.sin(2 * np.pi * 150.0 * t)).astype(np.float32)
+    noise = line_noise(x, sfreq)
+    assert noise.line_freq_hz == 50.0
+    assert noise.harmonics_hz == [50.0, 150.0]
