@@ -402,9 +402,8 @@ class _RunningStats:
     def update(self, x: NDArray[np.floating]) -> None:
         n_b = x.shape[-1]
         mean_b = x.mean(axis=-1, dtype=np.float64)
-        m2_b = ((x - mean_b[:, None].astype(x.dtype)) ** 2).sum(
-            axis=-1, dtype=np.float64
-        )
+        centred = x - mean_b[:, None].astype(x.dtype)
+        m2_b = np.einsum("ij,ij->i", centred, centred, dtype=np.float64)
         n = self.n + n_b
         delta = mean_b - self.mean
         self.mean = self.mean + delta * n_b / n
@@ -636,11 +635,12 @@ class EMGPreprocessor:
         """
         n_chans, n_out = signal.shape
         stats = _RunningStats(n_chans)
+        core = self._chunk_len(sfreq)
         if sos.shape[0] == 0:
-            stats.update(signal)
+            for lo in range(0, n_out, core):
+                stats.update(signal[:, lo : lo + core])
             return stats
         pad = _decay_samples(sos, sfreq)
-        core = self._chunk_len(sfreq)
         left = signal[:, :0].copy()  # the last `pad` unfiltered samples before lo
         for lo in range(0, n_out, core):
             hi = min(lo + core, n_out)

@@ -411,10 +411,13 @@ def test_a_real_emgdb_record_gives_the_expected_windows(
 
 def test_a_real_n2001_record_resamples_from_23437_5_hz(data_dir):
     counts = np.fromfile(data_dir / "emglab-n2001" / "N2001A01BB01.bin", dtype="<i2")
-    out = EMGPreprocessor().transform(_rec(counts, 23437.5))
+    rec = _rec(counts, 23437.5)
+    out = EMGPreprocessor().transform(rec)
     assert out.sfreq == 1000.0
     assert out.signal.shape == (1, 11185)  # ceil(262144 * 16 / 375)
     assert out.windows.shape == (21, 1, 1000)
+    chunked = EMGPreprocessor(chunk_s=1.7).transform(rec)  # 7 chunks, 16/375
+    np.testing.assert_allclose(chunked.signal, out.signal, atol=2e-5)
 
 
 def test_auto_notch_only_touches_the_harmonics_that_are_present(synthetic_emg):
