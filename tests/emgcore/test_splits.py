@@ -307,3 +307,21 @@ def test_split_hash_identifies_the_split() -> None:
     assert h != split_hash(b, a)
     assert h != split_hash(a, b, data_hash="x")
     assert len(h) == 64
+
+
+@pytest.mark.parametrize("seed", [None, 4])
+def test_blocked_splits_on_real_emgdb_share_no_raw_sample(data_dir, seed) -> None:
+    from emgcore.datasets.physionet import load_physionet_emgdb
+
+    ws = load_physionet_emgdb(data_dir)
+    train, test = blocked_split(ws, test_frac=0.2, seed=seed)
+    assert pairwise_overlaps(ws, train, test) == 0
+    # default gap of one window (4000 raw samples at 4 kHz) on every boundary
+    assert pairwise_overlaps(ws, train, test, gap=4000) == 0
+    assert set(ws.recording_ids[test]) == set(ws.recording_ids)  # every record
+    three = blocked_train_val_test(ws, val_frac=0.15, test_frac=0.2, seed=seed)
+    for a, b in ((0, 1), (0, 2), (1, 2)):
+        assert pairwise_overlaps(ws, three[a], three[b]) == 0
+    # the paper's split on the same windows does share raw samples
+    r_train, r_test = random_window_split(len(ws), seed=0, stratify=ws.y)
+    assert pairwise_overlaps(ws, r_train, r_test) > 0
