@@ -371,7 +371,7 @@ def test_it_rejects_bad_chunk_sizes():
 
 
 def test_memory_stays_bounded_on_a_long_recording(rng):
-    sfreq, n_chans, duration_s = 2000.0, 4, 600.0
+    sfreq, n_chans, duration_s = 2000.0, 4, 300.0
     data = rng.standard_normal((n_chans, int(sfreq * duration_s)), dtype=np.float32)
     rec = _rec(data, sfreq)
     out_bytes = n_chans * int(1000.0 * duration_s) * 4  # the 1 kHz float32 output
