@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class ClinicConfig(AppConfig):
     name = "clinic"
     verbose_name = "Myolens clinic"
+
+    def ready(self) -> None:
+        from clinic import signals  # noqa: F401  (connects the audit receivers)

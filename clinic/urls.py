@@ -1,11 +1,77 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 
-from clinic import views
+from clinic import api, views, web
+
+auth_patterns = [
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+]
+
+api_patterns = [
+    path("recordings", api.recordings_create, name="api_recordings"),
+    path("jobs/<int:job_id>", api.job_detail, name="api_job_detail"),
+    path("models", api.models_list, name="api_models"),
+    path(
+        "models/<int:model_version_id>/promote",
+        api.model_promote,
+        name="api_model_promote",
+    ),
+    path(
+        "models/<int:model_version_id>/rollback",
+        api.model_rollback,
+        name="api_model_rollback",
+    ),
+    path("schema", SpectacularAPIView.as_view(), name="api_schema"),
+]
 
 urlpatterns = [
+    path("", web.dashboard, name="dashboard"),
+    path("uploads/new/", web.upload_new, name="upload_new"),
+    path("jobs/<int:job_id>/", web.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/status/", web.job_status, name="job_status"),
+    path("jobs/<int:job_id>/result/", web.job_result, name="job_result"),
+    path("jobs/<int:job_id>/report/", web.job_report, name="job_report"),
+    path(
+        "jobs/<int:job_id>/export.json",
+        web.job_export,
+        {"fmt": "json"},
+        name="job_export_json",
+    ),
+    path(
+        "jobs/<int:job_id>/export.csv",
+        web.job_export,
+        {"fmt": "csv"},
+        name="job_export_csv",
+    ),
+    path("jobs/<int:job_id>/confirm/", web.job_confirm, name="job_confirm"),
+    path("models/", web.model_list, name="model_list"),
+    path(
+        "models/<int:model_version_id>/promote/",
+        web.model_promote,
+        name="model_promote",
+    ),
+    path(
+        "models/<int:model_version_id>/rollback/",
+        web.model_rollback,
+        name="model_rollback",
+    ),
+    path("accounts/", include(auth_patterns)),
+    path("api/v1/", include(api_patterns)),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
 ]

@@ -98,7 +98,10 @@ def model_version_checkpoint_verified(model_version: ModelVersion) -> Path:
     if actual != model_version.sha256:
         logger.error(
             "Checkpoint of %s at %s has sha256 %s, registered %s",
-            model_version, path, actual, model_version.sha256,
+            model_version,
+            path,
+            actual,
+            model_version.sha256,
         )
         raise ModelIntegrityError(
             f"The file of model {model_version} does not match its registered "
@@ -160,7 +163,9 @@ def _quality_assess(recording) -> dict:
     return assess_quality(recording)
 
 
-def _summary_features(recording, filtered: np.ndarray) -> dict[str, Any]:
+def _summary_features(
+    recording, filtered: np.ndarray, band: tuple[float, float]
+) -> dict[str, Any]:
     """Domain features (RMS, MNF, MDF, ZC, turns, MUAP) per channel shown."""
     from emgcore.features import recording_summary_features
 
@@ -170,7 +175,7 @@ def _summary_features(recording, filtered: np.ndarray) -> dict[str, Any]:
             filtered[i], recording.sfreq, unit=recording.units[i]
         )
         channels.append({"name": recording.ch_names[i], **feats})
-    return {"filter": "band-pass 20-450 Hz (display filter)", "channels": channels}
+    return {"band_hz": list(band), "channels": channels}
 
 
 def _minmax_decimate(x: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -191,25 +196,41 @@ def _minmax_decimate(x: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray
     return index, x[index]
 
 
-def _display_filter(data: np.ndarray, sfreq: float) -> np.ndarray:
-    """Band-pass 20-450 Hz (or up to 0.45 sfreq) for display only, zero phase."""
+def _display_band(sfreq: float, electrode_type: str) -> tuple[float, float]:
+    """Pass band in Hz: 20-450 Hz for surface EMG; needle EMG keeps up to 10 kHz."""
+    if electrode_type == Upload.ElectrodeType.SURFACE:
+        return 20.0, min(450.0, 0.45 * sfreq)
+    return 20.0, min(10_000.0, 0.45 * sfreq)
+
+
+def _display_filter(
+    data: np.ndarray, sfreq: float, band: tuple[float, float]
+) -> np.ndarray:
+    """Zero-phase 4th-order Butterworth band-pass for display and features."""
     from scipy.signal import butter, sosfiltfilt
 
-    high = min(450.0, 0.45 * sfreq)
-    if high <= 20.0 or data.shape[-1] < 64:
+    low, high = band
+    if high <= low or data.shape[-1] < 64:
         return data
-    sos = butter(4, [20.0, high], btype="bandpass", fs=sfreq, output="sos")
+    sos = butter(4, [low, high], btype="bandpass", fs=sfreq, output="sos")
     return sosfiltfilt(sos, data, axis=-1)
 
 
-def _display_channels(recording) -> tuple[np.ndarray, np.ndarray]:
-    """The first channels as float64, raw and display-filtered, (n_shown, n_times)."""
+def _display_channels(
+    recording, electrode_type: str = Upload.ElectrodeType.UNKNOWN
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """The first channels as float64, raw and filtered, (n_shown, n_times)."""
     data = recording.data[:PREVIEW_MAX_CHANNELS].astype(np.float64)
-    return data, _display_filter(data, recording.sfreq)
+    band = _display_band(recording.sfreq, electrode_type)
+    return data, _display_filter(data, recording.sfreq, band), band
 
 
 def signal_preview(
-    recording, filtered: np.ndarray | None = None, *, max_bins: int = PREVIEW_MAX_BINS
+    recording,
+    filtered: np.ndarray | None = None,
+    band: tuple[float, float] | None = None,
+    *,
+    max_bins: int = PREVIEW_MAX_BINS,
 ) -> dict[str, Any]:
     """A small JSON summary of raw and filtered signal for the result plot.
 
@@ -217,7 +238,7 @@ def signal_preview(
     per channel, so spikes stay visible.
     """
     if filtered is None:
-        data, filtered = _display_channels(recording)
+        data, filtered, band = _display_channels(recording)
     else:
         data = recording.data[: filtered.shape[0]].astype(np.float64)
     channels = []
@@ -237,6 +258,7 @@ def signal_preview(
         "duration_s": recording.duration_s,
         "n_chans": recording.n_chans,
         "decimated": recording.n_times > 2 * max_bins,
+        "band_hz": list(band) if band else None,
         "channels": channels,
     }
 
@@ -268,10 +290,10 @@ def analysis_run(*, job_id: int) -> None:
         prediction = _predict(recording, checkpoint, model_version)
         _job_progress(job_id, 70)
         quality = prediction.get("quality") or _quality_assess(recording)
-        _raw, filtered = _display_channels(recording)
-        features = _summary_features(recording, filtered)
+        _raw, filtered, band = _display_channels(recording, job.upload.electrode_type)
+        features = _summary_features(recording, filtered, band)
         _job_progress(job_id, 85)
-        preview = signal_preview(recording, filtered)
+        preview = signal_preview(recording, filtered, band)
         with transaction.atomic():
             Result.objects.create(
                 job=job,

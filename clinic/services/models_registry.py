@@ -142,9 +142,7 @@ def model_version_promote(*, actor, model_version: ModelVersion) -> ModelVersion
         raise UserFacingError(f"{mv} is already the active model.")
     problems = model_version_promotion_problems(mv)
     if problems:
-        raise UserFacingError(
-            f"{mv} cannot be promoted: " + " ".join(problems)
-        )
+        raise UserFacingError(f"{mv} cannot be promoted: " + " ".join(problems))
     previous = (
         ModelVersion.objects.select_for_update()
         .filter(kind=mv.kind, is_active=True)

@@ -123,3 +123,31 @@ def fake_predict(monkeypatch):
 
     monkeypatch.setattr("clinic.services.analysis._predict", predict)
     return calls
+
+
+@pytest.fixture
+def tiny_checkpoint(model_dir):
+    """A real (tiny) emgcore checkpoint with its sha256 sidecar in EMG_MODEL_DIR."""
+    import torch
+
+    from emgcore.checkpoint import save_checkpoint
+    from emgcore.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model(
+        "allconvnet", n_chans=1, n_times=16, n_outputs=3, sfreq=4000.0, widths=(4, 8)
+    )
+    classes = ["healthy", "myopathy", "neuropathy"]
+    metrics = {
+        "per_class": {
+            c: {"sensitivity": 0.9, "sensitivity_ci": [0.8, 0.97],
+                "specificity": 0.8, "specificity_ci": [0.7, 0.9]}
+            for c in classes
+        }
+    }
+    path = model_dir / "tiny-allconvnet.pt"
+    save_checkpoint(
+        path, model,
+        {"class_names": classes, "metrics": metrics, "min_confidence": 0.5},
+    )
+    return path

@@ -131,10 +131,16 @@ class ResultFactory(factory.django.DjangoModelFactory):
     confidence = 0.8
     windows = factory.LazyFunction(
         lambda: [
-            {"start_s": 0.0, "stop_s": 1.0,
-             "probabilities": {"healthy": 0.1, "myopathy": 0.8, "neuropathy": 0.1}},
-            {"start_s": 1.0, "stop_s": 2.0,
-             "probabilities": {"healthy": 0.2, "myopathy": 0.7, "neuropathy": 0.1}},
+            {
+                "start_s": 0.0,
+                "stop_s": 1.0,
+                "probabilities": {"healthy": 0.1, "myopathy": 0.8, "neuropathy": 0.1},
+            },
+            {
+                "start_s": 1.0,
+                "stop_s": 2.0,
+                "probabilities": {"healthy": 0.2, "myopathy": 0.7, "neuropathy": 0.1},
+            },
         ]
     )
     quality = factory.LazyFunction(lambda: {"ok": True, "warnings": []})

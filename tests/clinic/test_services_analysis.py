@@ -22,8 +22,12 @@ Status = AnalysisJob.Status
 
 def _queued_job(files) -> AnalysisJob:
     return upload_create(
-        user=make_user("clinician"), files=files, patient_code="P-7", muscle="TA",
-        side=Upload.Side.RIGHT, electrode_type=Upload.ElectrodeType.NEEDLE,
+        user=make_user("clinician"),
+        files=files,
+        patient_code="P-7",
+        muscle="TA",
+        side=Upload.Side.RIGHT,
+        electrode_type=Upload.ElectrodeType.NEEDLE,
     )
 
 
@@ -87,10 +91,14 @@ def test_a_bad_recording_fails_with_the_emgcore_message(
     (tmp_path / "emg_healthy.dat").write_bytes(truncated)
     with pytest.raises(EmgCoreError) as expected:
         read_recording([tmp_path / "emg_healthy.hea", tmp_path / "emg_healthy.dat"])
-    job = _queued_job([
-        SimpleUploadedFile("emg_healthy.hea", (emgdb / "emg_healthy.hea").read_bytes()),
-        SimpleUploadedFile("emg_healthy.dat", truncated),
-    ])
+    job = _queued_job(
+        [
+            SimpleUploadedFile(
+                "emg_healthy.hea", (emgdb / "emg_healthy.hea").read_bytes()
+            ),
+            SimpleUploadedFile("emg_healthy.dat", truncated),
+        ]
+    )
     analysis_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Status.FAILED

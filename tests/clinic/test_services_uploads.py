@@ -15,8 +15,13 @@ pytestmark = pytest.mark.django_db
 
 def _create(user, files, **kwargs):
     return upload_create(
-        user=user, files=files, patient_code="P-001", muscle="biceps",
-        side=Upload.Side.LEFT, electrode_type=Upload.ElectrodeType.NEEDLE, **kwargs
+        user=user,
+        files=files,
+        patient_code="P-001",
+        muscle="biceps",
+        side=Upload.Side.LEFT,
+        electrode_type=Upload.ElectrodeType.NEEDLE,
+        **kwargs,
     )
 
 

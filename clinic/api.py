@@ -1,0 +1,194 @@
+"""JSON API /api/v1 (DRF): token or session auth, the same rules as the pages.
+
+Views stay thin: they check the permission, validate with the same form as the
+web page, call one service and return JSON.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view, parser_classes
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from clinic import selectors, services
+from clinic.errors import UserFacingError
+from clinic.forms import UploadForm
+from clinic.models import ModelVersion, Upload
+
+
+def _require(request: Request, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied("Your role may not do this.")
+
+
+class RecordingUploadSerializer(serializers.Serializer):
+    """Documents the multipart body; validation is clinic.forms.UploadForm."""
+
+    file = serializers.ListField(
+        child=serializers.FileField(),
+        help_text="One file, or a WFDB .hea and .dat pair (repeat the field).",
+    )
+    patient_code = serializers.RegexField(r"^[A-Za-z0-9_-]{1,32}$")
+    muscle = serializers.CharField(required=False)
+    side = serializers.ChoiceField(choices=Upload.Side.choices, required=False)
+    electrode_type = serializers.ChoiceField(
+        choices=Upload.ElectrodeType.choices, required=False
+    )
+    notes = serializers.CharField(required=False)
+    sfreq_hz = serializers.FloatField(required=False, help_text="for CSV without time")
+
+
+JobAccepted = inline_serializer(
+    "JobAccepted",
+    {"job_id": serializers.IntegerField(), "status_url": serializers.CharField()},
+)
+ModelSummary = inline_serializer(
+    "ModelSummary",
+    {
+        "name": serializers.CharField(),
+        "version": serializers.CharField(),
+        "sha256": serializers.CharField(),
+    },
+)
+JobResult = inline_serializer(
+    "JobResult",
+    {
+        "probabilities": serializers.DictField(child=serializers.FloatField()),
+        "label": serializers.CharField(),
+        "confidence": serializers.FloatField(),
+        "model": ModelSummary,
+    },
+)
+JobStatus = inline_serializer(
+    "JobStatus",
+    {
+        "id": serializers.IntegerField(),
+        "status": serializers.ChoiceField(
+            choices=["QUEUED", "RUNNING", "SUCCEEDED", "FAILED"]
+        ),
+        "progress": serializers.IntegerField(),
+        "error": serializers.CharField(allow_null=True),
+        "finished": serializers.BooleanField(),
+        "result": JobResult,
+    },
+)
+
+
+def _model_version_fields() -> dict:
+    return {
+        "id": serializers.IntegerField(),
+        "name": serializers.CharField(),
+        "version": serializers.CharField(),
+        "kind": serializers.CharField(),
+        "status": serializers.CharField(),
+        "is_active": serializers.BooleanField(),
+        "sha256": serializers.CharField(),
+        "created_at": serializers.DateTimeField(),
+        "metrics": serializers.DictField(),
+    }
+
+
+ModelVersionOut = inline_serializer("ModelVersionInfo", _model_version_fields())
+ModelVersionListOut = inline_serializer(
+    "ModelVersionList", _model_version_fields(), many=True
+)
+
+
+@extend_schema(
+    request={"multipart/form-data": RecordingUploadSerializer},
+    responses={202: JobAccepted, 400: OpenApiResponse(description="field errors")},
+    summary="Upload a recording and queue its analysis",
+)
+@api_view(["POST"])
+@parser_classes([MultiPartParser, FormParser])
+def recordings_create(request: Request) -> Response:
+    _require(request, "clinic.add_upload")
+    files = MultiValueDict({"files": request.FILES.getlist("file")})
+    form = UploadForm(request.POST, files, metadata_required=False)
+    if not form.is_valid():
+        errors = {("file" if k == "files" else k): v for k, v in form.errors.items()}
+        return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    data = form.cleaned_data
+    job = services.upload_create(
+        user=request.user,
+        files=data["files"],
+        patient_code=data["patient_code"],
+        muscle=data["muscle"],
+        side=data["side"],
+        electrode_type=data["electrode_type"],
+        notes=data["notes"],
+        sfreq_hz=data["sfreq_hz"],
+    )
+    return Response(
+        {"job_id": job.pk, "status_url": reverse("api_job_detail", args=[job.pk])},
+        status=status.HTTP_202_ACCEPTED,
+    )
+
+
+@extend_schema(responses={200: JobStatus}, summary="Status and result of a job")
+@api_view(["GET"])
+def job_detail(request: Request, job_id: int) -> Response:
+    job = selectors.job_get_for_user(user=request.user, job_id=job_id)
+    return Response(selectors.job_status_payload(job))
+
+
+def _model_payload(mv: ModelVersion) -> dict:
+    return {
+        "id": mv.pk,
+        "name": mv.name,
+        "version": mv.version,
+        "kind": mv.kind,
+        "status": mv.status,
+        "is_active": mv.is_active,
+        "sha256": mv.sha256,
+        "created_at": mv.created_at.isoformat(),
+        "min_confidence": (mv.metadata or {}).get("min_confidence"),
+        "class_names": (mv.metadata or {}).get("class_names", []),
+        "metrics": selectors.model_version_class_metrics(mv),
+    }
+
+
+@extend_schema(responses={200: ModelVersionListOut}, summary="Model versions")
+@api_view(["GET"])
+def models_list(request: Request) -> Response:
+    _require(request, "clinic.view_modelversion")
+    return Response([_model_payload(mv) for mv in selectors.model_versions_list()])
+
+
+def _model_action(request: Request, model_version_id: int, action) -> Response:
+    _require(request, "clinic.promote_modelversion")
+    mv = selectors.model_version_get(model_version_id=model_version_id)
+    try:
+        active = action(actor=request.user, model_version=mv)
+    except UserFacingError as exc:
+        return Response({"error": str(exc)}, status=status.HTTP_409_CONFLICT)
+    return Response({"active": _model_payload(active)})
+
+
+ModelActionOut = inline_serializer("ModelAction", {"active": ModelVersionOut})
+
+
+@extend_schema(
+    request=None,
+    responses={200: ModelActionOut, 409: OpenApiResponse(description="refused")},
+    summary="Promote a version (admins; needs the minimum per-class metrics)",
+)
+@api_view(["POST"])
+def model_promote(request: Request, model_version_id: int) -> Response:
+    return _model_action(request, model_version_id, services.model_version_promote)
+
+
+@extend_schema(
+    request=None,
+    responses={200: ModelActionOut, 409: OpenApiResponse(description="refused")},
+    summary="Roll the active version back to the one it replaced (admins)",
+)
+@api_view(["POST"])
+def model_rollback(request: Request, model_version_id: int) -> Response:
+    return _model_action(request, model_version_id, services.model_version_rollback)

@@ -1,0 +1,156 @@
+"""Input checks for uploads and clinician entries (STYLE.md §5.1): sizes,
+extensions, required fields. No business rules here."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+
+from clinic.models import ConfirmedDiagnosis, Upload, patient_code_validator
+
+WFDB_EXTENSIONS = (".hea", ".dat")
+SINGLE_FILE_EXTENSIONS = (".zip", ".edf", ".bdf", ".csv")
+ALLOWED_EXTENSIONS = WFDB_EXTENSIONS + SINGLE_FILE_EXTENSIONS
+MAX_FILES = 8
+
+
+def _ext(f: UploadedFile) -> str:
+    return os.path.splitext(f.name or "")[1].lower()
+
+
+def recording_files_errors(files: list[UploadedFile]) -> list[str]:
+    """Why ``files`` cannot make one recording (empty list when they can)."""
+    if not files:
+        return ["Choose the recording file(s) to upload."]
+    if len(files) > MAX_FILES:
+        return [f"{len(files)} files is more than the {MAX_FILES} one upload may hold."]
+    errors = []
+    limit = settings.EMG_MAX_UPLOAD_MB * 1024 * 1024
+    for f in files:
+        if _ext(f) not in ALLOWED_EXTENSIONS:
+            errors.append(
+                f"{f.name}: files of type '{_ext(f) or 'none'}' are not accepted; "
+                f"allowed: {', '.join(ALLOWED_EXTENSIONS)}."
+            )
+        if f.size == 0:
+            errors.append(f"{f.name} is empty.")
+    total = sum(f.size for f in files)
+    if total > limit:
+        errors.append(
+            f"The upload is {total / 1e6:.1f} MB; the limit is "
+            f"{settings.EMG_MAX_UPLOAD_MB} MB."
+        )
+    if errors:
+        return errors
+    exts = [_ext(f) for f in files]
+    if any(e in WFDB_EXTENSIONS for e in exts):
+        if any(e not in WFDB_EXTENSIONS for e in exts):
+            return [
+                "Upload either a WFDB .hea + .dat pair or one other file, not both."
+            ]
+        stems = {os.path.splitext(f.name)[0] for f in files}
+        counts = Counter(exts)
+        if counts[".hea"] != 1:
+            return ["A WFDB recording needs exactly one .hea header file."]
+        if counts[".dat"] == 0:
+            hea = next(f.name for f in files if _ext(f) == ".hea")
+            return [f"{hea} needs its .dat data file; select both files together."]
+        if len(stems) != 1:
+            return [
+                "The .hea and .dat files should share one name (e.g. rec.hea and "
+                "rec.dat)."
+            ]
+    elif len(files) != 1:
+        return ["Upload one recording at a time (one EDF, BDF, CSV or zip file)."]
+    return []
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class UploadForm(forms.Form):
+    patient_code = forms.CharField(
+        max_length=32,
+        validators=[patient_code_validator],
+        help_text="Pseudonymous code, 1-32 letters, digits, '-' or '_'. "
+        "Never a name or a record number that identifies the patient.",
+    )
+    muscle = forms.CharField(max_length=64, help_text="e.g. tibialis anterior")
+    side = forms.ChoiceField(choices=Upload.Side.choices)
+    electrode_type = forms.ChoiceField(
+        choices=[
+            (Upload.ElectrodeType.NEEDLE, "Needle"),
+            (Upload.ElectrodeType.SURFACE, "Surface"),
+        ]
+    )
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+        help_text="Clinical context. Do not enter names or other identifiers.",
+    )
+    files = MultipleFileField(
+        label="Recording file(s)",
+        required=False,
+        help_text="A WFDB .hea and .dat pair (select both), or one .zip, .edf, "
+        ".bdf or .csv file.",
+    )
+    sfreq_hz = forms.FloatField(
+        label="Sampling rate (Hz)",
+        required=False,
+        min_value=1,
+        max_value=1_000_000,
+        help_text="Only for CSV files without a time column.",
+    )
+
+    def __init__(self, *args, metadata_required: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"].widget.attrs["accept"] = ",".join(ALLOWED_EXTENSIONS)
+        if not metadata_required:
+            # The API takes muscle, side and electrode type as optional metadata.
+            for name in ("muscle", "side", "electrode_type"):
+                self.fields[name].required = False
+            self.fields["electrode_type"].choices = Upload.ElectrodeType.choices
+
+    def clean_files(self):
+        files = self.cleaned_data.get("files") or []
+        errors = recording_files_errors(files)
+        if errors:
+            raise forms.ValidationError(errors)
+        return files
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, default in (
+            ("side", Upload.Side.NOT_APPLICABLE),
+            ("electrode_type", Upload.ElectrodeType.UNKNOWN),
+        ):
+            if name in cleaned and not cleaned[name]:
+                cleaned[name] = default
+        return cleaned
+
+
+class ConfirmedDiagnosisForm(forms.Form):
+    diagnosis = forms.ChoiceField(
+        choices=ConfirmedDiagnosis.Diagnosis.choices, label="Confirmed diagnosis"
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+        help_text="How it was confirmed (e.g. biopsy). No names.",
+    )

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from clinic.errors import UserFacingError
+from clinic.models import ModelVersion
+from clinic.services import model_version_register
+
+
+class Command(BaseCommand):
+    help = (
+        "Register a checkpoint (.pt with its .pt.sha256 sidecar) in the model "
+        "registry; --activate also promotes it if its metrics allow."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "path", help="checkpoint file, absolute or under EMG_MODEL_DIR"
+        )
+        parser.add_argument("--activate", action="store_true")
+        parser.add_argument(
+            "--model-version",
+            dest="model_version",
+            default=None,
+            help="version label (default: metadata 'version' or the sha256 prefix)",
+        )
+        parser.add_argument(
+            "--kind",
+            default=ModelVersion.Kind.DISEASE,
+            choices=ModelVersion.Kind.values,
+        )
+
+    def handle(self, *args, path: str, activate: bool, model_version, kind, **options):
+        from emgcore.errors import EmgCoreError
+
+        try:
+            mv = model_version_register(
+                checkpoint_path=path,
+                activate=activate,
+                version=model_version,
+                kind=kind,
+            )
+        except (UserFacingError, EmgCoreError, FileNotFoundError) as exc:
+            raise CommandError(str(exc)) from exc
+        state = "active" if mv.is_active else "candidate"
+        self.stdout.write(f"Registered {mv} (id {mv.pk}, sha256 {mv.sha256}, {state}).")

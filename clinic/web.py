@@ -1,0 +1,214 @@
+"""Thin HTML views (STYLE.md §2): permission -> form -> one service -> render.
+
+Every view needs a signed-in user. Objects a user may not see are 404 (the
+selectors raise it); actions a role may not take are 403.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from clinic import selectors, services
+from clinic.errors import UserFacingError
+from clinic.forms import ConfirmedDiagnosisForm, UploadForm
+from clinic.models import AnalysisJob
+from clinic.plots import result_figure
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _succeeded_job(request: HttpRequest, job_id: int) -> AnalysisJob:
+    job = selectors.job_get_for_user(user=request.user, job_id=job_id)
+    if job.status != AnalysisJob.Status.SUCCEEDED or not hasattr(job, "result"):
+        raise Http404("This job has no result.")
+    return job
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    uploads = selectors.uploads_list_for_user(user=request.user).prefetch_related(
+        "jobs"
+    )
+    page = Paginator(uploads, 25).get_page(request.GET.get("page"))
+    return render(request, "clinic/uploads/list.html", {"page": page})
+
+
+@login_required
+def upload_new(request: HttpRequest) -> HttpResponse:
+    _require(request, "clinic.add_upload")
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        job = services.upload_create(
+            user=request.user,
+            files=data["files"],
+            patient_code=data["patient_code"],
+            muscle=data["muscle"],
+            side=data["side"],
+            electrode_type=data["electrode_type"],
+            notes=data["notes"],
+            sfreq_hz=data["sfreq_hz"],
+        )
+        return redirect("job_detail", job_id=job.pk)
+    status = 400 if form.is_bound else 200
+    return render(request, "clinic/uploads/new.html", {"form": form}, status=status)
+
+
+@login_required
+@require_GET
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = selectors.job_get_for_user(user=request.user, job_id=job_id)
+    return render(
+        request,
+        "clinic/jobs/detail.html",
+        {"job": job, "upload": job.upload, "status": selectors.job_status_payload(job)},
+    )
+
+
+@login_required
+@require_GET
+def job_status(request: HttpRequest, job_id: int) -> JsonResponse:
+    job = selectors.job_get_for_user(user=request.user, job_id=job_id)
+    payload = selectors.job_status_payload(job)
+    if payload["result"] is not None:
+        payload["result_url"] = reverse("job_result", args=[job.pk])
+    return JsonResponse(payload)
+
+
+def _result_context(request: HttpRequest, job: AnalysisJob, **extra) -> dict:
+    result = job.result
+    mv = result.model_version
+    upload = job.upload
+    probabilities = sorted(
+        result.probabilities.items(), key=lambda kv: kv[1], reverse=True
+    )
+    can_confirm = request.user.has_perm("clinic.add_confirmeddiagnosis")
+    return {
+        "job": job,
+        "upload": upload,
+        "result": result,
+        "model_version": mv,
+        "probabilities": probabilities,
+        "class_metrics": selectors.model_version_class_metrics(mv),
+        "min_confidence": (mv.metadata or {}).get("min_confidence"),
+        "confirmed": upload.confirmed_diagnoses.select_related("confirmed_by").first(),
+        "can_confirm": can_confirm,
+        "can_export": request.user.has_perm("clinic.export_result"),
+        "show_notes": request.user.has_perm("clinic.view_upload_notes"),
+        "confirm_form": extra.pop("confirm_form", None)
+        or (ConfirmedDiagnosisForm() if can_confirm else None),
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def job_result(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _succeeded_job(request, job_id)
+    services.result_view_record(user=request.user, job=job)
+    context = _result_context(request, job, figure=result_figure(job.result))
+    return render(request, "clinic/results/detail.html", context)
+
+
+@login_required
+@require_GET
+def job_report(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _succeeded_job(request, job_id)
+    services.result_view_record(user=request.user, job=job)
+    context = _result_context(request, job, figure=result_figure(job.result))
+    return render(request, "clinic/results/report.html", context)
+
+
+@login_required
+@require_GET
+def job_export(request: HttpRequest, job_id: int, fmt: str) -> HttpResponse:
+    _require(request, "clinic.export_result")
+    job = _succeeded_job(request, job_id)
+    content, content_type, filename = services.result_export(
+        user=request.user, job=job, fmt=fmt
+    )
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_POST
+def job_confirm(request: HttpRequest, job_id: int) -> HttpResponse:
+    _require(request, "clinic.add_confirmeddiagnosis")
+    job = _succeeded_job(request, job_id)
+    form = ConfirmedDiagnosisForm(request.POST)
+    if form.is_valid():
+        services.confirmed_diagnosis_create(
+            user=request.user, upload=job.upload, **form.cleaned_data
+        )
+        messages.success(request, "The confirmed diagnosis was recorded.")
+        return redirect("job_result", job_id=job.pk)
+    context = _result_context(
+        request, job, confirm_form=form, figure=result_figure(job.result)
+    )
+    return render(request, "clinic/results/detail.html", context, status=400)
+
+
+@login_required
+@require_GET
+def model_list(request: HttpRequest) -> HttpResponse:
+    _require(request, "clinic.view_modelversion")
+    versions = [
+        {
+            "mv": mv,
+            "metrics": selectors.model_version_class_metrics(mv),
+            "problems": services.model_version_promotion_problems(mv),
+        }
+        for mv in selectors.model_versions_list()
+    ]
+    return render(
+        request,
+        "clinic/models/list.html",
+        {
+            "versions": versions,
+            "can_promote": request.user.has_perm("clinic.promote_modelversion"),
+            "min_sensitivity": settings.EMG_MIN_SENSITIVITY,
+            "min_specificity": settings.EMG_MIN_SPECIFICITY,
+        },
+    )
+
+
+@login_required
+@require_POST
+def model_promote(request: HttpRequest, model_version_id: int) -> HttpResponse:
+    _require(request, "clinic.promote_modelversion")
+    mv = selectors.model_version_get(model_version_id=model_version_id)
+    try:
+        services.model_version_promote(actor=request.user, model_version=mv)
+    except UserFacingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{mv} is now the active model.")
+    return redirect("model_list")
+
+
+@login_required
+@require_POST
+def model_rollback(request: HttpRequest, model_version_id: int) -> HttpResponse:
+    _require(request, "clinic.promote_modelversion")
+    mv = selectors.model_version_get(model_version_id=model_version_id)
+    try:
+        active = services.model_version_rollback(actor=request.user, model_version=mv)
+    except UserFacingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Rolled back: {active} is the active model again.")
+    return redirect("model_list")

@@ -1,0 +1,29 @@
+// Polls the job's status endpoint about once a second and updates the page;
+// opens the result when the analysis has succeeded.
+(function () {
+  "use strict";
+  var box = document.getElementById("job");
+  if (!box) { return; }
+  var url = box.dataset.statusUrl;
+  var labels = { QUEUED: "Queued", RUNNING: "Running", SUCCEEDED: "Succeeded", FAILED: "Failed" };
+  function show(s) {
+    document.getElementById("job-status").textContent = labels[s.status] || s.status;
+    var bar = document.getElementById("job-progress");
+    bar.value = s.progress;
+    bar.textContent = s.progress + "%";
+    document.getElementById("job-progress-text").textContent = s.progress + "%";
+    var err = document.getElementById("job-error");
+    if (s.error) { err.textContent = s.error; err.hidden = false; }
+    if (s.result_url) {
+      document.getElementById("job-result").hidden = false;
+      window.location.assign(s.result_url);
+    }
+  }
+  function poll() {
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (s) { show(s); if (!s.finished) { setTimeout(poll, 1000); } })
+      .catch(function () { setTimeout(poll, 3000); });
+  }
+  poll();
+})();

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import re
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+from rest_framework.authtoken.models import Token
+
+from clinic.models import ModelVersion
+from tests.clinic.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _demo_passwords() -> dict[str, str]:
+    out = StringIO()
+    call_command("create_demo_users", stdout=out)
+    rows = re.findall(r"^\s+(\w+)\s+(demo-\w+)\s+(\S+)$", out.getvalue(), re.M)
+    return {username: password for _role, username, password in rows}
+
+
+def test_demo_users_get_new_random_passwords_that_work():
+    first = _demo_passwords()
+    assert set(first) == {"demo-clinician", "demo-admin", "demo-auditor"}
+    user = authenticate(username="demo-clinician", password=first["demo-clinician"])
+    assert user is not None and user.groups.filter(name="clinician").exists()
+    assert len(set(first.values())) == 3
+    second = _demo_passwords()
+    assert all(second[u] != first[u] for u in first)  # never fixed
+    assert authenticate(username="demo-admin", password=first["demo-admin"]) is None
+
+
+def test_create_api_token_prints_the_users_token():
+    user = make_user("clinician")
+    out = StringIO()
+    call_command("create_api_token", user.username, stdout=out)
+    assert out.getvalue().strip() == Token.objects.get(user=user).key
+    with pytest.raises(CommandError, match="No active user"):
+        call_command("create_api_token", "nobody")
+
+
+def test_import_checkpoint_registers_and_activates(tiny_checkpoint):
+    out = StringIO()
+    call_command("import_checkpoint", str(tiny_checkpoint), "--activate", stdout=out)
+    mv = ModelVersion.objects.get()
+    assert mv.is_active and "active" in out.getvalue()
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("import_checkpoint", "missing.pt")

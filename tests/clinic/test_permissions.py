@@ -1,0 +1,197 @@
+"""Every URL and API endpoint x every role (and a clinician of another team).
+
+Objects a user may not see are 404; actions a role may not take are 403;
+anonymous users are sent to the login page (web) or get 401 (API).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from clinic.models import ModelVersion
+from tests.clinic.factories import (
+    ModelVersionFactory,
+    ResultFactory,
+    TeamFactory,
+    UploadFactory,
+    make_user,
+)
+
+ROLES = ("anonymous", "clinician", "other_team_clinician", "auditor", "admin")
+
+
+@dataclass
+class World:
+    users: dict
+    job_id: int
+    candidate_id: int
+    active_id: int
+
+
+@pytest.fixture
+def world(db) -> World:
+    team_a, team_b = TeamFactory(name="team-a"), TeamFactory(name="team-b")
+    users = {
+        "anonymous": None,
+        "clinician": make_user("clinician", team=team_a),
+        "other_team_clinician": make_user("clinician", team=team_b),
+        "auditor": make_user("auditor"),
+        "admin": make_user("admin"),
+    }
+    old = ModelVersionFactory(status=ModelVersion.Status.RETIRED)
+    active = ModelVersionFactory(
+        is_active=True, status=ModelVersion.Status.ACTIVE, previous_active=old
+    )
+    candidate = ModelVersionFactory()
+    result = ResultFactory(
+        job__upload=UploadFactory(uploaded_by=users["clinician"]),
+        model_version=active,
+    )
+    return World(users, result.job.pk, candidate.pk, active.pk)
+
+
+def _upload_data(field: str) -> dict:
+    return {
+        "patient_code": "P-9",
+        "muscle": "biceps",
+        "side": "LEFT",
+        "electrode_type": "SURFACE",
+        field: SimpleUploadedFile("rec.csv", b"t,emg\n0,1\n"),
+    }
+
+
+# (name, method, url template, data factory, expected by role)
+WEB = [
+    ("dashboard", "get", "/", None, (302, 200, 200, 200, 200)),
+    ("upload form", "get", "/uploads/new/", None, (302, 200, 200, 403, 403)),
+    (
+        "upload post",
+        "post",
+        "/uploads/new/",
+        lambda w: _upload_data("files"),
+        (302, 302, 302, 403, 403),
+    ),
+    ("job page", "get", "/jobs/{job}/", None, (302, 200, 404, 200, 404)),
+    ("job status", "get", "/jobs/{job}/status/", None, (302, 200, 404, 200, 404)),
+    ("result", "get", "/jobs/{job}/result/", None, (302, 200, 404, 200, 404)),
+    ("report", "get", "/jobs/{job}/report/", None, (302, 200, 404, 200, 404)),
+    ("export json", "get", "/jobs/{job}/export.json", None, (302, 200, 404, 200, 403)),
+    ("export csv", "get", "/jobs/{job}/export.csv", None, (302, 200, 404, 200, 403)),
+    (
+        "confirm",
+        "post",
+        "/jobs/{job}/confirm/",
+        lambda w: {"diagnosis": "HEALTHY"},
+        (302, 302, 404, 403, 403),
+    ),
+    ("models", "get", "/models/", None, (302, 200, 200, 200, 200)),
+    (
+        "promote",
+        "post",
+        "/models/{candidate}/promote/",
+        None,
+        (302, 403, 403, 403, 302),
+    ),
+    ("rollback", "post", "/models/{active}/rollback/", None, (302, 403, 403, 403, 302)),
+    ("password", "get", "/accounts/password/", None, (302, 200, 200, 200, 200)),
+]
+API = [
+    (
+        "api upload",
+        "post",
+        "/api/v1/recordings",
+        lambda w: _upload_data("file"),
+        (401, 202, 202, 403, 403),
+    ),
+    ("api job", "get", "/api/v1/jobs/{job}", None, (401, 200, 404, 200, 404)),
+    ("api models", "get", "/api/v1/models", None, (401, 200, 200, 200, 200)),
+    (
+        "api promote",
+        "post",
+        "/api/v1/models/{candidate}/promote",
+        None,
+        (401, 403, 403, 403, 200),
+    ),
+    (
+        "api rollback",
+        "post",
+        "/api/v1/models/{active}/rollback",
+        None,
+        (401, 403, 403, 403, 200),
+    ),
+    ("api schema", "get", "/api/v1/schema", None, (401, 200, 200, 200, 200)),
+]
+CASES = [
+    pytest.param(name, method, url, data, expected, id=name)
+    for name, method, url, data, expected in WEB + API
+]
+
+
+@pytest.mark.parametrize("name,method,url,data,expected", CASES)
+def test_permission_matrix(client, world, name, method, url, data, expected):
+    # Roles run in ROLES order; only the last (admin) may change models, so
+    # earlier requests see the same state.
+    path = url.format(
+        job=world.job_id, candidate=world.candidate_id, active=world.active_id
+    )
+    got = {}
+    for role in ROLES:
+        client.logout()
+        if world.users[role] is not None:
+            client.force_login(world.users[role])
+        response = getattr(client, method)(path, data(world) if data else {})
+        got[role] = response.status_code
+        if role == "anonymous" and response.status_code == 302:
+            assert response["Location"].startswith("/accounts/login/")
+    assert got == dict(zip(ROLES, expected, strict=True))
+
+
+def test_the_health_endpoint_is_public_for_load_balancers(client, db):
+    assert client.get("/health/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/jobs/999999/",
+        "/jobs/999999/result/",
+        "/api/v1/jobs/999999",
+        "/jobs/999999/export.json",
+    ],
+)
+def test_unknown_objects_are_404(client, world, path):
+    client.force_login(world.users["clinician"])
+    assert client.get(path).status_code == 404
+
+
+def test_every_url_is_in_the_matrix():
+    from django.urls import get_resolver
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            else:
+                yield prefix + str(p.pattern)
+
+    routes = {
+        r for r in walk(get_resolver().url_patterns) if not r.startswith("admin/")
+    }
+    covered = {
+        url.strip("/")
+        .replace("{job}", "<int:job_id>")
+        .replace("{candidate}", "<int:model_version_id>")
+        .replace("{active}", "<int:model_version_id>")
+        for _n, _m, url, _d, _e in WEB + API
+    }
+    exempt = {
+        "health/",
+        "accounts/login/",
+        "accounts/logout/",
+        "accounts/password/done/",
+    }
+    missing = {r for r in routes if r.strip("/") not in covered and r not in exempt}
+    assert missing == set()
