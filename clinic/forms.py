@@ -10,7 +10,12 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from clinic.models import ConfirmedDiagnosis, Upload, patient_code_validator
+from clinic.models import (
+    AuditEvent,
+    ConfirmedDiagnosis,
+    Upload,
+    patient_code_validator,
+)
 
 WFDB_EXTENSIONS = (".hea", ".dat")
 SINGLE_FILE_EXTENSIONS = (".zip", ".edf", ".bdf", ".csv")
@@ -153,4 +158,17 @@ class ConfirmedDiagnosisForm(forms.Form):
         required=False,
         max_length=2000,
         help_text="How it was confirmed (e.g. biopsy). No names.",
+    )
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("", "Any action"), *AuditEvent.Action.choices], required=False
+    )
+    actor = forms.CharField(label="User", max_length=150, required=False)
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -231,6 +231,9 @@ class Result(models.Model):
     windows = models.JSONField(default=list, blank=True)
     quality = models.JSONField(default=dict, blank=True)
     features = models.JSONField(default=dict, blank=True)
+    notes = models.JSONField(
+        default=list, blank=True, help_text="What the reader should know (emgcore)."
+    )
     signal_preview = models.JSONField(
         default=dict, blank=True, help_text="Decimated raw/filtered signal for plots."
     )

@@ -7,6 +7,7 @@ users see none. Objects a user may not see raise Http404.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -157,11 +158,20 @@ def model_version_class_metrics(
 
 
 def audit_events_list(
-    *, action: str | None = None, actor_username: str | None = None
+    *,
+    action: str | None = None,
+    actor_username: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
 ) -> QuerySet[AuditEvent]:
+    """Audit events, newest first; ``since``/``until`` are inclusive dates."""
     qs = AuditEvent.objects.select_related("actor")
     if action:
         qs = qs.filter(action=action)
     if actor_username:
         qs = qs.filter(actor__username=actor_username)
+    if since:
+        qs = qs.filter(created_at__date__gte=since)
+    if until:
+        qs = qs.filter(created_at__date__lte=until)
     return qs

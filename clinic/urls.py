@@ -70,6 +70,7 @@ urlpatterns = [
         web.model_rollback,
         name="model_rollback",
     ),
+    path("audit/", web.audit_list, name="audit_list"),
     path("accounts/", include(auth_patterns)),
     path("api/v1/", include(api_patterns)),
     path("health/", views.health, name="health"),

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic import selectors, services
 from clinic.errors import UserFacingError
-from clinic.forms import ConfirmedDiagnosisForm, UploadForm
+from clinic.forms import AuditFilterForm, ConfirmedDiagnosisForm, UploadForm
 from clinic.models import AnalysisJob
 from clinic.plots import result_figure
 
@@ -212,3 +212,25 @@ def model_rollback(request: HttpRequest, model_version_id: int) -> HttpResponse:
     else:
         messages.success(request, f"Rolled back: {active} is the active model again.")
     return redirect("model_list")
+
+
+@login_required
+@require_GET
+def audit_list(request: HttpRequest) -> HttpResponse:
+    _require(request, "clinic.view_auditevent")
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    events = selectors.audit_events_list(
+        action=filters.get("action") or None,
+        actor_username=filters.get("actor") or None,
+        since=filters.get("since"),
+        until=filters.get("until"),
+    )
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "clinic/audit/list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )

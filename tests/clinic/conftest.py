@@ -107,6 +107,7 @@ def fake_prediction(recording, checkpoint_path, model_version) -> dict:
             for i in range(n)
         ],
         "quality": {},
+        "notes": ["Channel EMG was analysed."],
         "model": {"name": model_version.name, "version": model_version.version,
                   "sha256": model_version.sha256},
     }

@@ -96,6 +96,7 @@ WEB = [
         (302, 403, 403, 403, 302),
     ),
     ("rollback", "post", "/models/{active}/rollback/", None, (302, 403, 403, 403, 302)),
+    ("audit trail", "get", "/audit/", None, (302, 403, 403, 200, 200)),
     ("password", "get", "/accounts/password/", None, (302, 200, 200, 200, 200)),
 ]
 API = [

@@ -43,6 +43,7 @@ def test_it_analyses_a_real_recording_and_stores_the_result(
     result = Result.objects.get(job=job)
     assert result.label == "myopathy" and result.model_version == active_model
     assert set(result.probabilities) == {"healthy", "myopathy", "neuropathy"}
+    assert result.notes == ["Channel EMG was analysed."]
     recording, checkpoint = fake_predict[0]
     assert recording.sfreq == 4000 and checkpoint.name == "tiny.pt"
     assert set(result.quality)  # emgcore's quality report, not empty

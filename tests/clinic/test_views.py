@@ -230,3 +230,17 @@ def test_admins_promote_from_the_registry_page_and_see_refusals(client, settings
     settings.EMG_MIN_SPECIFICITY = 0.5
     response = client.post(f"/models/{mv.pk}/promote/", follow=True)
     assert "is now the active model" in response.content.decode()
+
+
+def test_auditors_filter_the_audit_trail(client):
+    from clinic.services import audit_record
+
+    auditor = make_user("auditor")
+    alice = make_user("clinician", username="alice")
+    audit_record(actor=alice, action="EXPORTED", details={"format": "csv"})
+    audit_record(actor=make_user("clinician", username="bob"), action="VIEWED")
+    client.force_login(auditor)
+    html = client.get("/audit/", {"actor": "alice"}).content.decode()
+    assert "Exported" in html and "format: csv" in html and ">bob<" not in html
+    html = client.get("/audit/", {"action": "VIEWED"}).content.decode()
+    assert ">bob<" in html and "format: csv" not in html

@@ -1,0 +1,74 @@
+"""Django admin for operators; business actions stay in services and pages."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from clinic import models
+
+
+@admin.register(models.Team)
+class TeamAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(models.Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "team"]
+    list_filter = ["team"]
+
+
+class UploadFileInline(admin.TabularInline):
+    model = models.UploadFile
+    extra = 0
+    can_delete = False
+    readonly_fields = ["file", "original_name", "size_bytes", "sha256"]
+
+
+@admin.register(models.Upload)
+class UploadAdmin(admin.ModelAdmin):
+    list_display = ["id", "patient_code", "muscle", "team", "uploaded_by", "created_at"]
+    list_filter = ["team", "electrode_type"]
+    search_fields = ["patient_code"]
+    inlines = [UploadFileInline]
+    readonly_fields = ["uploaded_by", "created_at"]
+
+
+@admin.register(models.AnalysisJob)
+class AnalysisJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "upload", "status", "progress", "created_at", "finished_at"]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in models.AnalysisJob._meta.fields]
+
+
+@admin.register(models.ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    # Promotion and rollback go through the registry page (metrics checks, audit).
+    list_display = ["name", "version", "kind", "status", "is_active", "created_at"]
+    list_filter = ["kind", "status"]
+    readonly_fields = [
+        "sha256",
+        "checkpoint_path",
+        "metadata",
+        "is_active",
+        "status",
+        "previous_active",
+        "activated_at",
+        "created_at",
+    ]
+
+
+@admin.register(models.AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor", "action", "object_type", "object_id"]
+    list_filter = ["action"]
+    search_fields = ["actor__username", "object_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
