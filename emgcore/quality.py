@@ -29,6 +29,9 @@ MIN_FLAT_S = 0.1
 #: A run of samples at the channel's max or min must be at least this long to
 #: count as clipping (a single peak sample at the maximum is not clipping).
 MIN_CLIP_RUN = 3
+#: A channel's max (min) is a clipping rail only if it lies at least this
+#: fraction of the larger median-to-extreme distance away from the median.
+RAIL_MIN_REACH = 0.5
 #: Shorter recordings get no mains-noise estimate (too few spectral bins).
 MIN_SPECTRUM_S = 1.0
 #: Most flat segments listed in the report (the fractions count all of them).
@@ -93,10 +96,23 @@ def _channel_quality(
     if ptp == 0.0:  # a constant channel is one flat segment, not clipping
         return 0, [(0, n)], n
     tol = FLAT_REL_TOL * ptp
+    # A rail counts only when it is an extreme of the signal, not where most of
+    # it sits: rectified or envelope signals (NinaPro DB1) rest on their
+    # minimum, which is their floor, not a clipped amplifier. The median comes
+    # from at most ~1e6 evenly spaced samples to keep the cost bounded.
+    centre = float(np.median(x[:: max(1, n // 1_000_000)]))
+    reach = max(hi - centre, centre - lo)
+    use_hi = hi - centre >= RAIL_MIN_REACH * reach
+    use_lo = centre - lo >= RAIL_MIN_REACH * reach
 
     def rail_mask(start: int, stop: int) -> NDArray[np.bool_]:
         piece = x[start:stop]
-        return (piece >= hi - tol) | (piece <= lo + tol)
+        mask = np.zeros(piece.shape, dtype=bool)
+        if use_hi:
+            mask |= piece >= hi - tol
+        if use_lo:
+            mask |= piece <= lo + tol
+        return mask
 
     _, clip_lens = _long_runs(rail_mask, n, MIN_CLIP_RUN, chunk)
     n_clipped = int(clip_lens.sum())
@@ -138,7 +154,9 @@ def assess_quality(
         - ``long_enough_for_window`` (bool), ``window_s`` (float)
         - ``clipping_fraction`` (float, 0-1): share of all samples lying in runs
           of at least ``MIN_CLIP_RUN`` samples at their channel's max or min
-          value; ``clipping_fraction_per_chan`` (list of float)
+          value (a min or max lying near the channel's median, such as the
+          floor of a rectified signal, is not a rail);
+          ``clipping_fraction_per_chan`` (list of float)
         - ``flat_segments``: list of ``{"channel", "start_s", "duration_s"}``
           for runs of (near-)constant signal of at least ``MIN_FLAT_S`` s
           (at most ``MAX_FLAT_SEGMENTS`` listed, longest first;
@@ -207,7 +225,8 @@ def assess_quality(
     if flat_fraction > FLAT_WARN_FRACTION:
         warnings.append(
             f"{100 * flat_fraction:.1f}% of samples are in flat-line segments "
-            f"(limit {100 * FLAT_WARN_FRACTION:g}%); check electrode contact."
+            f"(limit {100 * FLAT_WARN_FRACTION:g}%): lost electrode contact, or a "
+            "signal below the recorder's resolution."
         )
     if noise.ratio > LINE_NOISE_WARN_RATIO:
         where = f"{noise.line_freq_hz:g} Hz " if noise.line_freq_hz else ""

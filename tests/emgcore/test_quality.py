@@ -178,3 +178,30 @@ def test_it_lists_the_mains_harmonics_that_stand_out(synthetic_emg):
     noise = line_noise(x, sfreq)
     assert noise.line_freq_hz == 50.0
     assert noise.harmonics_hz == [50.0, 150.0]
+
+
+def test_the_floor_of_a_rectified_signal_is_not_clipping(rng):
+    x = np.maximum(np.abs(rng.standard_normal(20_000)) - 1.0, 0.0)  # mostly 0
+    report = assess_quality(_rec(x, 1000.0))
+    assert np.mean(x == 0) > 0.5
+    assert report["clipping_fraction"] == 0.0
+
+
+def test_it_counts_clipping_at_one_rail_only(rng):
+    x = _sine(7.0, 2000.0, 10.0) + 0.01 * rng.standard_normal(20_000)
+    clipped = np.minimum(x, 0.9)
+    report = assess_quality(_rec(clipped, 2000.0))
+    # Noise makes a few isolated rail samples (runs < MIN_CLIP_RUN) at the edges.
+    assert report["clipping_fraction"] == pytest.approx(np.mean(x >= 0.9), abs=0.005)
+
+
+def test_it_rates_a_real_ninapro_db1_envelope_recording(data_dir):
+    from scipy.io import loadmat
+
+    emg = loadmat(data_dir / "ninapro-db1-e1" / "S10_A1_E1.mat")["emg"].T
+    report = assess_quality(_rec(emg, 100.0))
+    assert report["duration_s"] == pytest.approx(emg.shape[1] / 100.0)
+    assert report["clipping_fraction"] == 0.0  # resting floor, not saturation
+    assert report["flat_fraction"] > 0.1  # rests on one quantisation step
+    assert report["line_freq_hz"] is None  # 50 Hz is Nyquist at 100 Hz
+    assert any("resolution" in w for w in report["warnings"])
