@@ -66,3 +66,33 @@ def synthetic_emg(rng):
         return make_synthetic_emg(rng, **kwargs)
 
     return factory
+
+
+def make_tiny_disease_checkpoint(
+    path: Path, *, min_confidence: float | None = 0.5, seed: int = 0
+) -> Path:
+    """An untrained CNN-TCN saved with real disease metadata (fast; for plumbing tests)."""
+    from emgcore.checkpoint import save_checkpoint
+    from emgcore.disease import disease_preprocess, new_model
+
+    model = new_model(seed=seed)
+    save_checkpoint(
+        path,
+        model,
+        {
+            "class_names": ["healthy", "myopathy", "neuropathy"],
+            "preprocess": disease_preprocess().to_dict(),
+            "train": {"stage": "test"},
+            "dataset": {"name": "none", "split_hash": None},
+            "metrics": {"temperature": 1.0},
+            "seed": seed,
+            "parent": None,
+            "min_confidence": min_confidence,
+        },
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    return make_tiny_disease_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt")

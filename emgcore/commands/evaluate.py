@@ -1,0 +1,149 @@
+"""``python -m emgcore evaluate``: protocols, their summary, or one checkpoint.
+
+    python -m emgcore evaluate protocol --protocol n2001_loso --seeds 0 1 2 3 4 \\
+        --methods tl scratch lda --pretrained tl=models/pretrained/cnn_tcn-mix.pt
+    python -m emgcore evaluate summary --runs runs/disease --out docs/results
+    python -m emgcore evaluate checkpoint --model models/disease/default.pt \\
+        --dataset emglab_n2001
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="evaluate disease models (JSON + plots)")
+    what = p.add_subparsers(dest="what", required=True, metavar="WHAT")
+
+    proto = what.add_parser("protocol", help="run one protocol's training/testing runs")
+    proto.add_argument(
+        "--protocol", required=True, choices=("paper", "blocked", "n2001_loso")
+    )
+    proto.add_argument("--runs", default="runs/disease", help="folder of run files")
+    proto.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    proto.add_argument(
+        "--methods", nargs="+", default=["tl", "scratch", "lda", "logreg", "rf"]
+    )
+    proto.add_argument(
+        "--pretrained",
+        nargs="*",
+        default=[],
+        metavar="METHOD=CKPT",
+        help="checkpoint of each transfer method, e.g. tl-mix=models/pretrained/cnn_tcn-mix.pt",
+    )
+    proto.add_argument("--budget", default="cpu", choices=("paper", "cpu", "tiny"))
+    proto.add_argument("--rate-hz", type=float, default=1000.0)
+    proto.add_argument("--data-dir", default=None)
+    proto.set_defaults(func=run_protocol_cmd)
+
+    summ = what.add_parser("summary", help="summarise run files into JSON + figures")
+    summ.add_argument("--runs", default="runs/disease")
+    summ.add_argument("--out", default="docs/results")
+    summ.add_argument("--data-dir", default=None)
+    summ.set_defaults(func=run_summary)
+
+    ck = what.add_parser("checkpoint", help="metrics of one checkpoint on a dataset")
+    ck.add_argument("--model", required=True)
+    ck.add_argument(
+        "--dataset", default="emglab_n2001", choices=("physionet_emgdb", "emglab_n2001")
+    )
+    ck.add_argument("--subjects", nargs="*", default=None)
+    ck.add_argument("--out", default=None, help="write the JSON here too")
+    ck.add_argument("--data-dir", default=None)
+    ck.set_defaults(func=run_checkpoint)
+
+
+def _pretrained_map(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        method, sep, path = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--pretrained expects METHOD=CKPT, got {item!r}")
+        out[method] = path
+    return out
+
+
+def _budget(name: str):
+    from emgcore.disease import Budget
+
+    return {"paper": Budget, "cpu": Budget.cpu, "tiny": Budget.tiny}[name]()
+
+
+def run_protocol_cmd(args: argparse.Namespace) -> int:
+    from emgcore.disease import run_protocol
+
+    paths = run_protocol(
+        args.protocol,
+        args.runs,
+        seeds=args.seeds,
+        methods=args.methods,
+        budget=_budget(args.budget),
+        pretrained=_pretrained_map(args.pretrained),
+        data_dir=args.data_dir,
+        rate_hz=args.rate_hz,
+        on_run=lambda msg: print(f"done: {msg}", flush=True),
+    )
+    print(json.dumps({"protocol": args.protocol, "runs": len(paths)}))
+    return 0
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    from emgcore.disease import load_protocol_data
+    from emgcore.disease_report import (
+        choose_default,
+        render_markdown,
+        summarise,
+        write_figures,
+    )
+
+    runs = Path(args.runs)
+    protocols = sorted({p.parent.parent.name for p in runs.glob("*/*/seed*.json")})
+    data = {}
+    for protocol in protocols:
+        if protocol in ("paper", "blocked") and "emgdb" in data:
+            data[protocol] = data["emgdb"]
+            continue
+        data[protocol] = load_protocol_data(protocol, data_dir=args.data_dir)
+        if protocol in ("paper", "blocked"):
+            data["emgdb"] = data[protocol]
+    summary = summarise(runs, data_by_protocol=data)
+    if "n2001_loso" in summary["protocols"]:
+        summary["default_method"], summary["default_score"] = choose_default(summary)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary["figures"] = write_figures(summary, runs, data, out / "figures")
+    (out / "disease.json").write_text(json.dumps(summary, indent=1))
+    (out / "disease_tables.md").write_text(render_markdown(summary))
+    print(
+        json.dumps(
+            {
+                "summary": str(out / "disease.json"),
+                "default_method": summary.get("default_method"),
+            }
+        )
+    )
+    return 0
+
+
+def run_checkpoint(args: argparse.Namespace) -> int:
+    from emgcore.checkpoint import load_checkpoint
+    from emgcore.config import PreprocessConfig
+    from emgcore.datasets import load_dataset
+    from emgcore.evaluate import evaluate_checkpoint
+
+    _, meta = load_checkpoint(args.model)
+    ws = load_dataset(
+        args.dataset,
+        args.data_dir,
+        preprocess=PreprocessConfig.from_dict(meta["preprocess"]),
+        subjects=args.subjects,
+    )
+    result = evaluate_checkpoint(args.model, ws)
+    text = json.dumps(result)
+    if args.out:
+        Path(args.out).write_text(text)
+    print(text)
+    return 0

@@ -1,0 +1,400 @@
+"""Summarise disease-protocol runs into tables, figures and a JSON summary.
+
+Input: the run files :func:`emgcore.disease.run_protocol` wrote
+(``<runs>/<protocol>/<method>/seed<k>_<fold>.json``). Output: one JSON summary
+(mean ± sd over seeds per protocol and method, per-class metrics with
+bootstrap CIs, calibration) and PNG figures. Nothing here trains a model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emgcore.datasets.base import DISEASE_CLASSES
+
+logger = logging.getLogger(__name__)
+
+# The CNN-TCN paper's Table (section 5.2): its TL model on its random split.
+PAPER_TABLE = {
+    "accuracy": 0.913,
+    "per_class": {
+        "healthy": {
+            "precision": 0.714,
+            "sensitivity": 0.833,
+            "specificity": 0.937,
+            "f1": 0.769,
+            "auc": 0.964,
+        },
+        "myopathy": {
+            "precision": 0.902,
+            "sensitivity": 0.852,
+            "specificity": 0.948,
+            "f1": 0.876,
+            "auc": 0.989,
+        },
+        "neuropathy": {
+            "precision": 1.000,
+            "sensitivity": 0.986,
+            "specificity": 1.000,
+            "f1": 0.993,
+            "auc": 1.000,
+        },
+    },
+    "scratch_accuracy_range": [0.60, 0.80],
+}
+SUMMARY_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "ece", "ece_raw")
+
+
+def _load_runs(runs_dir: Path) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for path in sorted(runs_dir.glob("*/*/seed*.json")):
+        record = json.loads(path.read_text())
+        runs[(record["protocol"], record["method"])].append(record)
+    return runs
+
+
+def _pool_seed(records: list[dict[str, Any]], y: np.ndarray, rec_ids: np.ndarray):
+    """Concatenate the folds of one seed: test labels, probabilities, recordings."""
+    idx = np.concatenate([np.asarray(r["test_idx"], dtype=int) for r in records])
+    proba = np.concatenate([np.asarray(r["test_proba"], dtype=float) for r in records])
+    raw = [r.get("test_proba_raw") for r in records]
+    proba_raw = (
+        np.concatenate([np.asarray(p, dtype=float) for p in raw])
+        if all(p is not None for p in raw)
+        else None
+    )
+    return y[idx], proba, proba_raw, rec_ids[idx]
+
+
+def _seed_metrics(
+    y_true, proba, proba_raw, groups, *, recording_level: bool, seed: int
+):
+    from emgcore.metrics import (
+        aggregate_by_group,
+        expected_calibration_error,
+        labels_by_group,
+        report_with_ci,
+    )
+
+    names = list(DISEASE_CLASSES)
+    if recording_level:
+        gid, p = aggregate_by_group(proba, groups)
+        _, yg = labels_by_group(y_true, groups)
+        report = report_with_ci(yg, p, names, n_boot=1000, seed=seed)
+        ece = expected_calibration_error(yg, p)
+        ece_raw = (
+            expected_calibration_error(yg, aggregate_by_group(proba_raw, groups)[1])
+            if proba_raw is not None
+            else None
+        )
+        per_item = {
+            str(g): {"true": names[int(t)], "proba": [round(float(v), 4) for v in row]}
+            for g, t, row in zip(gid, yg, p, strict=True)
+        }
+    else:
+        # Windows of one recording are not independent: resample recordings
+        # where there are several, else windows (and say so).
+        report = report_with_ci(
+            y_true,
+            proba,
+            names,
+            n_boot=1000,
+            seed=seed,
+            groups=groups if len(np.unique(groups)) > len(names) else None,
+        )
+        ece = expected_calibration_error(y_true, proba)
+        ece_raw = (
+            expected_calibration_error(y_true, proba_raw)
+            if proba_raw is not None
+            else None
+        )
+        per_item = None
+    macro_f1 = float(np.mean([report["per_class"][c]["f1"] for c in names]))
+    return (
+        report,
+        {
+            "accuracy": report["accuracy"],
+            "balanced_accuracy": report["balanced_accuracy"],
+            "macro_f1": macro_f1,
+            "ece": ece,
+            "ece_raw": ece_raw,
+        },
+        per_item,
+    )
+
+
+def summarise(
+    runs_dir: str | Path, *, data_by_protocol: dict[str, Any]
+) -> dict[str, Any]:
+    """Build the summary from the run files.
+
+    ``data_by_protocol`` maps protocol -> WindowSet (labels and recording ids of
+    the windows the run files index into).
+    """
+    runs_dir = Path(runs_dir)
+    runs = _load_runs(runs_dir)
+    summary: dict[str, Any] = {"protocols": {}, "paper": PAPER_TABLE}
+    for (protocol, method), records in sorted(runs.items()):
+        ws = data_by_protocol[protocol]
+        by_seed: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for r in records:
+            by_seed[int(r["seed"])].append(r)
+        levels = ["window"] + (["recording"] if protocol == "n2001_loso" else [])
+        entry: dict[str, Any] = {"n_seeds": len(by_seed), "seeds": sorted(by_seed)}
+        for level in levels:
+            per_seed = {}
+            reports = {}
+            items = {}
+            for seed, recs in sorted(by_seed.items()):
+                y, p, praw, groups = _pool_seed(recs, ws.y, ws.recording_ids)
+                rep, mets, per_item = _seed_metrics(
+                    y,
+                    p,
+                    praw,
+                    groups,
+                    recording_level=(level == "recording"),
+                    seed=seed,
+                )
+                per_seed[seed] = mets
+                reports[seed] = rep
+                if per_item is not None:
+                    items[seed] = per_item
+            agg = {}
+            for m in SUMMARY_METRICS:
+                vals = [v[m] for v in per_seed.values() if v[m] is not None]
+                agg[m] = {
+                    "mean": float(np.mean(vals)) if vals else None,
+                    "sd": float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0,
+                    "values": [round(float(v), 4) for v in vals],
+                }
+            first = min(reports)
+            entry[level] = {
+                "summary": agg,
+                "report_seed": first,
+                "report": reports[first],
+                "per_seed": {str(k): v for k, v in per_seed.items()},
+            }
+            if items:
+                entry[level]["items"] = {str(k): v for k, v in items.items()}
+        entry["budget"] = records[0].get("budget")
+        entry["pretrained"] = records[0].get("pretrained")
+        entry["train_seconds_mean"] = (
+            float(
+                np.mean([r["train_seconds"] for r in records if "train_seconds" in r])
+            )
+            if any("train_seconds" in r for r in records)
+            else None
+        )
+        summary["protocols"].setdefault(protocol, {})[method] = entry
+    return summary
+
+
+def choose_default(summary: dict[str, Any]) -> tuple[str, float]:
+    """The deep method with the best N2001 recording-level balanced accuracy."""
+    loso = summary["protocols"].get("n2001_loso", {})
+    best, score = None, -1.0
+    for method, entry in loso.items():
+        if method in ("lda", "logreg", "rf"):
+            continue
+        value = entry["recording"]["summary"]["balanced_accuracy"]["mean"]
+        if value is not None and value > score:
+            best, score = method, value
+    if best is None:
+        raise ValueError(
+            "No deep-model N2001 leave-one-subject-out runs to choose from."
+        )
+    return best, score
+
+
+def write_figures(
+    summary: dict[str, Any], runs_dir: Path, data_by_protocol: dict, out_dir: Path
+) -> list[str]:
+    """Confusion matrices, reliability diagrams and ROC curves (seed 0)."""
+    from emgcore.metrics import aggregate_by_group, labels_by_group, reliability_curve
+    from emgcore.plots import plot_confusion, plot_reliability, plot_roc
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = list(DISEASE_CLASSES)
+    written = []
+    runs = _load_runs(runs_dir)
+    for (protocol, method), records in sorted(runs.items()):
+        if method not in ("tl", "scratch") and not method.startswith("tl-"):
+            continue
+        ws = data_by_protocol[protocol]
+        seed = min(int(r["seed"]) for r in records)
+        recs = [r for r in records if int(r["seed"]) == seed]
+        y, p, praw, groups = _pool_seed(recs, ws.y, ws.recording_ids)
+        level = "recording" if protocol == "n2001_loso" else "window"
+        if level == "recording":
+            _, p = aggregate_by_group(p, groups)
+            _, praw_g = (
+                aggregate_by_group(praw, groups) if praw is not None else (None, None)
+            )
+            _, y = labels_by_group(y, groups)
+            praw = praw_g
+        cm = summary["protocols"][protocol][method][level]["report"]["confusion_matrix"]
+        stem = f"{protocol}-{method}"
+        plot_confusion(np.asarray(cm), names, out_dir / f"{stem}-confusion.png")
+        plot_reliability(reliability_curve(y, p), out_dir / f"{stem}-reliability.png")
+        plot_roc(y, p, names, out_dir / f"{stem}-roc.png")
+        written += [
+            f"{stem}-confusion.png",
+            f"{stem}-reliability.png",
+            f"{stem}-roc.png",
+        ]
+    return written
+
+
+METHOD_LABELS = {
+    "tl": "CNN-TCN, transfer learning",
+    "tl-ninapro_db1": "CNN-TCN, TL from NinaPro DB1",
+    "tl-myo_readings": "CNN-TCN, TL from myo-readings",
+    "tl-mix": "CNN-TCN, TL from DB1 + myo-readings",
+    "scratch": "CNN-TCN, from scratch",
+    "lda": "classic features + LDA",
+    "logreg": "classic features + logistic regression",
+    "rf": "classic features + random forest",
+}
+_ORDER = [
+    "tl",
+    "tl-mix",
+    "tl-ninapro_db1",
+    "tl-myo_readings",
+    "scratch",
+    "lda",
+    "logreg",
+    "rf",
+]
+
+
+def _ms(entry: dict[str, Any], metric: str) -> str:
+    s = entry["summary"][metric]
+    if s["mean"] is None:
+        return "n/a"
+    return (
+        f"{s['mean']:.3f} ± {s['sd']:.3f}"
+        if len(s["values"]) > 1
+        else f"{s['mean']:.3f}"
+    )
+
+
+def _fmt_ci(pc: dict[str, Any], name: str) -> str:
+    value = pc.get(name)
+    if value is None:
+        return "n/a"
+    ci = pc.get(f"{name}_ci")
+    return f"{value:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else f"{value:.3f}"
+
+
+def render_markdown(summary: dict[str, Any]) -> str:
+    """The result tables of ``docs/RESULTS.md`` (generated, do not edit by hand)."""
+    lines: list[str] = []
+    titles = {
+        "paper": "Protocol 1: the paper's random 80/20 window split of emgdb (leaky)",
+        "blocked": "Protocol 2: leakage-free blocked split of emgdb (one person per class)",
+        "n2001_loso": "Protocol 3: N2001 leave-one-subject-out (the headline)",
+    }
+    for protocol in ("paper", "blocked", "n2001_loso"):
+        methods = summary["protocols"].get(protocol)
+        if not methods:
+            continue
+        lines += [f"### {titles[protocol]}", ""]
+        levels = ["recording", "window"] if protocol == "n2001_loso" else ["window"]
+        for level in levels:
+            lines += [
+                f"{level.capitalize()} level; mean ± sd over seeds "
+                "(ECE after temperature scaling fitted on validation data; raw = before).",
+                "",
+                "| method | seeds | accuracy | balanced accuracy | macro F1 | ECE | ECE raw |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            for m in sorted(
+                methods, key=lambda k: _ORDER.index(k) if k in _ORDER else 99
+            ):
+                e = methods[m][level]
+                lines.append(
+                    f"| {METHOD_LABELS.get(m, m)} | {methods[m]['n_seeds']} | {_ms(e, 'accuracy')} | "
+                    f"{_ms(e, 'balanced_accuracy')} | {_ms(e, 'macro_f1')} | {_ms(e, 'ece')} | "
+                    f"{_ms(e, 'ece_raw')} |"
+                )
+            lines.append("")
+        deep = [m for m in methods if m.startswith("tl") or m == "scratch"]
+        for m in sorted(deep, key=lambda k: _ORDER.index(k) if k in _ORDER else 99):
+            level = levels[0]
+            e = methods[m][level]
+            rep = e["report"]
+            unit = rep["ci"]["resampled_unit"]
+            lines += [
+                f"Per class, {METHOD_LABELS.get(m, m)}, {level} level, seed {e['report_seed']} "
+                f"(95 % percentile bootstrap CI, {rep['ci']['n_boot']} resamples of "
+                f"{'recordings' if unit == 'group' or level == 'recording' else 'windows'}):",
+                "",
+                "| class | precision | sensitivity | specificity | F1 | AUC |",
+                "|---|---|---|---|---|---|",
+            ]
+            for c in DISEASE_CLASSES:
+                pc = rep["per_class"][c]
+                lines.append(
+                    f"| {c} | {_fmt_ci(pc, 'precision')} | {_fmt_ci(pc, 'sensitivity')} | "
+                    f"{_fmt_ci(pc, 'specificity')} | {_fmt_ci(pc, 'f1')} | {_fmt_ci(pc, 'auc')} |"
+                )
+            cm = rep["confusion_matrix"]
+            lines += [
+                "",
+                f"Confusion matrix (rows true, columns predicted, order "
+                f"{', '.join(DISEASE_CLASSES)}): `{cm}`",
+                "",
+            ]
+        if protocol == "n2001_loso":
+            lines += _per_recording_table(methods)
+    return "\n".join(lines)
+
+
+def _per_recording_table(methods: dict[str, Any]) -> list[str]:
+    """Every held-out N2001 recording, right or wrong, for each deep method (seed 0)."""
+    lines = [
+        "Every held-out recording (seed 0, recording-level probabilities "
+        "healthy/myopathy/neuropathy; ✔ = argmax is the true class):",
+        "",
+    ]
+    deep = [
+        m
+        for m in methods
+        if (m.startswith("tl") or m == "scratch")
+        and "items" in methods[m].get("recording", {})
+    ]
+    deep.sort(key=lambda k: _ORDER.index(k) if k in _ORDER else 99)
+    if not deep:
+        return []
+    lines.append(
+        "| recording | true | "
+        + " | ".join(METHOD_LABELS.get(m, m) for m in deep)
+        + " |"
+    )
+    lines.append("|---|---|" + "---|" * len(deep))
+    seed_items = {
+        m: methods[m]["recording"]["items"][
+            min(methods[m]["recording"]["items"], key=int)
+        ]
+        for m in deep
+    }
+    for rec in sorted(seed_items[deep[0]]):
+        true = seed_items[deep[0]][rec]["true"]
+        cells = []
+        for m in deep:
+            item = seed_items[m].get(rec)
+            if item is None:
+                cells.append("–")
+                continue
+            p = item["proba"]
+            ok = "✔" if DISEASE_CLASSES[int(np.argmax(p))] == true else "✘"
+            cells.append(f"{ok} {p[0]:.2f}/{p[1]:.2f}/{p[2]:.2f}")
+        lines.append(f"| {rec} | {true} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines

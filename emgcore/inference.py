@@ -1,0 +1,238 @@
+"""Run a disease checkpoint over one recording.
+
+The checkpoint's metadata says everything needed to use it (class order,
+preprocessing, sampling rate, confidence threshold, calibration temperature),
+so :func:`predict` needs nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from emgcore.errors import InvalidRecordingError
+from emgcore.recording import Recording
+
+logger = logging.getLogger(__name__)
+
+INCONCLUSIVE = "inconclusive"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a model says about one recording.
+
+    Attributes
+    ----------
+    probabilities : dict
+        Class name -> probability for the whole recording (mean of the
+        calibrated window probabilities), in the checkpoint's class order.
+    label : str
+        The most probable class, or ``"inconclusive"`` when its probability is
+        below the checkpoint's ``min_confidence``.
+    confidence : float
+        Probability of the most probable class.
+    windows : list of dict
+        Per window: ``start_s``, ``stop_s`` (seconds of the original recording)
+        and ``probabilities``.
+    quality : dict
+        :func:`emgcore.quality.assess_quality` of the recording.
+    model : dict
+        ``name``, ``version``, ``sha256`` of the checkpoint used.
+    notes : list of str
+        Things the reader should know (for example which channel was analysed).
+    """
+
+    probabilities: dict[str, float]
+    label: str
+    confidence: float
+    windows: list[dict[str, Any]]
+    quality: dict[str, Any]
+    model: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "probabilities": self.probabilities,
+            "label": self.label,
+            "confidence": self.confidence,
+            "windows": self.windows,
+            "quality": self.quality,
+            "model": self.model,
+            "notes": self.notes,
+        }
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str, mtime_ns: int, expected_sha256: str | None):
+    # Keyed by mtime so a replaced file is read again; a worker keeps the model.
+    from emgcore.checkpoint import file_sha256, load_checkpoint
+
+    model, metadata = load_checkpoint(path, expected_sha256=expected_sha256)
+    return model, metadata, file_sha256(path)
+
+
+def load_for_inference(
+    checkpoint_path: str | os.PathLike[str], *, expected_sha256: str | None = None
+):
+    """Load (and cache) a checkpoint: ``(model, metadata, sha256)``."""
+    path = Path(checkpoint_path).resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"Checkpoint {path} does not exist.")
+    return _load_cached(str(path), path.stat().st_mtime_ns, expected_sha256)
+
+
+def _select_channel(
+    recording: Recording, n_model_chans: int, replicate: int | None, channel: int | None
+) -> tuple[Recording, list[str]]:
+    """Fit the recording's channels to what the model was trained on."""
+    notes: list[str] = []
+    single_channel_model = replicate is not None or n_model_chans == 1
+    if not single_channel_model:
+        if recording.n_chans != n_model_chans:
+            raise InvalidRecordingError(
+                f"The recording has {recording.n_chans} channels; this model expects "
+                f"{n_model_chans}."
+            )
+        return recording, notes
+    if recording.n_chans == 1 and channel in (None, 0):
+        return recording, notes
+    index = 0 if channel is None else channel
+    if not 0 <= index < recording.n_chans:
+        raise InvalidRecordingError(
+            f"Channel {index} was asked for, but the recording has channels "
+            f"0-{recording.n_chans - 1}."
+        )
+    notes.append(
+        f"This model reads one channel; analysed channel {index} "
+        f"({recording.ch_names[index]}) of {recording.n_chans}."
+    )
+    picked = Recording(
+        data=recording.data[index : index + 1],
+        sfreq=recording.sfreq,
+        ch_names=(recording.ch_names[index],),
+        units=(recording.units[index],),
+        source=dict(recording.source),
+    )
+    return picked, notes
+
+
+def window_probabilities(
+    model: torch.nn.Module,
+    windows: NDArray[np.float32],
+    *,
+    temperature: float = 1.0,
+    batch_size: int = 64,
+) -> NDArray[np.float64]:
+    """Softmax probabilities per window, shape (n_windows, n_classes)."""
+    out = []
+    model.eval()
+    with torch.inference_mode():
+        for start in range(0, len(windows), batch_size):
+            batch = torch.from_numpy(
+                np.ascontiguousarray(windows[start : start + batch_size])
+            )
+            logits = model(batch) / temperature
+            out.append(torch.softmax(logits, dim=1).double().numpy())
+    return np.concatenate(out, axis=0)
+
+
+def predict(
+    recording: Recording,
+    checkpoint_path: str | os.PathLike[str],
+    *,
+    expected_sha256: str | None = None,
+    channel: int | None = None,
+    batch_size: int = 64,
+) -> Prediction:
+    """Classify a recording with a disease checkpoint.
+
+    Parameters
+    ----------
+    recording : Recording
+        Any number of channels; single-channel models analyse ``channel``
+        (default the first).
+    checkpoint_path : path-like
+        A checkpoint written by :func:`emgcore.checkpoint.save_checkpoint`.
+    expected_sha256 : str or None
+        Refuse the checkpoint unless its sha256 matches (the app's registry).
+    channel : int or None
+        Channel index to analyse with a single-channel model.
+    batch_size : int
+        Windows per forward pass.
+
+    Returns
+    -------
+    Prediction
+
+    Raises
+    ------
+    InvalidRecordingError
+        If the recording is sampled below the model's input rate, is shorter
+        than one window, or its channels do not fit the model.
+    IncompatibleCheckpointError
+        If the checkpoint cannot be used (see :func:`load_checkpoint`).
+    """
+    from emgcore.config import PreprocessConfig
+    from emgcore.preprocess import EMGPreprocessor
+    from emgcore.quality import assess_quality
+
+    model, metadata, sha = load_for_inference(
+        checkpoint_path, expected_sha256=expected_sha256
+    )
+    config = PreprocessConfig.from_dict(metadata["preprocess"])
+    model_sfreq = float(metadata["sfreq"])
+    # Upsampling cannot add the high-frequency content the model learnt from.
+    if recording.sfreq < model_sfreq - 1e-6:
+        raise InvalidRecordingError(
+            f"Sampling rate {recording.sfreq:g} Hz is below the {model_sfreq:g} Hz "
+            "this model expects."
+        )
+    recording.check_min_duration(config.window_s)
+    picked, notes = _select_channel(
+        recording, int(metadata["n_chans"]), config.replicate_to_n_chans, channel
+    )
+    quality = assess_quality(recording, window_s=config.window_s)
+    pre = EMGPreprocessor(config).transform(picked)
+    temperature = float(metadata["metrics"].get("temperature", 1.0) or 1.0)
+    proba = window_probabilities(
+        model, pre.windows, temperature=temperature, batch_size=batch_size
+    )
+    class_names = list(metadata["class_names"])
+    mean = proba.mean(axis=0)
+    best = int(np.argmax(mean))
+    confidence = float(mean[best])
+    min_conf = metadata.get("min_confidence")
+    label = class_names[best]
+    if min_conf is not None and confidence < float(min_conf):
+        label = INCONCLUSIVE
+    windows = [
+        {
+            "start_s": round(float(s), 4),
+            "stop_s": round(float(e), 4),
+            "probabilities": {c: float(p) for c, p in zip(class_names, row, strict=True)},
+        }
+        for s, e, row in zip(pre.window_starts_s, pre.window_stops_s, proba, strict=True)
+    ]
+    return Prediction(
+        probabilities={c: float(p) for c, p in zip(class_names, mean, strict=True)},
+        label=label,
+        confidence=confidence,
+        windows=windows,
+        quality=quality,
+        model={
+            "name": metadata["model_name"],
+            "version": Path(checkpoint_path).stem,
+            "sha256": sha,
+            "created_at": metadata.get("created_at"),
+        },
+        notes=notes,
+    )
