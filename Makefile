@@ -33,6 +33,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/preprocess_bench.py
+	$(PY) bench/model_bench.py
+
+# Every number of docs/RESULTS.md and the shipped checkpoints (hours on 2 CPU
+# cores; resumable: rerun to continue). See scripts/results.sh.
+results: $(STAMP)
+	bash scripts/results.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

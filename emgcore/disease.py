@@ -70,13 +70,13 @@ class Budget:
     @classmethod
     def cpu(cls) -> Budget:
         return cls(
-            pretrain_epochs=15,
-            pretrain_max_windows=2000,
-            finetune_epochs=30,
+            pretrain_epochs=8,
+            pretrain_max_windows=1500,
+            finetune_epochs=25,
             freeze_epochs=10,
-            patience=6,
-            scratch_epochs=20,
-            max_windows_per_recording=6,
+            patience=5,
+            scratch_epochs=15,
+            max_windows_per_recording=4,
         )
 
     @classmethod

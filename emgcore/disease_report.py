@@ -398,3 +398,30 @@ def _per_recording_table(methods: dict[str, Any]) -> list[str]:
         lines.append(f"| {rec} | {true} | " + " | ".join(cells) + " |")
     lines.append("")
     return lines
+
+
+def best_transfer_method(runs_dir: str | Path, ws: Any, *, seed: int = 0) -> str:
+    """The pretraining source whose TL runs score best on N2001 LOSO (one seed).
+
+    Recording-level balanced accuracy of the ``tl-<source>`` runs of ``seed``.
+    """
+    from emgcore.metrics import aggregate_by_group, labels_by_group
+
+    runs = _load_runs(Path(runs_dir))
+    scores = {}
+    for (protocol, method), records in runs.items():
+        if protocol != "n2001_loso" or not method.startswith("tl-"):
+            continue
+        recs = [r for r in records if int(r["seed"]) == seed]
+        if not recs:
+            continue
+        y, p, _, groups = _pool_seed(recs, ws.y, ws.recording_ids)
+        _, pg = aggregate_by_group(p, groups)
+        _, yg = labels_by_group(y, groups)
+        pred = pg.argmax(axis=1)
+        recalls = [np.mean(pred[yg == c] == c) for c in np.unique(yg)]
+        scores[method] = float(np.mean(recalls))
+    if not scores:
+        raise ValueError(f"No tl-<source> N2001 runs for seed {seed} in {runs_dir}.")
+    logger.info("pretraining sources by N2001 balanced accuracy: %s", scores)
+    return max(scores, key=scores.get)

@@ -45,6 +45,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     summ.add_argument("--data-dir", default=None)
     summ.set_defaults(func=run_summary)
 
+    best = what.add_parser(
+        "best-source", help="print the tl-<source> method that does best on N2001 (seed 0)"
+    )
+    best.add_argument("--runs", default="runs/disease")
+    best.add_argument("--data-dir", default=None)
+    best.set_defaults(func=run_best_source)
+
     ck = what.add_parser("checkpoint", help="metrics of one checkpoint on a dataset")
     ck.add_argument("--model", required=True)
     ck.add_argument(
@@ -125,6 +132,15 @@ def run_summary(args: argparse.Namespace) -> int:
             }
         )
     )
+    return 0
+
+
+def run_best_source(args: argparse.Namespace) -> int:
+    from emgcore.disease import load_protocol_data
+    from emgcore.disease_report import best_transfer_method
+
+    ws = load_protocol_data("n2001_loso", data_dir=args.data_dir)
+    print(best_transfer_method(args.runs, ws))
     return 0
 
 
