@@ -36,7 +36,9 @@ def _plain_static_storage(settings, tmp_path):
     # and keep uploads in a temporary MEDIA_ROOT.
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
     }
     settings.MEDIA_ROOT = tmp_path / "media"
     # Real hashing costs ~1 s per user on the shared CPUs; tests need no secrecy.
@@ -72,57 +74,26 @@ def model_dir(settings, tmp_path):
 
 
 @pytest.fixture
-def active_model(model_dir):
-    """An active disease ModelVersion whose checkpoint file and sha256 match.
+def active_model(tiny_checkpoint):
+    """The tiny real checkpoint, registered and active (through the service)."""
+    from clinic.services import model_version_register
 
-    The bytes are not a real checkpoint: tests that use it replace ``_predict``
-    (marked FAKE_PREDICT) until emgcore.inference and a tiny real checkpoint exist.
-    """
-    import hashlib
-
-    from clinic.models import ModelVersion
-    from tests.clinic.factories import ModelVersionFactory
-
-    content = b"not a real checkpoint; see FAKE_PREDICT"
-    (model_dir / "tiny.pt").write_bytes(content)
-    return ModelVersionFactory(
-        checkpoint_path="tiny.pt",
-        sha256=hashlib.sha256(content).hexdigest(),
-        is_active=True,
-        status=ModelVersion.Status.ACTIVE,
-    )
-
-
-def fake_prediction(recording, checkpoint_path, model_version) -> dict:
-    """FAKE_PREDICT: the shape of emgcore Prediction.to_dict(), from the signal size."""
-    step = 1.0
-    n = max(1, int(recording.duration_s // step))
-    probs = {"healthy": 0.2, "myopathy": 0.7, "neuropathy": 0.1}
-    return {
-        "probabilities": probs,
-        "label": "myopathy",
-        "confidence": 0.7,
-        "windows": [
-            {"start_s": i * step, "stop_s": (i + 1) * step, "probabilities": probs}
-            for i in range(n)
-        ],
-        "quality": {},
-        "notes": ["Channel EMG was analysed."],
-        "model": {"name": model_version.name, "version": model_version.version,
-                  "sha256": model_version.sha256},
-    }
+    return model_version_register(checkpoint_path=tiny_checkpoint, activate=True)
 
 
 @pytest.fixture
-def fake_predict(monkeypatch):
-    """FAKE_PREDICT: replace the one model call; returns the list of calls."""
+def predict_calls(monkeypatch):
+    """Count calls of the real model call (``clinic.services.analysis._predict``)."""
+    from clinic.services import analysis
+
     calls = []
+    real = analysis._predict
 
-    def predict(recording, checkpoint_path, model_version):
+    def spy(recording, checkpoint_path, model_version):
         calls.append((recording, checkpoint_path))
-        return fake_prediction(recording, checkpoint_path, model_version)
+        return real(recording, checkpoint_path, model_version)
 
-    monkeypatch.setattr("clinic.services.analysis._predict", predict)
+    monkeypatch.setattr(analysis, "_predict", spy)
     return calls
 
 
@@ -135,20 +106,32 @@ def tiny_checkpoint(model_dir):
     from emgcore.models import build_model
 
     torch.manual_seed(0)
+    # 0.25 s windows at 1 kHz: small enough to run in a test, real enough for
+    # emgcore.inference.predict (untrained, so its answers mean nothing).
     model = build_model(
-        "allconvnet", n_chans=1, n_times=16, n_outputs=3, sfreq=4000.0, widths=(4, 8)
+        "allconvnet", n_chans=1, n_times=250, n_outputs=3, sfreq=1000.0, widths=(4, 8)
     )
     classes = ["healthy", "myopathy", "neuropathy"]
     metrics = {
         "per_class": {
-            c: {"sensitivity": 0.9, "sensitivity_ci": [0.8, 0.97],
-                "specificity": 0.8, "specificity_ci": [0.7, 0.9]}
+            c: {
+                "sensitivity": 0.9,
+                "sensitivity_ci": [0.8, 0.97],
+                "specificity": 0.8,
+                "specificity_ci": [0.7, 0.9],
+            }
             for c in classes
         }
     }
     path = model_dir / "tiny-allconvnet.pt"
     save_checkpoint(
-        path, model,
-        {"class_names": classes, "metrics": metrics, "min_confidence": 0.5},
+        path,
+        model,
+        {
+            "class_names": classes,
+            "metrics": metrics,
+            "min_confidence": 0.5,
+            "preprocess": {"target_sfreq": 1000.0, "window_s": 0.25, "step_s": 0.25},
+        },
     )
     return path

@@ -56,6 +56,15 @@ def test_audit_events_cannot_be_changed_in_sql_on_postgresql():
 
 
 def test_the_migration_creates_each_role_with_exactly_its_permissions():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    # Run the data migration's function again (idempotent): a transactional test
+    # may have flushed what it made when the database is reused (--reuse-db).
+    import_module("clinic.migrations.0003_roles_and_append_only_audit").create_roles(
+        apps, None
+    )
     for role, perms in ROLE_PERMISSIONS.items():
         group = Group.objects.get(name=role)
         assert set(group.permissions.values_list("codename", flat=True)) == {

@@ -1,7 +1,7 @@
 """analysis_run: claim before work, results, and the two kinds of failure.
 
-The model call is FAKE_PREDICT (see conftest) until emgcore.inference lands;
-reading the recording, quality and features run on the real emgdb files.
+Real parts: the emgdb recordings, emgcore reading/quality/features and
+emgcore.inference.predict with a tiny real (untrained) checkpoint.
 """
 
 from __future__ import annotations
@@ -32,25 +32,31 @@ def _queued_job(files) -> AnalysisJob:
 
 
 def test_it_analyses_a_real_recording_and_stores_the_result(
-    uploaded_files, active_model, fake_predict
+    uploaded_files, active_model, predict_calls
 ):
-    job = _queued_job(uploaded_files("emg_neuropathy"))
+    job = _queued_job(uploaded_files("emg_healthy"))
     analysis_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Status.SUCCEEDED, job.error_message
     assert job.progress == 100 and job.started_at and job.finished_at
     assert job.model_version == active_model
     result = Result.objects.get(job=job)
-    assert result.label == "myopathy" and result.model_version == active_model
+    assert result.model_version == active_model
     assert set(result.probabilities) == {"healthy", "myopathy", "neuropathy"}
-    assert result.notes == ["Channel EMG was analysed."]
-    recording, checkpoint = fake_predict[0]
-    assert recording.sfreq == 4000 and checkpoint.name == "tiny.pt"
+    assert sum(result.probabilities.values()) == pytest.approx(1.0)
+    best = max(result.probabilities, key=result.probabilities.get)
+    assert result.confidence == pytest.approx(result.probabilities[best])
+    # The tiny model is untrained: below min_confidence 0.5 it must say so.
+    assert result.label == (best if result.confidence >= 0.5 else "inconclusive")
+    assert len(result.windows) == int(12.715 // 0.25)
+    recording, checkpoint = predict_calls[0]
+    assert recording.sfreq == 4000 and checkpoint.name == "tiny-allconvnet.pt"
     assert set(result.quality)  # emgcore's quality report, not empty
     feats = result.features["channels"][0]
     assert feats["rms"] > 0 and 0 < feats["mdf_hz"] < feats["mnf_hz"] * 2
     preview = result.signal_preview
     assert preview["sfreq"] == 4000 and preview["decimated"] is True
+    assert preview["band_hz"] == [20.0, 1800.0]  # needle: up to 0.45 sfreq
     assert len(preview["channels"][0]["raw"]) <= 4000
     assert preview["channels"][0]["t_s"][-1] == pytest.approx(
         recording.duration_s, abs=recording.duration_s / 2000
@@ -58,7 +64,7 @@ def test_it_analyses_a_real_recording_and_stores_the_result(
 
 
 def test_it_does_nothing_when_the_job_is_delivered_twice(
-    uploaded_files, active_model, fake_predict
+    uploaded_files, active_model, predict_calls
 ):
     job = _queued_job(uploaded_files("emg_healthy"))
     analysis_run_task.apply(args=[job.pk])
@@ -69,20 +75,20 @@ def test_it_does_nothing_when_the_job_is_delivered_twice(
     assert (job.status, job.progress, job.finished_at) == first
     assert first[0] == Status.SUCCEEDED
     assert Result.objects.filter(job=job).count() == 1
-    assert len(fake_predict) == 1
+    assert len(predict_calls) == 1
 
 
-def test_it_ignores_a_job_another_worker_is_running(active_model, fake_predict):
+def test_it_ignores_a_job_another_worker_is_running(active_model, predict_calls):
     job = _queued_job([SimpleUploadedFile("x.csv", b"a\n1\n")])
     AnalysisJob.objects.filter(pk=job.pk).update(status=Status.RUNNING, progress=40)
     analysis_run(job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.progress) == (Status.RUNNING, 40)
-    assert fake_predict == []
+    assert predict_calls == []
 
 
 def test_a_bad_recording_fails_with_the_emgcore_message(
-    emgdb, active_model, fake_predict, tmp_path
+    emgdb, active_model, predict_calls, tmp_path
 ):
     from emgcore.errors import EmgCoreError
     from emgcore.io import read_recording
@@ -106,7 +112,7 @@ def test_a_bad_recording_fails_with_the_emgcore_message(
     assert job.error_message == str(expected.value).replace(f"{tmp_path}/", "")
     assert job.error_message.startswith("emg_healthy.dat: ")
     assert not Result.objects.filter(job=job).exists()
-    assert fake_predict == []
+    assert predict_calls == []
 
 
 def test_an_unexpected_error_fails_with_a_generic_message_and_is_logged(
@@ -129,7 +135,7 @@ def test_an_unexpected_error_fails_with_a_generic_message_and_is_logged(
     assert any("secret internal detail" in (r.exc_text or "") for r in caplog.records)
 
 
-def test_it_fails_clearly_without_an_active_model(uploaded_files, fake_predict):
+def test_it_fails_clearly_without_an_active_model(uploaded_files, predict_calls):
     job = _queued_job(uploaded_files("emg_healthy"))
     analysis_run(job_id=job.pk)
     job.refresh_from_db()
@@ -138,12 +144,12 @@ def test_it_fails_clearly_without_an_active_model(uploaded_files, fake_predict):
 
 
 def test_it_refuses_a_checkpoint_whose_sha256_changed(
-    uploaded_files, active_model, model_dir, fake_predict
+    uploaded_files, active_model, model_dir, predict_calls
 ):
-    (model_dir / "tiny.pt").write_bytes(b"tampered")
+    (model_dir / "tiny-allconvnet.pt").write_bytes(b"tampered")
     job = _queued_job(uploaded_files("emg_healthy"))
     analysis_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Status.FAILED
     assert "does not match its registered checksum" in job.error_message
-    assert fake_predict == []
+    assert predict_calls == []

@@ -1,0 +1,132 @@
+"""An upload goes through a real Celery worker on Redis to a SUCCEEDED result.
+
+Real parts throughout: PostgreSQL, Redis, a `celery worker` process running
+clinic.tasks.analysis_run_task, emgcore reading the real emgdb recording and
+emgcore.inference.predict with a tiny real (untrained) checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from django.conf import settings
+from django.db import connection
+
+from clinic.models import AnalysisJob, Result
+from clinic.services import model_version_register
+from tests.clinic.factories import make_user
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return (
+        f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    )
+
+
+@pytest.fixture
+def analysis_worker(redis_url, tmp_path, monkeypatch, model_dir):
+    """A worker on a private Redis queue that sees this test's DB and files."""
+    queue = f"test-analysis-{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ)
+    env.update(
+        CELERY_BROKER_URL=redis_url,
+        DATABASE_URL=_database_url(),
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        EMG_MODEL_DIR=str(model_dir),
+        MYOLENS_VAR_DIR=str(tmp_path / "var"),
+        DJANGO_SETTINGS_MODULE="clinic.settings",
+    )
+    log_path = tmp_path / "worker.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "clinic",
+            "worker",
+            "-Q",
+            queue,
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "-n",
+            f"{queue}@%h",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    client = Celery("clinic", broker=redis_url)
+    sent = []
+
+    def delay(job_id: int):
+        sent.append(job_id)
+        return client.send_task(
+            "clinic.tasks.analysis_run_task", args=[job_id], queue=queue
+        )
+
+    # The service sends after commit; route it to this worker's queue on Redis.
+    monkeypatch.setattr("clinic.services.analysis.analysis_run_task.delay", delay)
+    try:
+        yield sent
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        if proc.returncode not in (0, -15):
+            print(log_path.read_text()[-3000:])
+
+
+@pytest.mark.services
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_upload_reaches_a_result_through_a_real_worker(
+    client, analysis_worker, uploaded_files, tiny_checkpoint
+):
+    model_version_register(checkpoint_path=tiny_checkpoint, activate=True)
+    client.force_login(make_user("clinician"))
+    response = client.post(
+        "/api/v1/recordings",
+        {
+            "file": uploaded_files("emg_neuropathy"),
+            "patient_code": "INT-1",
+            "electrode_type": "NEEDLE",
+        },
+    )
+    assert response.status_code == 202, response.content
+    job_id = response.json()["job_id"]
+    assert analysis_worker == [job_id]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/v1/jobs/{job_id}").json()
+        if body["status"] in ("SUCCEEDED", "FAILED"):
+            break
+        time.sleep(0.5)
+    assert body["status"] == "SUCCEEDED", body
+    assert body["progress"] == 100
+    assert set(body["result"]["probabilities"]) == {"healthy", "myopathy", "neuropathy"}
+    assert abs(sum(body["result"]["probabilities"].values()) - 1) < 1e-6
+    result = Result.objects.get(job_id=job_id)
+    assert len(result.windows) > 100  # 0.25 s windows over ~37 s
+    assert result.signal_preview["sfreq"] == 4000
+    assert AnalysisJob.objects.get(pk=job_id).task_id
+    page = client.get(f"/jobs/{job_id}/result/")
+    assert page.status_code == 200 and b"figure-data" in page.content
