@@ -126,7 +126,12 @@ def recordings_create(request: Request) -> Response:
         sfreq_hz=data["sfreq_hz"],
     )
     return Response(
-        {"job_id": job.pk, "status_url": reverse("api_job_detail", args=[job.pk])},
+        {
+            "job_id": job.pk,
+            "status_url": request.build_absolute_uri(
+                reverse("api_job_detail", args=[job.pk])
+            ),
+        },
         status=status.HTTP_202_ACCEPTED,
     )
 

@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clinic.errors import GENERIC_ANALYSIS_ERROR, UserFacingError
@@ -269,8 +271,17 @@ def analysis_run(*, job_id: int) -> None:
     Recording problems end the job FAILED with emgcore's message; anything
     unexpected is logged and ends FAILED with a generic message and a reference.
     """
-    claimed = AnalysisJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=timezone.now(), progress=5
+    now = timezone.now()
+    # A RUNNING job older than the hard time limit lost its worker (the message
+    # comes back because of acks_late), so it may be claimed again.
+    stale_before = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    claimed = (
+        AnalysisJob.objects.filter(pk=job_id)
+        .filter(
+            Q(status=Status.QUEUED)
+            | Q(status=Status.RUNNING, started_at__lt=stale_before)
+        )
+        .update(status=Status.RUNNING, started_at=now, progress=5)
     )
     if claimed != 1:
         # Another worker has it, it is finished, or it does not exist.

@@ -31,7 +31,10 @@ def test_it_accepts_a_wfdb_pair_with_a_token_and_returns_202(
     )
     assert response.status_code == 202, response.content
     job = AnalysisJob.objects.get()
-    assert response.json() == {"job_id": job.pk, "status_url": f"/api/v1/jobs/{job.pk}"}
+    assert response.json() == {
+        "job_id": job.pk,
+        "status_url": f"http://testserver/api/v1/jobs/{job.pk}",
+    }
     assert job.upload.uploaded_by == token_client.user
     assert job.upload.side == "NA" and job.upload.electrode_type == "UNKNOWN"
     status = token_client.get(f"/api/v1/jobs/{job.pk}").json()

@@ -87,6 +87,23 @@ def test_it_ignores_a_job_another_worker_is_running(active_model, predict_calls)
     assert predict_calls == []
 
 
+def test_a_job_whose_worker_died_is_claimed_again_after_the_time_limit(
+    uploaded_files, active_model, predict_calls, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = _queued_job(uploaded_files("emg_healthy"))
+    long_ago = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 61)
+    AnalysisJob.objects.filter(pk=job.pk).update(
+        status=Status.RUNNING, started_at=long_ago, progress=35
+    )
+    analysis_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Status.SUCCEEDED and len(predict_calls) == 1
+
+
 def test_a_bad_recording_fails_with_the_emgcore_message(
     emgdb, active_model, predict_calls, tmp_path
 ):
