@@ -27,6 +27,11 @@ logger = logging.getLogger(__name__)
 
 Status = AnalysisJob.Status
 
+QUEUE_UNAVAILABLE_ERROR = (
+    "The analysis could not be started because the task queue is unavailable; "
+    "please upload the recording again later. Reference: job {job_id}."
+)
+
 # The signal preview keeps at most this many (min, max) pairs per channel.
 PREVIEW_MAX_BINS = 2000
 PREVIEW_MAX_CHANNELS = 4
@@ -44,7 +49,16 @@ def analysis_request(*, upload: Upload) -> AnalysisJob:
 
 
 def _analysis_enqueue(job_id: int) -> None:
-    async_result = analysis_run_task.delay(job_id)
+    try:
+        async_result = analysis_run_task.delay(job_id)
+    except Exception:  # broker down or misconfigured: say so on the job, not a 500
+        logger.exception("Analysis job %s could not be sent to the task queue", job_id)
+        AnalysisJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+            status=Status.FAILED,
+            error_message=QUEUE_UNAVAILABLE_ERROR.format(job_id=job_id),
+            finished_at=timezone.now(),
+        )
+        return
     AnalysisJob.objects.filter(pk=job_id, task_id="").update(task_id=async_result.id)
 
 
@@ -120,8 +134,11 @@ def _upload_files_materialise(upload: Upload, workdir: Path) -> list[Path]:
     file through the name written in the header, so they need the originals.
     """
     paths = []
-    for row in upload.files.all():
-        target = workdir / os.path.basename(row.original_name)
+    for i, row in enumerate(upload.files.all()):
+        name = os.path.basename(row.original_name)
+        if name in ("", ".", ".."):
+            name = f"file{i}{os.path.splitext(row.file.name)[1]}"
+        target = workdir / name
         with row.file.open("rb") as src, open(target, "wb") as dst:
             shutil.copyfileobj(src, dst, 1024 * 1024)
         paths.append(target)

@@ -97,3 +97,21 @@ def test_it_records_and_audits_a_confirmed_diagnosis():
     assert row.confirmed_by == user
     event = AuditEvent.objects.get(action=AuditEvent.Action.CONFIRMED)
     assert event.details["diagnosis"] == "MYOPATHY"
+
+
+def test_a_broken_task_queue_fails_the_job_with_a_clear_message(
+    uploaded_files, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    from kombu.exceptions import OperationalError
+
+    def down(job_id):
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr("clinic.services.analysis.analysis_run_task.delay", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = _create(make_user("clinician"), uploaded_files("emg_healthy"))
+    job.refresh_from_db()
+    assert job.status == AnalysisJob.Status.FAILED
+    assert "task queue is unavailable" in job.error_message
+    assert f"Reference: job {job.pk}." in job.error_message
+    assert "could not be sent" in caplog.text
