@@ -1,0 +1,309 @@
+"""``python -m emgcore gesture``: pretrain, adapt and evaluate gesture recognisers.
+
+Sub-commands: ``experiment`` (inter-subject adaptation curves, JSON + PNG),
+``pretrain`` (source checkpoint + model card), ``adapt`` (one person's
+calibration files -> adapted checkpoint with before/after accuracy) and
+``predict`` (window classes as JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "gesture", help="gesture recognition: All-ConvNet + transfer learning"
+    )
+    sub = parser.add_subparsers(dest="gesture_command", required=True, metavar="ACTION")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument(
+            "--threads",
+            type=int,
+            default=1,
+            help="torch CPU threads (default 1: leave cores for others)",
+        )
+
+    def data_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--dataset",
+            required=True,
+            help="myo-readings, ninapro-db1-e1, uci-emg-gestures or uci-semg",
+        )
+        p.add_argument("--data-dir", default=None, help="default $EMG_DATA_DIR")
+        p.add_argument("--widths", type=int, nargs=2, default=[32, 64])
+        p.add_argument("--epochs", type=int, default=12, help="max pretraining epochs")
+        p.add_argument("--max-source-windows", type=int, default=20000)
+
+    ex = sub.add_parser("experiment", help="inter-subject adaptation: JSON + PNG")
+    data_args(ex)
+    ex.add_argument("--subjects", nargs="+", default=None, help="target subjects")
+    ex.add_argument(
+        "--n-targets",
+        type=int,
+        default=8,
+        help="targets picked evenly when --subjects is not given",
+    )
+    ex.add_argument(
+        "--folds",
+        type=int,
+        default=1,
+        help="source models to pretrain (targets split round-robin)",
+    )
+    ex.add_argument("--k", type=int, nargs="+", default=[1])
+    ex.add_argument("--methods", nargs="+", default=None)
+    ex.add_argument(
+        "--test-from",
+        type=int,
+        default=None,
+        help="test on trials ranked >= this per gesture (default max k)",
+    )
+    ex.add_argument("--adapt-epochs", type=int, default=30)
+    ex.add_argument(
+        "--source-model",
+        default=None,
+        help="reuse a pretrained checkpoint (targets = its held-out subjects)",
+    )
+    ex.add_argument("--out", default="docs/gesture_results")
+    common(ex)
+    ex.set_defaults(func=_experiment)
+
+    pre = sub.add_parser("pretrain", help="train and save a source checkpoint + card")
+    data_args(pre)
+    pre.add_argument("--holdout", nargs="+", default=[], help="subjects left out")
+    pre.add_argument(
+        "--n-holdout",
+        type=int,
+        default=0,
+        help="leave out this many subjects picked evenly",
+    )
+    pre.add_argument("--out", required=True, help="checkpoint .pt path")
+    common(pre)
+    pre.set_defaults(func=_pretrain)
+
+    ad = sub.add_parser("adapt", help="adapt a checkpoint to one person's trials")
+    ad.add_argument("--model", required=True)
+    ad.add_argument(
+        "--trials",
+        nargs="+",
+        required=True,
+        help="files in the dataset's own layout, or CSV with a label column",
+    )
+    ad.add_argument(
+        "--layout",
+        default=None,
+        help="default: the checkpoint's layout, or csv for .csv files",
+    )
+    ad.add_argument("--sfreq", type=float, default=None, help="CSV sampling rate (Hz)")
+    ad.add_argument("--k", type=int, default=1)
+    ad.add_argument(
+        "--method", default="tl_frozen", choices=["tl_frozen", "tl_full", "scratch"]
+    )
+    ad.add_argument("--epochs", type=int, default=30)
+    ad.add_argument("--out", required=True)
+    common(ad)
+    ad.set_defaults(func=_adapt)
+
+    pr = sub.add_parser("predict", help="classify windows; prints JSON")
+    pr.add_argument("--model", required=True)
+    pr.add_argument("paths", nargs="+")
+    pr.add_argument("--layout", default=None)
+    pr.add_argument("--sfreq", type=float, default=None)
+    pr.add_argument("--threads", type=int, default=1)
+    pr.set_defaults(func=_predict)
+
+
+def _threads(args: argparse.Namespace) -> None:
+    import torch
+
+    torch.set_num_threads(max(1, int(args.threads)))
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    """The command that reproduces this run, rebuilt from the parsed options."""
+    skip = {"func", "command", "gesture_command", "verbose"}
+    parts = ["python -m emgcore gesture", args.gesture_command]
+    for key, value in vars(args).items():
+        if key in skip or value is None or value is False or value == []:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if key == "paths":
+            parts += [shlex.quote(str(v)) for v in value]
+        elif value is True:
+            parts.append(flag)
+        elif isinstance(value, list):
+            parts += [flag, *(shlex.quote(str(v)) for v in value)]
+        else:
+            parts += [flag, shlex.quote(str(value))]
+    return " ".join(parts)
+
+
+def _pretrain_config(args: argparse.Namespace) -> Any:
+    import dataclasses
+
+    from emgcore.gesture.core import PRETRAIN_CONFIG
+
+    return dataclasses.replace(PRETRAIN_CONFIG, epochs=args.epochs)
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from emgcore.checkpoint import load_checkpoint
+    from emgcore.gesture.core import ADAPT_CONFIG, SCRATCH_CONFIG
+    from emgcore.gesture.data import get_spec, list_subjects, load_trials
+    from emgcore.gesture.experiments import (
+        METHODS,
+        pick_targets,
+        plot_summary,
+        run_inter_subject,
+    )
+
+    _threads(args)
+    spec = get_spec(args.dataset)
+    if args.source_model:
+        _, meta = load_checkpoint(args.source_model)
+        targets = args.subjects or meta["train"].get("heldout_subjects", [])
+    else:
+        targets = args.subjects or pick_targets(
+            list_subjects(spec, args.data_dir), args.n_targets
+        )
+    trials = load_trials(spec, args.data_dir)
+    out = Path(args.out) / spec.name
+    summary = run_inter_subject(
+        trials,
+        spec,
+        out,
+        targets=targets,
+        n_folds=args.folds,
+        ks=args.k,
+        methods=args.methods or METHODS,
+        seed=args.seed,
+        widths=args.widths,
+        pretrain_config=_pretrain_config(args),
+        adapt_config=dataclasses.replace(ADAPT_CONFIG, epochs=args.adapt_epochs),
+        scratch_config=dataclasses.replace(SCRATCH_CONFIG, epochs=args.adapt_epochs),
+        max_source_windows=args.max_source_windows,
+        source_checkpoint=args.source_model,
+        test_from=args.test_from,
+    )
+    summary["command"] = _command_line(args)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    plot_summary(summary, out / "accuracy_vs_k.png")
+    print(json.dumps({m: v for m, v in summary["methods"].items()}, indent=1))
+    return 0
+
+
+def _pretrain(args: argparse.Namespace) -> int:
+    from emgcore.gesture.api import pretrain_checkpoint
+    from emgcore.gesture.data import get_spec, list_subjects, load_trials
+    from emgcore.gesture.experiments import pick_targets
+
+    _threads(args)
+    spec = get_spec(args.dataset)
+    held = list(args.holdout)
+    if args.n_holdout:
+        held += [
+            s
+            for s in pick_targets(list_subjects(spec, args.data_dir), args.n_holdout)
+            if s not in held
+        ]
+    trials = load_trials(spec, args.data_dir)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    card = pretrain_checkpoint(
+        trials,
+        spec,
+        out,
+        heldout=held,
+        seed=args.seed,
+        config=_pretrain_config(args),
+        widths=args.widths,
+        max_windows=args.max_source_windows,
+        command=_command_line(args),
+    )
+    print(
+        json.dumps(
+            {
+                "checkpoint": str(out),
+                "sha256": card["sha256"],
+                "metrics": card["metrics"],
+            },
+            indent=1,
+        )
+    )
+    return 0
+
+
+def _files(
+    args: argparse.Namespace, paths: list[str], default_layout: str
+) -> list[Any]:
+    from emgcore.gesture.data import read_gesture_files
+
+    layout = args.layout
+    if layout is None:
+        layout = (
+            "csv" if all(p.lower().endswith(".csv") for p in paths) else default_layout
+        )
+    return read_gesture_files(paths, layout, sfreq=args.sfreq)
+
+
+def _adapt(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from emgcore.gesture.api import (
+        adapt_to_subject,
+        load_gesture_checkpoint,
+        save_adapted,
+    )
+    from emgcore.gesture.core import ADAPT_CONFIG
+
+    _threads(args)
+    _, _, _, spec = load_gesture_checkpoint(args.model)
+    if args.sfreq is None:
+        args.sfreq = spec.sfreq * spec.decimate
+    files = _files(args, args.trials, spec.layout)
+    model, meta, report = adapt_to_subject(
+        args.model,
+        files,
+        k=args.k,
+        seed=args.seed,
+        method=args.method,
+        config=dataclasses.replace(ADAPT_CONFIG, epochs=args.epochs),
+    )
+    meta["train"]["command"] = _command_line(args)
+    sha = save_adapted(args.out, model, meta)
+    keys = (
+        "accuracy_before",
+        "accuracy_after",
+        "balanced_accuracy_before",
+        "balanced_accuracy_after",
+        "n_adapt_trials",
+        "n_test_trials",
+        "parent_sha256",
+    )
+    print(
+        json.dumps(
+            {"checkpoint": args.out, "sha256": sha, **{k: report[k] for k in keys}},
+            indent=1,
+        )
+    )
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from emgcore.gesture.api import load_gesture_checkpoint, predict_files
+
+    _threads(args)
+    _, _, _, spec = load_gesture_checkpoint(args.model)
+    if args.sfreq is None:
+        args.sfreq = spec.sfreq * spec.decimate
+    files = _files(args, args.paths, spec.layout)
+    print(json.dumps(predict_files(args.model, files)))
+    return 0

@@ -1,0 +1,255 @@
+"""Gesture pretraining, adaptation, protocols and the CLI, on tiny real runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from emgcore.checkpoint import file_sha256, load_checkpoint
+from emgcore.cli import main
+from emgcore.gesture.api import (
+    adapt_to_subject,
+    load_gesture_checkpoint,
+    predict_files,
+    save_adapted,
+    save_gesture_checkpoint,
+)
+from emgcore.gesture.core import ADAPT_CONFIG, PRETRAIN_CONFIG, adapt, pretrain
+from emgcore.gesture.data import get_spec, split_adapt_test, trials_from_files
+from emgcore.gesture.experiments import make_folds, pick_targets, run_inter_subject
+from emgcore.io.gestures import read_myo_readings
+
+TINY_PRE = dataclasses.replace(PRETRAIN_CONFIG, epochs=1, patience=None)
+TINY_ADAPT = dataclasses.replace(ADAPT_CONFIG, epochs=1, patience=None)
+MYO = "myo-readings-dataset/_readings_left_hand"
+
+
+@pytest.fixture(scope="module")
+def myo_trials(data_dir):
+    spec = get_spec("myo-readings")
+    src = trials_from_files(read_myo_readings(data_dir / MYO / "44444-1.npz"), spec)
+    tgt_files = read_myo_readings(data_dir / MYO / "55555-1.npz")
+    return spec, src, tgt_files
+
+
+@pytest.fixture(scope="module")
+def tiny_ckpt(myo_trials, tmp_path_factory):
+    spec, src, _ = myo_trials
+    model, scaler, info = pretrain(
+        src, spec, config=TINY_PRE, widths=(4, 8), max_windows=200, seed=0
+    )
+    path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
+    save_gesture_checkpoint(
+        path,
+        model,
+        scaler,
+        spec,
+        seed=0,
+        train={"source_subjects": ["44444"], "heldout_subjects": ["55555"], **info},
+    )
+    return path
+
+
+def test_tl_frozen_keeps_conv_1_to_3_and_tl_full_changes_them(myo_trials, tiny_ckpt):
+    spec, _, tgt_files = myo_trials
+    source, _, _, _ = load_gesture_checkpoint(tiny_ckpt)
+    tgt = trials_from_files(tgt_files, spec)
+    adapt_trials, _ = split_adapt_test(tgt, k=1)
+    before = [p.detach().clone() for p in source.parameters()]
+    frozen, _, info = adapt(
+        source, adapt_trials, spec, method="tl_frozen", config=TINY_ADAPT
+    )
+    full, _, _ = adapt(source, adapt_trials, spec, method="tl_full", config=TINY_ADAPT)
+    for p, q in zip(source.parameters(), before, strict=True):  # source untouched
+        assert torch.equal(p, q)
+    f_params, u_params = list(frozen.parameters()), list(full.parameters())
+    for i in range(6):  # weights + biases of conv 1-3
+        assert torch.equal(f_params[i], before[i])
+        assert not torch.equal(u_params[i], before[i])
+    assert not torch.equal(f_params[-2], before[-2])
+    assert info["n_trainable"] < sum(p.numel() for p in frozen.parameters())
+
+
+def test_adapt_to_subject_reports_before_and_after(myo_trials, tiny_ckpt, tmp_path):
+    spec, _, tgt_files = myo_trials
+    epochs = []
+    model, meta, report = adapt_to_subject(
+        tiny_ckpt,
+        tgt_files,
+        k=1,
+        seed=0,
+        config=TINY_ADAPT,
+        on_epoch=lambda r: epochs.append(r["epoch"]),
+    )
+    assert epochs == [1]
+    assert 0 <= report["accuracy_before"] <= 1 and 0 <= report["accuracy_after"] <= 1
+    cm = np.asarray(report["confusion_after"])
+    assert cm.shape == (8, 8) and report["class_names"] == list(spec.class_names)
+    assert report["n_adapt_trials"] == 8 and report["n_test_trials"] > 8
+    assert report["parent_sha256"] == file_sha256(tiny_ckpt)
+    out = tmp_path / "adapted.pt"
+    save_adapted(out, model, meta)
+    _, saved = load_checkpoint(out)
+    assert saved["parent"] == file_sha256(tiny_ckpt)
+    assert saved["metrics"]["accuracy_after"] == report["accuracy_after"]
+    preds = predict_files(out, tgt_files[1:2])
+    assert preds[0]["n_windows"] == len(preds[0]["predictions"]) > 0
+    assert 0 <= preds[0]["accuracy"] <= 1
+
+
+def test_inter_subject_units_are_resumable_and_use_disjoint_test_trials(
+    myo_trials, tiny_ckpt, tmp_path
+):
+    spec, src, tgt_files = myo_trials
+    trials = src + trials_from_files(tgt_files, spec)
+    kw = dict(
+        targets=["55555"],
+        ks=[1],
+        methods=["no_adapt", "tl_frozen", "lda_target"],
+        adapt_config=TINY_ADAPT,
+        source_checkpoint=tiny_ckpt,
+        test_from=2,
+    )
+    summary = run_inter_subject(trials, spec, tmp_path, **kw)
+    unit = json.loads((tmp_path / "units/fold0/55555/tl_frozen_k1.json").read_text())
+    assert unit["n_adapt_trials"] == 8 and unit["k_max"] == 2
+    assert set(summary["methods"]) == {"no_adapt", "tl_frozen", "lda_target"}
+    mtime = (tmp_path / "units/fold0/55555/tl_frozen_k1.json").stat().st_mtime_ns
+    run_inter_subject(trials, spec, tmp_path, **kw)  # resumes: nothing recomputed
+    assert (
+        tmp_path / "units/fold0/55555/tl_frozen_k1.json"
+    ).stat().st_mtime_ns == mtime
+    with pytest.raises(ValueError, match="another test set"):
+        run_inter_subject(trials, spec, tmp_path, **{**kw, "test_from": 3})
+    with pytest.raises(ValueError, match="source checkpoint's training"):
+        run_inter_subject(trials, spec, tmp_path / "x", **{**kw, "targets": ["44444"]})
+
+
+def test_folds_and_targets_are_deterministic():
+    subjects = [f"S{i}" for i in range(10)]
+    assert pick_targets(subjects, 4) == ["S0", "S3", "S6", "S9"]
+    assert make_folds(subjects, 2) == [subjects[0::2], subjects[1::2]]
+
+
+def test_cli_adapt_and_predict_from_csv(myo_trials, tiny_ckpt, tmp_path, capsys):
+    _, _, tgt_files = myo_trials
+    rows = []
+    for gf in tgt_files[1:]:
+        rows.append(np.column_stack([gf.recording.data.T, gf.labels]))
+    table = np.concatenate(rows)
+    csv = tmp_path / "person.csv"
+    header = ",".join([f"emg{i + 1}" for i in range(8)] + ["label"])
+    np.savetxt(csv, table, delimiter=",", header=header, comments="", fmt="%g")
+    out = tmp_path / "person.pt"
+    rc = main(
+        [
+            "gesture",
+            "adapt",
+            "--model",
+            str(tiny_ckpt),
+            "--trials",
+            str(csv),
+            "--k",
+            "1",
+            "--epochs",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
+    assert rc == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["parent_sha256"] == file_sha256(tiny_ckpt) and out.is_file()
+    assert main(["gesture", "predict", "--model", str(out), str(csv)]) == 0
+    pred = json.loads(capsys.readouterr().out)
+    assert pred[0]["n_windows"] > 0 and set(pred[0]["counts"]) <= set(
+        get_spec("myo-readings").class_names
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    assert (
+        main(
+            [
+                "gesture",
+                "adapt",
+                "--model",
+                str(tiny_ckpt),
+                "--trials",
+                str(bad),
+                "--out",
+                str(tmp_path / "x.pt"),
+            ]
+        )
+        == 2
+    )
+    assert "label" in capsys.readouterr().err
+
+
+def test_cli_pretrain_and_experiment_smoke(data_dir, tmp_path, capsys):
+    ckpt = tmp_path / "semg.pt"
+    common = [
+        "--dataset",
+        "uci-semg",
+        "--data-dir",
+        str(data_dir),
+        "--epochs",
+        "1",
+        "--max-source-windows",
+        "64",
+        "--widths",
+        "4",
+        "8",
+    ]
+    assert (
+        main(
+            [
+                "gesture",
+                "pretrain",
+                *common,
+                "--holdout",
+                "female_1",
+                "--out",
+                str(ckpt),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    _, meta = load_checkpoint(ckpt)
+    assert meta["class_names"][0] == "spherical"
+    assert meta["train"]["heldout_subjects"] == ["female_1"]
+    assert "heldout_no_adapt_accuracy" in meta["metrics"]
+    assert meta["preprocess"]["image_shape"] == [1, 2, 100]
+    card = json.loads((tmp_path / "semg.pt.card.json").read_text())
+    assert "gesture pretrain" in card["training"]["command"]
+    assert (tmp_path / "semg.md").read_text().startswith("# Model card")
+    out = tmp_path / "exp"
+    assert (
+        main(
+            [
+                "gesture",
+                "experiment",
+                *common,
+                "--source-model",
+                str(ckpt),
+                "--k",
+                "1",
+                "--adapt-epochs",
+                "1",
+                "--methods",
+                "no_adapt",
+                "tl_frozen",
+                "lda_target",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    summary = json.loads((out / "uci-semg/summary.json").read_text())
+    assert summary["targets"] == ["female_1"]
+    assert (out / "uci-semg/accuracy_vs_k.png").stat().st_size > 1000

@@ -1,0 +1,161 @@
+"""Gesture trials, windows, images and adaptation/test splits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from emgcore.errors import InvalidRecordingError
+from emgcore.gesture.data import (
+    ChannelScaler,
+    GestureTrial,
+    check_disjoint,
+    cut_windows,
+    get_spec,
+    grid_images,
+    read_gesture_files,
+    split_adapt_test,
+    trial_windows,
+    trials_from_files,
+)
+from emgcore.io.gestures import read_myo_readings
+from emgcore.models import AllConvNet
+
+
+def _trial(
+    label: int, order: int, n_times: int = 100, n_chans: int = 2, start: float = 0
+):
+    data = np.tile(np.arange(n_times, dtype=np.float32) + start, (n_chans, 1))
+    return GestureTrial(data, label, "s1", "1", order, f"f@{order}-{label}")
+
+
+def test_it_cuts_windows_inside_the_trial():
+    data = np.tile(np.arange(1000, dtype=np.float32), (8, 1))
+    win = trial_windows(data, 40, 10)
+    assert win.shape == ((1000 - 40) // 10 + 1, 8, 40)
+    assert win[3, 0, 0] == 30 and win[3, 0, -1] == 69
+    assert win[-1, 0, -1] <= 999
+    assert trial_windows(data[:, :30], 40, 10).shape == (0, 8, 40)
+
+
+def test_windows_of_two_trials_never_mix_their_samples():
+    trials = [_trial(0, 0, 95, start=0), _trial(1, 0, 95, start=1000)]
+    win = cut_windows(trials, window=20, step=10)
+    for x, t in zip(win.X, win.trial, strict=True):
+        lo = 0 if t == 0 else 1000
+        assert lo <= x.min() and x.max() < lo + 95
+    assert set(win.y[win.trial == 1]) == {1}
+
+
+def test_train_and_validation_parts_share_no_sample():
+    trials = [_trial(0, 0, 400)]
+    a = cut_windows(trials, window=40, step=5, part=(0, 0.75))
+    b = cut_windows(trials, window=40, step=5, part=(0.75, 1))
+    assert a.X.max() < 300 <= b.X.min()
+
+
+def test_scaler_uses_training_statistics_only(rng):
+    train = rng.normal(5.0, 2.0, size=(200, 3, 40)).astype(np.float32)
+    test = rng.normal(50.0, 9.0, size=(10, 3, 40)).astype(np.float32)
+    scaler = ChannelScaler.fit(train)
+    img = scaler.transform(train)
+    assert img.shape == (200, 1, 3, 40) and img.dtype == np.float32
+    np.testing.assert_allclose(img.mean(axis=(0, 1, 3)), 0, atol=1e-4)
+    np.testing.assert_allclose(img.std(axis=(0, 1, 3)), 1, atol=1e-3)
+    assert scaler.transform(test).mean() > 10  # not re-centred on test data
+    assert ChannelScaler.from_dict(scaler.to_dict()) == scaler
+    with pytest.raises(InvalidRecordingError, match="3"):
+        scaler.transform(test[:, :2])
+
+
+def test_split_keeps_adaptation_and_test_trials_disjoint():
+    trials = [_trial(lab, o) for lab in range(3) for o in range(6)]
+    for k in (1, 2, 3):
+        adapt, test = split_adapt_test(trials, k=k, k_max=3)
+        assert len(adapt) == 3 * k and len(test) == 9
+        assert {t.order for t in adapt} == set(range(k))
+        assert min(t.order for t in test) == 3
+        check_disjoint(adapt, test)
+    with pytest.raises(InvalidRecordingError, match="both adaptation and test"):
+        check_disjoint(trials[:4], trials[2:5])
+    with pytest.raises(InvalidRecordingError, match="k_max"):
+        split_adapt_test(trials, k=3, k_max=2)
+
+
+def test_myo_session_gives_8x40_images_with_balanced_rest(data_dir):
+    spec = get_spec("myo-readings")
+    files = read_myo_readings(
+        data_dir / "myo-readings-dataset/_readings_left_hand/44444-1.npz"
+    )
+    trials = trials_from_files(files, spec)
+    assert not any(t.source.startswith("44444-1/0@") for t in trials)
+    counts = np.bincount([t.label for t in trials], minlength=8)
+    assert (counts > 0).all() and counts[0] <= 1.5 * np.median(counts[1:])
+    for lab in range(8):
+        orders = sorted(t.order for t in trials if t.label == lab)
+        assert orders == list(range(len(orders)))
+    win = cut_windows(trials, window=spec.window, step=spec.step)
+    assert win.X.shape[1:] == (8, 40)
+    adapt, test = split_adapt_test(trials, k=1, k_max=3)
+    check_disjoint(adapt, test)
+    assert {t.label for t in adapt} == set(range(8))
+
+
+def test_ninapro_and_uci_semg_images(data_dir):
+    nspec = get_spec("ninapro-db1-e1")
+    nin = trials_from_files(
+        read_gesture_files([data_dir / "ninapro-db1-e1/S1_A1_E1.mat"], "ninapro"), nspec
+    )
+    assert len(nin) == 120 and {t.label for t in nin} == set(range(12))
+    assert cut_windows(nin[:2], window=nspec.window, step=nspec.step).X.shape[1:] == (
+        10,
+        20,
+    )
+    uspec = get_spec("uci-semg")
+    uci = trials_from_files(
+        read_gesture_files(
+            [data_dir / "uci-semg-basic-hand-movements/Database_1/female_1.mat"],
+            "uci-semg",
+        ),
+        uspec,
+    )
+    assert len(uci) == 180 and uci[0].data.shape == (2, 3000)
+    assert cut_windows(uci[:1], window=uspec.window, step=uspec.step).X.shape[1:] == (
+        2,
+        100,
+    )
+
+
+def test_grid_images_place_each_electrode_at_its_grid_position():
+    n_times = 5
+    data = np.repeat(np.arange(128, dtype=np.float32)[:, None], n_times, axis=1)
+    img = grid_images(data, (8, 16))
+    assert img.shape == (n_times, 1, 8, 16)
+    assert img[0, 0, 2, 5] == 2 * 16 + 5
+    col = grid_images(data, (8, 16), order="column")
+    assert col[0, 0, 2, 5] == 5 * 8 + 2
+    with pytest.raises(InvalidRecordingError, match="128 channels"):
+        grid_images(data[:100], (8, 16))
+
+
+def test_allconvnet_learns_synthetic_8x16_grid_gestures(rng):
+    # Two "gestures": activity under the left or the right half of the grid.
+    n = 64
+    frames = rng.normal(0, 0.3, size=(n, 8, 16)).astype(np.float32)
+    y = np.arange(n) % 2
+    frames[y == 0, :, :8] += 2.0
+    frames[y == 1, :, 8:] += 2.0
+    data = frames.reshape(n, 128).T  # (n_chans=128, n_times=n), row order
+    x = torch.from_numpy(grid_images(data, (8, 16)))
+    torch.manual_seed(0)
+    model = AllConvNet(n_chans=8, n_times=16, n_outputs=2, sfreq=1000, widths=(8, 16))
+    assert model(x).shape == (n, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    yt = torch.from_numpy(y)
+    for _ in range(40):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), yt).backward()
+        opt.step()
+    model.eval()
+    assert (model(x).argmax(1) == yt).float().mean() > 0.9
