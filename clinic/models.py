@@ -293,6 +293,7 @@ class AuditEvent(models.Model):
         CONFIRMED = "CONFIRMED", "Confirmed diagnosis"
         REGISTERED = "REGISTERED", "Registered model"
         PROMOTED = "PROMOTED", "Promoted model"
+        PROMOTION_REFUSED = "PROMOTION_REFUSED", "Promotion refused"
         ROLLED_BACK = "ROLLED_BACK", "Rolled back model"
         RETRAINED = "RETRAINED", "Retrained model"
         TOKEN_CREATED = "TOKEN_CREATED", "Created API token"
@@ -304,7 +305,7 @@ class AuditEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    action = models.CharField(max_length=20, choices=Action.choices, db_index=True)
+    action = models.CharField(max_length=24, choices=Action.choices, db_index=True)
     object_type = models.CharField(max_length=50, blank=True)
     object_id = models.CharField(max_length=50, blank=True)
     details = models.JSONField(default=dict, blank=True)

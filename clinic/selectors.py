@@ -20,9 +20,11 @@ def _team_id(user) -> int | None:
     return Profile.objects.filter(user=user).values_list("team_id", flat=True).first()
 
 
-def uploads_list_for_user(*, user) -> QuerySet[Upload]:
-    """Uploads ``user`` may see, newest first."""
+def uploads_list_for_user(*, user, patient_code: str = "") -> QuerySet[Upload]:
+    """Uploads ``user`` may see, newest first; optionally one patient's only."""
     qs = Upload.objects.select_related("uploaded_by", "team")
+    if patient_code:
+        qs = qs.filter(patient_code__iexact=patient_code.strip())
     if not user.is_authenticated or not user.is_active:
         return qs.none()
     if user.has_perm("clinic.view_all_uploads"):
@@ -83,6 +85,12 @@ def job_status_payload(job: AnalysisJob) -> dict[str, Any]:
 def model_versions_list(*, kind: str | None = None) -> QuerySet[ModelVersion]:
     qs = ModelVersion.objects.all()
     return qs.filter(kind=kind) if kind else qs
+
+
+def model_version_active_or_none(
+    *, kind: str = ModelVersion.Kind.DISEASE
+) -> ModelVersion | None:
+    return ModelVersion.objects.filter(kind=kind, is_active=True).first()
 
 
 def model_version_get(*, model_version_id: int) -> ModelVersion:

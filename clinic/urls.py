@@ -42,6 +42,11 @@ api_patterns = [
 urlpatterns = [
     path("", web.dashboard, name="dashboard"),
     path("uploads/new/", web.upload_new, name="upload_new"),
+    path(
+        "uploads/<int:upload_id>/reanalyse/",
+        web.upload_reanalyse,
+        name="upload_reanalyse",
+    ),
     path("jobs/<int:job_id>/", web.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/status/", web.job_status, name="job_status"),
     path("jobs/<int:job_id>/result/", web.job_result, name="job_result"),

@@ -38,11 +38,16 @@ def _succeeded_job(request: HttpRequest, job_id: int) -> AnalysisJob:
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    uploads = selectors.uploads_list_for_user(user=request.user).prefetch_related(
-        "jobs"
-    )
+    patient_code = request.GET.get("patient", "")[:32]
+    uploads = selectors.uploads_list_for_user(
+        user=request.user, patient_code=patient_code
+    ).prefetch_related("jobs", "confirmed_diagnoses")
     page = Paginator(uploads, 25).get_page(request.GET.get("page"))
-    return render(request, "clinic/uploads/list.html", {"page": page})
+    return render(
+        request,
+        "clinic/uploads/list.html",
+        {"page": page, "patient": patient_code},
+    )
 
 
 @login_required
@@ -106,6 +111,8 @@ def _result_context(request: HttpRequest, job: AnalysisJob, **extra) -> dict:
         "confirmed": upload.confirmed_diagnoses.select_related("confirmed_by").first(),
         "can_confirm": can_confirm,
         "can_export": request.user.has_perm("clinic.export_result"),
+        "can_reanalyse": request.user.has_perm("clinic.add_upload"),
+        "active_model": selectors.model_version_active_or_none(),
         "show_notes": request.user.has_perm("clinic.view_upload_notes"),
         "confirm_form": extra.pop("confirm_form", None)
         or (ConfirmedDiagnosisForm() if can_confirm else None),
@@ -160,6 +167,16 @@ def job_confirm(request: HttpRequest, job_id: int) -> HttpResponse:
         request, job, confirm_form=form, figure=result_figure(job.result)
     )
     return render(request, "clinic/results/detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def upload_reanalyse(request: HttpRequest, upload_id: int) -> HttpResponse:
+    """Analyse an upload again, with the model that is active now."""
+    _require(request, "clinic.add_upload")
+    upload = selectors.upload_get_for_user(user=request.user, upload_id=upload_id)
+    job = services.analysis_request(upload=upload)
+    return redirect("job_detail", job_id=job.pk)
 
 
 @login_required

@@ -134,9 +134,25 @@ def model_version_promotion_problems(model_version: ModelVersion) -> list[str]:
     return problems
 
 
-@transaction.atomic
 def model_version_promote(*, actor, model_version: ModelVersion) -> ModelVersion:
-    """Make ``model_version`` the active model of its kind, if its metrics allow."""
+    """Make ``model_version`` the active model of its kind, if its metrics allow.
+
+    A refusal is audited too (outside the transaction that would undo it).
+    """
+    try:
+        return _model_version_promote(actor=actor, model_version=model_version)
+    except UserFacingError as exc:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.PROMOTION_REFUSED,
+            obj=model_version,
+            details={"reason": str(exc)},
+        )
+        raise
+
+
+@transaction.atomic
+def _model_version_promote(*, actor, model_version: ModelVersion) -> ModelVersion:
     mv = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
     if mv.is_active:
         raise UserFacingError(f"{mv} is already the active model.")

@@ -27,6 +27,7 @@ ROLES = ("anonymous", "clinician", "other_team_clinician", "auditor", "admin")
 class World:
     users: dict
     job_id: int
+    upload_id: int
     candidate_id: int
     active_id: int
 
@@ -50,7 +51,7 @@ def world(db) -> World:
         job__upload=UploadFactory(uploaded_by=users["clinician"]),
         model_version=active,
     )
-    return World(users, result.job.pk, candidate.pk, active.pk)
+    return World(users, result.job.pk, result.job.upload_id, candidate.pk, active.pk)
 
 
 def _upload_data(field: str) -> dict:
@@ -73,6 +74,13 @@ WEB = [
         "/uploads/new/",
         lambda w: _upload_data("files"),
         (302, 302, 302, 403, 403),
+    ),
+    (
+        "reanalyse",
+        "post",
+        "/uploads/{upload}/reanalyse/",
+        None,
+        (302, 302, 404, 403, 403),
     ),
     ("job page", "get", "/jobs/{job}/", None, (302, 200, 404, 200, 404)),
     ("job status", "get", "/jobs/{job}/status/", None, (302, 200, 404, 200, 404)),
@@ -136,7 +144,10 @@ def test_permission_matrix(client, world, name, method, url, data, expected):
     # Roles run in ROLES order; only the last (admin) may change models, so
     # earlier requests see the same state.
     path = url.format(
-        job=world.job_id, candidate=world.candidate_id, active=world.active_id
+        job=world.job_id,
+        upload=world.upload_id,
+        candidate=world.candidate_id,
+        active=world.active_id,
     )
     got = {}
     for role in ROLES:
@@ -184,6 +195,7 @@ def test_every_url_is_in_the_matrix():
     covered = {
         url.strip("/")
         .replace("{job}", "<int:job_id>")
+        .replace("{upload}", "<int:upload_id>")
         .replace("{candidate}", "<int:model_version_id>")
         .replace("{active}", "<int:model_version_id>")
         for _n, _m, url, _d, _e in WEB + API

@@ -47,6 +47,8 @@ def test_promotion_is_refused_below_the_minimum_sensitivity(settings):
     weak.refresh_from_db()
     assert not weak.is_active
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.PROMOTED).exists()
+    refused = AuditEvent.objects.get(action=AuditEvent.Action.PROMOTION_REFUSED)
+    assert "below the minimum 0.80" in refused.details["reason"]
     settings.EMG_MIN_SENSITIVITY = 0.7
     model_version_promote(actor=make_user("admin"), model_version=weak)
 

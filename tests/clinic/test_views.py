@@ -244,3 +244,27 @@ def test_auditors_filter_the_audit_trail(client):
     assert "Exported" in html and "format: csv" in html and ">bob<" not in html
     html = client.get("/audit/", {"action": "VIEWED"}).content.decode()
     assert ">bob<" in html and "format: csv" not in html
+
+
+def test_a_clinician_finds_a_patients_recordings_and_reanalyses_one(
+    clinician_client, django_capture_on_commit_callbacks
+):
+    mine = UploadFactory(uploaded_by=clinician_client.user, patient_code="PX-1")
+    UploadFactory(uploaded_by=clinician_client.user, patient_code="PX-2")
+    html = clinician_client.get("/", {"patient": "px-1"}).content.decode()
+    assert "PX-1" in html and "PX-2" not in html
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = clinician_client.post(f"/uploads/{mine.pk}/reanalyse/")
+    job = AnalysisJob.objects.get(upload=mine)
+    assert response["Location"] == f"/jobs/{job.pk}/"
+    assert job.status == AnalysisJob.Status.QUEUED and len(callbacks) == 1
+
+
+def test_a_result_from_an_older_model_offers_a_new_analysis(clinician_client):
+    from clinic.models import ModelVersion
+
+    result = ResultFactory(job__upload=UploadFactory(uploaded_by=clinician_client.user))
+    ModelVersionFactory(is_active=True, status=ModelVersion.Status.ACTIVE)
+    html = clinician_client.get(f"/jobs/{result.job.pk}/result/").content.decode()
+    assert "A newer model" in html
+    assert f'action="/uploads/{result.job.upload_id}/reanalyse/"' in html
