@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from clinic import selectors, services
 from clinic.errors import UserFacingError
-from clinic.forms import UploadForm
+from clinic.forms import UploadForm, upload_request_too_large
 from clinic.models import ModelVersion, Upload
 
 
@@ -102,13 +102,23 @@ ModelVersionListOut = inline_serializer(
 
 @extend_schema(
     request={"multipart/form-data": RecordingUploadSerializer},
-    responses={202: JobAccepted, 400: OpenApiResponse(description="field errors")},
+    responses={
+        202: JobAccepted,
+        400: OpenApiResponse(description="field errors"),
+        413: OpenApiResponse(description="over EMG_MAX_UPLOAD_MB"),
+    },
     summary="Upload a recording and queue its analysis",
 )
 @api_view(["POST"])
 @parser_classes([MultiPartParser, FormParser])
 def recordings_create(request: Request) -> Response:
     _require(request, "clinic.add_upload")
+    too_large = upload_request_too_large(request.META.get("CONTENT_LENGTH"))
+    if too_large:
+        return Response(
+            {"errors": {"file": [too_large]}},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     files = MultiValueDict({"files": request.FILES.getlist("file")})
     form = UploadForm(request.POST, files, metadata_required=False)
     if not form.is_valid():

@@ -74,6 +74,27 @@ def recording_files_errors(files: list[UploadedFile]) -> list[str]:
     return []
 
 
+def upload_request_too_large(content_length: str | None) -> str | None:
+    """An error if the request body is clearly over the upload limit.
+
+    Checked before the view reads the body: token-authenticated API calls are
+    refused without parsing it (browser posts are parsed by the CSRF check
+    first; a reverse proxy should limit the body size as well).
+    """
+    try:
+        size = int(content_length or 0)
+    except ValueError:
+        return None
+    # Room for the form fields and multipart boundaries.
+    limit = settings.EMG_MAX_UPLOAD_MB * 1024 * 1024 + 1024 * 1024
+    if size > limit:
+        return (
+            f"The upload is {size / 1e6:.1f} MB; the limit is "
+            f"{settings.EMG_MAX_UPLOAD_MB} MB."
+        )
+    return None
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 

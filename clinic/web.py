@@ -18,7 +18,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic import selectors, services
 from clinic.errors import UserFacingError
-from clinic.forms import AuditFilterForm, ConfirmedDiagnosisForm, UploadForm
+from clinic.forms import (
+    AuditFilterForm,
+    ConfirmedDiagnosisForm,
+    UploadForm,
+    upload_request_too_large,
+)
 from clinic.models import AnalysisJob
 from clinic.plots import result_figure
 
@@ -53,6 +58,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def upload_new(request: HttpRequest) -> HttpResponse:
     _require(request, "clinic.add_upload")
+    if request.method == "POST":
+        too_large = upload_request_too_large(request.META.get("CONTENT_LENGTH"))
+        if too_large:
+            form = UploadForm()
+            form.too_large = too_large
+            return render(
+                request, "clinic/uploads/new.html", {"form": form}, status=413
+            )
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

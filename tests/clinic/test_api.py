@@ -106,3 +106,15 @@ def test_requests_without_credentials_are_401():
     bad = APIClient()
     bad.credentials(HTTP_AUTHORIZATION="Token not-a-token")
     assert bad.get("/api/v1/models").status_code == 401
+
+
+def test_an_upload_far_over_the_limit_is_413(token_client, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.EMG_MAX_UPLOAD_MB = 1
+    big = SimpleUploadedFile("big.csv", b"1\n" * 1_500_000)
+    response = token_client.post(
+        "/api/v1/recordings", {"file": [big], "patient_code": "P"}, format="multipart"
+    )
+    assert response.status_code == 413
+    assert "the limit is 1 MB" in response.json()["errors"]["file"][0]

@@ -268,3 +268,12 @@ def test_a_result_from_an_older_model_offers_a_new_analysis(clinician_client):
     html = clinician_client.get(f"/jobs/{result.job.pk}/result/").content.decode()
     assert "A newer model" in html
     assert f'action="/uploads/{result.job.upload_id}/reanalyse/"' in html
+
+
+def test_a_request_far_over_the_limit_is_413(clinician_client, settings):
+    settings.EMG_MAX_UPLOAD_MB = 1
+    big = SimpleUploadedFile("big.csv", b"1\n" * 1_500_000)
+    response = clinician_client.post("/uploads/new/", _form(files=[big]))
+    assert response.status_code == 413
+    assert "the limit is 1 MB" in response.content.decode()
+    assert not Upload.objects.exists()
