@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import logging
+
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 
 from clinic import services
 from clinic.models import WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
 
 
 def health(request: HttpRequest):
@@ -17,16 +21,23 @@ def health(request: HttpRequest):
     except Exception:  # any DB failure means "not healthy"; details go to logs
         database = "unavailable"
     worker = None
+    broker = "unknown"
     if database == "ok":
-        services.worker_heartbeat_request(queue="celery")
+        try:
+            services.worker_heartbeat_request(queue="celery")
+            broker = "ok"
+        except Exception:  # broker down: report it, the page itself must not fail
+            logger.exception("Health check could not reach the Celery broker")
+            broker = "unavailable"
         beat = WorkerHeartbeat.objects.filter(queue="celery").first()
         worker = beat.seen_at.isoformat() if beat else None
     payload = {
-        "status": "ok" if database == "ok" else "error",
+        "status": "ok" if database == "ok" and broker != "unavailable" else "error",
         "database": database,
+        "broker": broker,
         "worker_last_seen": worker,
     }
-    status = 200 if database == "ok" else 503
+    status = 200 if payload["status"] == "ok" else 503
     if "text/html" in request.headers.get("Accept", ""):
         return render(request, "clinic/health.html", payload, status=status)
     return JsonResponse(payload, status=status)

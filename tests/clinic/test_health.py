@@ -43,3 +43,19 @@ def test_health_page_renders_html_for_browsers(client):
     assert response.status_code == 200
     assert b"Service health" in response.content
     assert b"not a diagnosis" in response.content
+
+
+@pytest.mark.django_db
+def test_health_reports_an_unreachable_broker_instead_of_failing(client, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from clinic import services
+
+    def broker_down(**kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(services, "worker_heartbeat_request", broker_down)
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json()["broker"] == "unavailable"
+    assert response.json()["database"] == "ok"
