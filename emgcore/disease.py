@@ -74,7 +74,7 @@ class Budget:
             pretrain_max_windows=1500,
             finetune_epochs=25,
             freeze_epochs=10,
-            patience=5,
+            patience=10,  # as the paper: never stops inside the frozen phase
             scratch_epochs=15,
             max_windows_per_recording=4,
         )
