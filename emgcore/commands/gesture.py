@@ -70,6 +70,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="reuse a pretrained checkpoint (targets = its held-out subjects)",
     )
+    ex.add_argument(
+        "--protocol",
+        default="inter-subject",
+        choices=["inter-subject", "intra-subject", "inter-session", "percent"],
+        help="inter-subject (default): curves vs k; intra-subject: first half of "
+        "each subject's trials trains, second half tests; inter-session: session 1 "
+        "pretrains, first k trials of session 2 adapt; percent: 20-100%% of the "
+        "target's training trials adapt --source-model",
+    )
     ex.add_argument("--out", default="docs/gesture_results")
     common(ex)
     ex.set_defaults(func=_experiment)
@@ -176,6 +185,8 @@ def _experiment(args: argparse.Namespace) -> int:
         )
     trials = load_trials(spec, args.data_dir)
     out = Path(args.out) / spec.name
+    if args.protocol != "inter-subject":
+        return _other_protocol(args, spec, trials, targets, out)
     summary = run_inter_subject(
         trials,
         spec,
@@ -197,6 +208,61 @@ def _experiment(args: argparse.Namespace) -> int:
     (out / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     plot_summary(summary, out / "accuracy_vs_k.png")
     print(json.dumps({m: v for m, v in summary["methods"].items()}, indent=1))
+    return 0
+
+
+def _other_protocol(
+    args: argparse.Namespace, spec: Any, trials: Any, targets: list[str], out: Path
+) -> int:
+    import dataclasses
+
+    from emgcore.gesture.core import SCRATCH_CONFIG
+    from emgcore.gesture.experiments import (
+        run_inter_session,
+        run_intra_subject,
+        run_percent,
+    )
+
+    out.mkdir(parents=True, exist_ok=True)
+    name = args.protocol.replace("-", "_")
+    if args.protocol == "intra-subject":
+        res = run_intra_subject(
+            trials,
+            spec,
+            subjects=targets,
+            seed=args.seed,
+            config=dataclasses.replace(SCRATCH_CONFIG, epochs=args.adapt_epochs),
+        )
+    elif args.protocol == "inter-session":
+        res = run_inter_session(
+            trials,
+            spec,
+            subjects=targets,
+            k=args.k[0],
+            seed=args.seed,
+            pretrain_config=_pretrain_config(args),
+            max_source_windows=args.max_source_windows,
+        )
+    else:
+        from emgcore.gesture.api import load_gesture_checkpoint
+
+        if not args.source_model:
+            from emgcore.errors import EmgCoreError
+
+            raise EmgCoreError("--protocol percent needs --source-model.")
+        source = load_gesture_checkpoint(args.source_model)[0]
+        res = {
+            "protocol": "percent",
+            "dataset": spec.name,
+            "per_target": {
+                t: run_percent(trials, spec, source, target=t, seed=args.seed)
+                for t in targets
+            },
+        }
+    res["command"] = _command_line(args)
+    path = out / f"{name}.json"
+    path.write_text(json.dumps(res, indent=1), encoding="utf-8")
+    print(json.dumps(res, indent=1))
     return 0
 
 

@@ -410,6 +410,26 @@ def plot_summary(summary: dict[str, Any], path: str | Path) -> Path:
     )
 
 
+def summary_markdown(summary: dict[str, Any], *, metric: str = "accuracy") -> str:
+    """Markdown table: one row per method, one column per k, ``mean ± sd`` in %."""
+    ks = summary["ks"] or [0]
+    head = "| method | " + " | ".join(f"k = {k}" for k in ks) + " |"
+    lines = [head, "|---|" + "---|" * len(ks)]
+    for method, per_k in summary["methods"].items():
+        cells = []
+        for k in ks:
+            cell = per_k.get(str(k))
+            if cell is None:
+                cells.append("")
+            else:
+                m, sd = cell[metric]
+                cells.append(f"{100 * m:.1f} ± {100 * sd:.1f} (n={cell['n']})")
+        lines.append(
+            f"| {METHOD_LABELS.get(method, method)} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)
+
+
 # -- other protocols ---------------------------------------------------------------
 def run_intra_subject(
     trials: Sequence[GestureTrial],
@@ -418,6 +438,7 @@ def run_intra_subject(
     subjects: Sequence[str],
     seed: int = 0,
     config: TrainConfig = SCRATCH_CONFIG,
+    widths: Sequence[int] = DEFAULT_WIDTHS,
 ) -> dict[str, Any]:
     """Intra-subject: train from scratch on a subject's first half of trials per
     gesture, test on the second half (disjoint trials); All-ConvNet and LDA.
@@ -434,7 +455,13 @@ def run_intra_subject(
         train, test = _half_split(tr)
         check_disjoint(train, test)
         model, scaler, _ = adapt(
-            None, train, spec, method="scratch", config=config, seed=seed
+            None,
+            train,
+            spec,
+            method="scratch",
+            config=config,
+            seed=seed,
+            widths=widths,
         )
         per[s] = {
             "allconvnet": evaluate(model, scaler, test, spec)["accuracy"],
@@ -469,6 +496,8 @@ def run_percent(
     percents: Sequence[int] = (20, 40, 60, 80, 100),
     methods: Sequence[str] = ("tl_frozen", "scratch"),
     seed: int = 0,
+    adapt_config: TrainConfig = ADAPT_CONFIG,
+    scratch_config: TrainConfig = SCRATCH_CONFIG,
 ) -> dict[str, Any]:
     """Adaptation with 20..100 % of the target's training trials (paper's ratios).
 
@@ -491,7 +520,8 @@ def run_percent(
         check_disjoint(sub, test)
         out[str(p)] = {"k": k}
         for m in methods:
-            model, scaler, _ = adapt(source, sub, spec, method=m, seed=seed)
+            cfg = scratch_config if m == "scratch" else adapt_config
+            model, scaler, _ = adapt(source, sub, spec, method=m, config=cfg, seed=seed)
             out[str(p)][m] = evaluate(model, scaler, test, spec)["accuracy"]
     return {
         "protocol": "percent",
@@ -510,6 +540,9 @@ def run_inter_session(
     seed: int = 0,
     pretrain_config: TrainConfig = PRETRAIN_CONFIG,
     max_source_windows: int | None = 6000,
+    adapt_config: TrainConfig = ADAPT_CONFIG,
+    scratch_config: TrainConfig = SCRATCH_CONFIG,
+    widths: Sequence[int] = DEFAULT_WIDTHS,
 ) -> dict[str, Any]:
     """Inter-session: pretrain on a subject's first session, adapt with the
     first k trials per gesture of the second session, test on the rest of it.
@@ -535,11 +568,17 @@ def run_inter_session(
         test_tr = [t for t in s2 if t.order - first[t.label] >= k]
         check_disjoint(adapt_tr, test_tr)
         model, scaler, _ = pretrain(
-            s1, spec, config=pretrain_config, seed=seed, max_windows=max_source_windows
+            s1,
+            spec,
+            config=pretrain_config,
+            seed=seed,
+            max_windows=max_source_windows,
+            widths=widths,
         )
         row = {"no_adapt": evaluate(model, scaler, test_tr, spec)["accuracy"]}
         for m in ("tl_frozen", "scratch"):
-            m2, sc2, _ = adapt(model, adapt_tr, spec, method=m, seed=seed)
+            cfg = scratch_config if m == "scratch" else adapt_config
+            m2, sc2, _ = adapt(model, adapt_tr, spec, method=m, config=cfg, seed=seed)
             row[m] = evaluate(m2, sc2, test_tr, spec)["accuracy"]
         row["lda_target"] = lda_accuracy(adapt_tr, test_tr, spec, seed=seed)["accuracy"]
         per[s] = row
@@ -564,4 +603,5 @@ __all__ = [
     "run_intra_subject",
     "run_percent",
     "summarise",
+    "summary_markdown",
 ]

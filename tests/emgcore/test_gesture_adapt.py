@@ -253,3 +253,51 @@ def test_cli_pretrain_and_experiment_smoke(data_dir, tmp_path, capsys):
     summary = json.loads((out / "uci-semg/summary.json").read_text())
     assert summary["targets"] == ["female_1"]
     assert (out / "uci-semg/accuracy_vs_k.png").stat().st_size > 1000
+
+
+def test_intra_subject_inter_session_and_percent_protocols(
+    data_dir, myo_trials, tiny_ckpt
+):
+    from emgcore.gesture.experiments import (
+        run_inter_session,
+        run_intra_subject,
+        run_percent,
+    )
+
+    spec, src, _ = myo_trials
+    trials = src + trials_from_files(
+        read_myo_readings(data_dir / MYO / "44444-2.npz"), spec
+    )
+    trials = [t for t in trials if t.label < 3]  # keep the test fast
+    intra = run_intra_subject(
+        trials, spec, subjects=["44444"], config=TINY_ADAPT, widths=(4, 8)
+    )
+    assert 0 <= intra["per_subject"]["44444"]["lda"] <= 1
+    sess = run_inter_session(
+        trials,
+        spec,
+        subjects=["44444"],
+        k=1,
+        pretrain_config=TINY_PRE,
+        max_source_windows=100,
+        widths=(4, 8),
+        adapt_config=TINY_ADAPT,
+        scratch_config=TINY_ADAPT,
+    )
+    assert set(sess["per_subject"]["44444"]) == {
+        "no_adapt",
+        "tl_frozen",
+        "scratch",
+        "lda_target",
+    }
+    source, *_ = load_gesture_checkpoint(tiny_ckpt)
+    pct = run_percent(
+        trials,
+        spec,
+        source,
+        target="44444",
+        percents=(20, 100),
+        methods=("tl_frozen",),
+        adapt_config=TINY_ADAPT,
+    )
+    assert pct["per_percent"]["20"]["k"] < pct["per_percent"]["100"]["k"]
