@@ -225,6 +225,7 @@ def save_checkpoint(
     os.close(fd)
     try:
         torch.save(payload, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; checkpoints are shared files
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
