@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, RegexValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+)
 from django.db import models
 from django.db.models import Q
 
@@ -157,12 +161,18 @@ class ModelVersion(models.Model):
         help_text="The version that was active before this one was promoted.",
     )
     activated_at = models.DateTimeField(null=True, blank=True)
+    report_cache = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Evaluation curves computed on demand for the auditor report.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [
             ("promote_modelversion", "Can promote and roll back model versions"),
+            ("view_model_report", "Can read the per-class reports of model versions"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -326,3 +336,95 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit trail is append-only: rows cannot be deleted.")
+
+
+class RetrainingRun(models.Model):
+    """One retraining of a disease model, started by an admin; runs on the
+    ``training`` queue and records its progress on this row."""
+
+    class Status(models.TextChoices):
+        QUEUED = "QUEUED", "Queued"
+        RUNNING = "RUNNING", "Running"
+        SUCCEEDED = "SUCCEEDED", "Succeeded"
+        FAILED = "FAILED", "Failed"
+        CANCELLED = "CANCELLED", "Cancelled"
+
+    class Method(models.TextChoices):
+        TL = "tl", "Fine-tune the base model (transfer learning)"
+        SCRATCH = "scratch", "Train the same architecture from scratch"
+
+    base_model = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="retraining_runs"
+    )
+    use_emgdb = models.BooleanField(
+        "PhysioNet emgdb (built-in)", default=True
+    )
+    use_n2001 = models.BooleanField("EMGLAB N2001 (built-in)", default=False)
+    use_confirmed = models.BooleanField(
+        "Clinician-confirmed uploads", default=False
+    )
+    method = models.CharField(max_length=8, choices=Method.choices, default=Method.TL)
+    epochs = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(200)]
+    )
+    learning_rate = models.FloatField(
+        default=1e-4, validators=[MinValueValidator(1e-7), MaxValueValidator(1.0)]
+    )
+    seed = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(100)]
+    )
+    history = models.JSONField(
+        default=list, blank=True, help_text="One entry per epoch (loss, val acc)."
+    )
+    data_summary = models.JSONField(default=dict, blank=True)
+    error_message = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    task_id = models.CharField(max_length=255, blank=True)
+    candidate = models.ForeignKey(
+        ModelVersion,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="produced_by_runs",
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(use_emgdb=True) | Q(use_n2001=True) | Q(use_confirmed=True),
+                name="retraining_has_training_data",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Retraining {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (
+            self.Status.SUCCEEDED,
+            self.Status.FAILED,
+            self.Status.CANCELLED,
+        )
+
+    @property
+    def data_sources(self) -> list[str]:
+        names = []
+        if self.use_emgdb:
+            names.append("emgdb")
+        if self.use_n2001:
+            names.append("N2001")
+        if self.use_confirmed:
+            names.append("confirmed uploads")
+        return names

@@ -1,7 +1,8 @@
 """The three roles and what each may do; roles are Django groups.
 
-The data migration ``0003_roles`` holds a frozen copy of this table; change
-both together (``roles_sync`` brings an existing database up to date).
+The data migrations ``0003_roles_and_append_only_audit`` and
+``0006_retraining_and_reports`` hold frozen copies of this table; change them
+together (``roles_sync`` brings an existing database up to date).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("view_confirmeddiagnosis", "confirmeddiagnosis"),
         ("view_modelversion", "modelversion"),
         ("view_auditevent", "auditevent"),
+        ("view_model_report", "modelversion"),
     ],
     ADMIN: [
         ("view_modelversion", "modelversion"),
@@ -36,6 +38,10 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("change_modelversion", "modelversion"),
         ("promote_modelversion", "modelversion"),
         ("view_auditevent", "auditevent"),
+        ("view_model_report", "modelversion"),
+        ("add_retrainingrun", "retrainingrun"),
+        ("view_retrainingrun", "retrainingrun"),
+        ("change_retrainingrun", "retrainingrun"),
     ],
 }
 

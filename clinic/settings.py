@@ -141,6 +141,17 @@ EMG_MIN_SPECIFICITY = env.float("EMG_MIN_SPECIFICITY", default=0.5)
 for _name in ("EMG_MIN_SENSITIVITY", "EMG_MIN_SPECIFICITY"):
     if not 0.0 <= globals()[_name] <= 1.0:
         raise ImproperlyConfigured(f"{_name} must be between 0 and 1.")
+# Retraining: at most this many training windows (spread evenly over the
+# recordings; validation gets a quarter of it), and the bootstrap resamples of
+# every evaluation (CIs); lower both for quick demonstrations.
+EMG_RETRAIN_MAX_WINDOWS = env.int("EMG_RETRAIN_MAX_WINDOWS", default=3000)
+EMG_EVAL_N_BOOT = env.int("EMG_EVAL_N_BOOT", default=1000)
+if EMG_RETRAIN_MAX_WINDOWS < 3 or EMG_EVAL_N_BOOT < 10:
+    raise ImproperlyConfigured(
+        "EMG_RETRAIN_MAX_WINDOWS must be >= 3 and EMG_EVAL_N_BOOT >= 10."
+    )
+# Auditor reports from confirmed cases say "too few" below this many cases.
+EMG_REPORT_MIN_CASES = env.int("EMG_REPORT_MIN_CASES", default=10)
 EMG_DEVICE = env.str("EMG_DEVICE", default="cpu")
 if EMG_DEVICE not in ("cpu", "cuda"):
     raise ImproperlyConfigured(f"EMG_DEVICE must be 'cpu' or 'cuda', not {EMG_DEVICE!r}.")
@@ -167,6 +178,9 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"clinic.tasks.*training*": {"queue": "training"}}
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
+# Retraining runs on the `training` queue with its own, longer limits.
+EMG_TRAINING_SOFT_TIME_LIMIT = env.int("EMG_TRAINING_SOFT_TIME_LIMIT", default=6 * 3600)
+EMG_TRAINING_TIME_LIMIT = env.int("EMG_TRAINING_TIME_LIMIT", default=6 * 3600 + 300)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 
@@ -31,3 +32,19 @@ def analysis_run_task(self, job_id: int) -> None:
     from clinic.services import analysis_run
 
     analysis_run(job_id=job_id)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=settings.EMG_TRAINING_SOFT_TIME_LIMIT,
+    time_limit=settings.EMG_TRAINING_TIME_LIMIT,
+)
+def retraining_run_task(self, run_id: int) -> None:
+    """Routed to the ``training`` queue (CELERY_TASK_ROUTES: ``*training*``)."""
+    from clinic.services import retraining_run
+
+    retraining_run(run_id=run_id)

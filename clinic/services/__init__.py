@@ -29,3 +29,8 @@ from clinic.services.uploads import (  # noqa: F401
     result_view_record,
     upload_create,
 )
+from clinic.services.retraining import (  # noqa: F401
+    retraining_cancel,
+    retraining_run,
+    retraining_start,
+)

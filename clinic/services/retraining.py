@@ -1,0 +1,612 @@
+"""Retraining runs: start one (admins), run it on the ``training`` queue, cancel it.
+
+A run fine-tunes (or retrains from scratch) the base model's architecture on
+the built-in datasets and/or clinician-confirmed uploads, records every epoch
+on its row, and ends with a candidate ModelVersion that carries its own
+evaluation (per-class metrics with CIs), so the promotion rules apply to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.errors import UserFacingError
+from clinic.models import (
+    AuditEvent,
+    ConfirmedDiagnosis,
+    ModelVersion,
+    RetrainingRun,
+    Upload,
+)
+from clinic.services.analysis import _recording_read, model_version_checkpoint_verified
+from clinic.services.audit import audit_record
+from clinic.tasks import retraining_run_task
+
+logger = logging.getLogger(__name__)
+
+Status = RetrainingRun.Status
+
+GENERIC_RETRAINING_ERROR = (
+    "Retraining failed because of a problem in the application. "
+    "Reference: retraining {run_id}."
+)
+QUEUE_UNAVAILABLE_ERROR = (
+    "The retraining could not be started because the task queue is unavailable; "
+    "start it again later. Reference: retraining {run_id}."
+)
+# Confirmed diagnoses that map onto the disease model's classes.
+CONFIRMED_CLASSES = {
+    ConfirmedDiagnosis.Diagnosis.HEALTHY: "healthy",
+    ConfirmedDiagnosis.Diagnosis.MYOPATHY: "myopathy",
+    ConfirmedDiagnosis.Diagnosis.NEUROPATHY: "neuropathy",
+}
+VAL_FRACTION = 0.2
+
+
+class RetrainingCancelledError(Exception):
+    """Raised inside a run when an admin asked to cancel it."""
+
+
+# --------------------------------------------------------------------------
+# Start and cancel (web side)
+# --------------------------------------------------------------------------
+
+
+def retraining_start(
+    *,
+    user,
+    base_model: ModelVersion,
+    use_emgdb: bool = True,
+    use_n2001: bool = False,
+    use_confirmed: bool = False,
+    method: str = RetrainingRun.Method.TL,
+    epochs: int = 5,
+    learning_rate: float = 1e-4,
+    seed: int = 0,
+) -> RetrainingRun:
+    """Create a QUEUED run and send it to the ``training`` queue after commit."""
+    if base_model.kind != ModelVersion.Kind.DISEASE:
+        raise UserFacingError(f"{base_model} is not a disease model.")
+    if not (use_emgdb or use_n2001 or use_confirmed):
+        raise UserFacingError("Choose at least one source of training data.")
+    with transaction.atomic():
+        run = RetrainingRun.objects.create(
+            base_model=base_model,
+            use_emgdb=use_emgdb,
+            use_n2001=use_n2001,
+            use_confirmed=use_confirmed,
+            method=method,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            seed=seed,
+            started_by=user,
+        )
+        audit_record(
+            actor=user,
+            action=AuditEvent.Action.RETRAINED,
+            obj=run,
+            details={
+                "event": "started",
+                "base_model": str(base_model),
+                "data": run.data_sources,
+                "method": method,
+                "epochs": epochs,
+                "learning_rate": learning_rate,
+                "seed": seed,
+            },
+        )
+        transaction.on_commit(lambda: _retraining_enqueue(run.pk))
+    return run
+
+
+def _retraining_enqueue(run_id: int) -> None:
+    try:
+        async_result = retraining_run_task.delay(run_id)
+    except Exception:  # broker down: say so on the run, not a 500
+        logger.exception("Retraining %s could not be sent to the task queue", run_id)
+        RetrainingRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
+            status=Status.FAILED,
+            error_message=QUEUE_UNAVAILABLE_ERROR.format(run_id=run_id),
+            finished_at=timezone.now(),
+        )
+        return
+    RetrainingRun.objects.filter(pk=run_id, task_id="").update(
+        task_id=async_result.id or ""
+    )
+
+
+def retraining_cancel(*, user, run: RetrainingRun) -> RetrainingRun:
+    """Ask a run to stop: a queued run ends now, a running one after its epoch."""
+    if run.is_finished:
+        raise UserFacingError(f"{run} has already finished.")
+    RetrainingRun.objects.filter(pk=run.pk).update(cancel_requested=True)
+    # A run that no worker has claimed yet is cancelled at once.
+    RetrainingRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(
+        status=Status.CANCELLED, finished_at=timezone.now()
+    )
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.RETRAINED,
+        obj=run,
+        details={"event": "cancel_requested"},
+    )
+    run.refresh_from_db()
+    return run
+
+
+# --------------------------------------------------------------------------
+# The run (worker side)
+# --------------------------------------------------------------------------
+
+
+def _update(run_id: int, **fields: Any) -> int:
+    return RetrainingRun.objects.filter(pk=run_id, status=Status.RUNNING).update(
+        **fields
+    )
+
+
+def _builtin_windows(name: str, preprocess) -> Any:
+    from emgcore.datasets import load_dataset
+
+    return load_dataset(name, settings.EMG_DATA_DIR, preprocess=preprocess)
+
+
+def confirmed_uploads_for_training() -> list[tuple[Upload, str]]:
+    """Uploads whose latest confirmed diagnosis is one of the model's classes."""
+    out = []
+    uploads = Upload.objects.filter(confirmed_diagnoses__isnull=False).distinct()
+    for upload in uploads.prefetch_related("confirmed_diagnoses"):
+        latest = upload.confirmed_diagnoses.all()[0]  # ordered newest first
+        if latest.diagnosis in CONFIRMED_CLASSES:
+            out.append((upload, CONFIRMED_CLASSES[latest.diagnosis]))
+    return out
+
+
+def _confirmed_windows(preprocess, class_names: tuple[str, ...]):
+    """Windows of every confirmed upload, one recording each, patients as subjects."""
+    from emgcore.datasets.base import WindowSet
+    from emgcore.errors import EmgCoreError
+    from emgcore.preprocess import EMGPreprocessor
+
+    parts = []
+    skipped = []
+    for upload, label in confirmed_uploads_for_training():
+        try:
+            with tempfile.TemporaryDirectory(prefix=f"myolens-up{upload.pk}-") as tmp:
+                rec = _recording_read(upload, Path(tmp))
+            out = EMGPreprocessor(preprocess).transform(rec)
+        except EmgCoreError as exc:
+            skipped.append({"upload": upload.pk, "reason": str(exc)})
+            continue
+        n = len(out.windows)
+        if n == 0:
+            skipped.append({"upload": upload.pk, "reason": "too short for a window"})
+            continue
+        start = np.round(np.asarray(out.window_starts_s) * rec.sfreq).astype(np.int64)
+        stop = np.round(np.asarray(out.window_stops_s) * rec.sfreq).astype(np.int64)
+        parts.append(
+            WindowSet(
+                X=np.ascontiguousarray(out.windows, dtype=np.float32),
+                y=np.full(n, class_names.index(label)),
+                class_names=class_names,
+                recording_ids=np.full(n, f"upload-{upload.pk}"),
+                # Patients are the unit of the split: none is on both sides.
+                subjects=np.full(n, f"patient-{upload.patient_code}"),
+                start_samples=start,
+                stop_samples=np.maximum(stop, start + 1),
+                sfreq=float(out.sfreq),
+                orig_sfreq=np.full(n, rec.sfreq),
+                meta={"dataset": "confirmed_uploads"},
+            )
+        )
+    return parts, skipped
+
+
+def _training_windows(run: RetrainingRun, meta: dict[str, Any]):
+    """All windows of the chosen sources, preprocessed as the base model expects."""
+    from emgcore.config import PreprocessConfig
+    from emgcore.datasets.base import WindowSet
+
+    preprocess = PreprocessConfig.from_dict(meta["preprocess"])
+    class_names = tuple(meta["class_names"])
+    parts = []
+    summary: dict[str, Any] = {"sources": {}}
+    if run.use_emgdb:
+        parts.append(_builtin_windows("physionet_emgdb", preprocess))
+    if run.use_n2001:
+        parts.append(_builtin_windows("emglab_n2001", preprocess))
+    if run.use_confirmed:
+        confirmed, skipped = _confirmed_windows(preprocess, class_names)
+        parts += confirmed
+        summary["skipped_uploads"] = skipped
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        raise UserFacingError(
+            "The chosen training data holds no usable recordings (no confirmed "
+            "upload with a healthy, myopathy or neuropathy diagnosis?)."
+        )
+    for p in parts:
+        if tuple(p.class_names) != class_names:
+            raise UserFacingError(
+                f"The data's classes {list(p.class_names)} differ from the base "
+                f"model's {list(class_names)}."
+            )
+        name = str(p.meta.get("dataset", "data"))
+        src = summary["sources"].setdefault(name, {"windows": 0, "recordings": 0})
+        src["windows"] += len(p)
+        src["recordings"] += int(len(np.unique(p.recording_ids)))
+    return WindowSet.concat(parts), summary
+
+
+def split_by_subject(ws, *, seed: int, val_frac: float = VAL_FRACTION):
+    """Train/validation indices with no person (or raw sample) on both sides.
+
+    A class with two or more people holds out whole people (at least one);
+    a class with a single person (emgdb has one per class) holds out one
+    gapped time block of each of its recordings (``blocked_split``).
+    """
+    from emgcore.datasets.splits import blocked_split
+
+    rng = np.random.default_rng(seed)
+    train: list[np.ndarray] = []
+    val: list[np.ndarray] = []
+    for c in range(len(ws.class_names)):
+        idx = np.flatnonzero(ws.y == c)
+        if idx.size == 0:
+            continue
+        people = np.unique(ws.subjects[idx])
+        if len(people) >= 2:
+            n_val = max(1, int(round(val_frac * len(people))))
+            held = rng.choice(people, size=n_val, replace=False)
+            is_val = np.isin(ws.subjects[idx], held)
+            train.append(idx[~is_val])
+            val.append(idx[is_val])
+        else:
+            sub = ws.subset(idx)
+            tr, va = blocked_split(sub, test_frac=val_frac, seed=seed)
+            train.append(idx[tr])
+            val.append(idx[va])
+    train_idx = np.sort(np.concatenate(train)) if train else np.zeros(0, np.int64)
+    val_idx = np.sort(np.concatenate(val)) if val else np.zeros(0, np.int64)
+    return train_idx.astype(np.int64), val_idx.astype(np.int64)
+
+
+def _cap(ws, idx: np.ndarray, max_windows: int, seed: int) -> np.ndarray:
+    """At most ``max_windows`` windows, spread evenly over the recordings."""
+    from emgcore.disease import _cap_per_recording
+
+    if len(idx) <= max_windows:
+        return idx
+    n_rec = len(np.unique(ws.recording_ids[idx]))
+    per_recording = max(1, max_windows // max(n_rec, 1))
+    return _cap_per_recording(ws, idx, per_recording, seed)
+
+
+def _train_config(run: RetrainingRun, model):
+    from emgcore.config import TrainConfig
+
+    lr = float(run.learning_rate)
+    if run.method == RetrainingRun.Method.TL and hasattr(model, "encoder_parameters"):
+        # Gradual unfreezing (the paper's recipe): the head first, then all
+        # layers at a tenth of the rate.
+        frozen = max(1, run.epochs // 3) if run.epochs > 1 else 1
+        return TrainConfig(
+            epochs=run.epochs,
+            freeze_encoder_epochs=frozen,
+            frozen_lr=lr,
+            unfrozen_lr=lr / 10,
+        )
+    return TrainConfig(epochs=run.epochs, lr=lr)
+
+
+def _epoch_callback(run_id: int, epochs: int):
+    """Store each epoch on the row; stop when an admin asked to cancel."""
+
+    def on_epoch(record: dict[str, Any]) -> bool:
+        entry = {
+            "epoch": int(record["epoch"]),
+            "train_loss": _num(record.get("train_loss")),
+            "val_loss": _num(record.get("val_loss")),
+            "val_acc": _num(record.get("val_acc")),
+            "lr": _num(record.get("lr")),
+            "frozen": bool(record.get("frozen")),
+        }
+        row = RetrainingRun.objects.filter(pk=run_id).values(
+            "history", "cancel_requested"
+        )[0]
+        progress = 10 + int(75 * entry["epoch"] / max(epochs, 1))
+        _update(run_id, history=[*row["history"], entry], progress=min(progress, 85))
+        return not row["cancel_requested"]
+
+    return on_epoch
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return round(value, 6) if math.isfinite(value) else None
+
+
+def _candidate_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _per_class_evaluation(evaluation: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Recording-level report when there are several recordings per class."""
+    level = "recording" if "recording" in evaluation else "window"
+    return level, evaluation[level]["report"]
+
+
+def _model_card_text(run: RetrainingRun, meta: dict[str, Any]) -> str:
+    from emgcore.disease_model import INTENDED_USE, LIMITATIONS
+
+    m = meta["metrics"]
+    level = m.get("evaluation_level")
+    lines = [
+        f"# Model card: {meta['model_name']} disease classifier (retraining {run.pk})",
+        "",
+        f"**Intended use.** {INTENDED_USE}",
+        "",
+        "## Training",
+        f"- Base model: {run.base_model} (sha256 {run.base_model.sha256[:12]}...); "
+        f"method: {run.get_method_display()}.",
+        f"- Data: {', '.join(run.data_sources)}; {m['n_train']} training and "
+        f"{m['n_val']} validation windows, split by person (a single-person class "
+        "by gapped time blocks).",
+        f"- Epochs: {run.epochs}, learning rate {run.learning_rate:g}, seed "
+        f"{run.seed}; started by {run.started_by}.",
+        f"- Probabilities are temperature-scaled (T = {m['temperature']:.3f}); below "
+        f"{meta.get('min_confidence')} the result is 'inconclusive'.",
+        "",
+        f"## Validation ({level} level, 95 % bootstrap CI)",
+        "",
+        "| class | sensitivity | specificity | precision | F1 | AUC |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in meta["class_names"]:
+        pc = m["per_class"][c]
+        lines.append(
+            f"| {c} | {_ci(pc, 'sensitivity')} | {_ci(pc, 'specificity')} | "
+            f"{_ci(pc, 'precision')} | {_ci(pc, 'f1')} | {_ci(pc, 'auc')} |"
+        )
+    lines += [
+        "",
+        "The validation people also shaped the temperature and the chosen epoch, so "
+        "these figures are optimistic; with few people the CIs are wide.",
+        "",
+        "## Limitations",
+        *[f"- {x}" for x in LIMITATIONS],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _ci(pc: dict[str, Any], name: str) -> str:
+    value = pc.get(name)
+    if value is None:
+        return "n/a"
+    ci = pc.get(f"{name}_ci")
+    return f"{value:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else f"{value:.2f}"
+
+
+def _train_candidate(run_id: int) -> ModelVersion | None:
+    """The work of one run; returns the candidate, or None when cancelled."""
+    import torch
+
+    from clinic.services.models_registry import model_version_register
+    from emgcore.checkpoint import load_checkpoint, save_checkpoint
+    from emgcore.disease import logits_of
+    from emgcore.evaluate import evaluate_checkpoint
+    from emgcore.metrics import fit_temperature
+    from emgcore.models import build_model
+    from emgcore.train import fit, set_seeds
+
+    run = RetrainingRun.objects.select_related("base_model", "started_by").get(
+        pk=run_id
+    )
+    base = run.base_model
+    checkpoint = model_version_checkpoint_verified(base)
+    model, meta = load_checkpoint(checkpoint, expected_sha256=base.sha256)
+    meta = dict(meta)
+    ws, summary = _training_windows(run, meta)
+    if ws.n_chans != meta["n_chans"] or ws.n_times != meta["n_times"]:
+        raise UserFacingError(
+            f"The data give windows of {ws.n_chans} x {ws.n_times} samples, but "
+            f"{base} expects {meta['n_chans']} x {meta['n_times']}."
+        )
+    train_idx, val_idx = split_by_subject(ws, seed=run.seed)
+    cap = settings.EMG_RETRAIN_MAX_WINDOWS
+    train_idx = _cap(ws, train_idx, cap, run.seed)
+    val_idx = _cap(ws, val_idx, max(3, cap // 4), run.seed)
+    if len(train_idx) == 0 or len(val_idx) == 0:
+        raise UserFacingError(
+            "The training data are too small to hold out validation recordings."
+        )
+    missing = [
+        ws.class_names[c]
+        for c in range(ws.n_classes)
+        if not np.any(ws.y[train_idx] == c)
+    ]
+    if missing:
+        raise UserFacingError(
+            f"The training data have no {', '.join(missing)} example; choose more "
+            "data (for example a built-in dataset)."
+        )
+    summary.update(n_train=int(len(train_idx)), n_val=int(len(val_idx)))
+    _update(run_id, data_summary=summary, progress=10)
+    if run.method == RetrainingRun.Method.SCRATCH:
+        set_seeds(run.seed)
+        model = build_model(meta["model_name"], **meta["model_kwargs"])
+    else:
+        torch.manual_seed(run.seed)
+    config = _train_config(run, model)
+    result = fit(
+        model,
+        (ws.X[train_idx], ws.y[train_idx]),
+        (ws.X[val_idx], ws.y[val_idx]),
+        config=config,
+        seed=run.seed,
+        device=settings.EMG_DEVICE,
+        progress=False,
+        on_epoch=_epoch_callback(run_id, run.epochs),
+    )
+    if result.cancelled or _cancel_requested(run_id):
+        return None
+    model.load_state_dict(result.state)
+    model.to("cpu")
+    temperature = float(fit_temperature(logits_of(model, ws.X[val_idx]), ws.y[val_idx]))
+    metrics: dict[str, Any] = {
+        "temperature": temperature,
+        "method": run.method,
+        "n_train": int(len(train_idx)),
+        "n_val": int(len(val_idx)),
+        "val_acc": result.best_val_acc,
+        "best_epoch": result.best_epoch,
+        "retraining_run": run.pk,
+    }
+    metadata = {
+        "class_names": list(meta["class_names"]),
+        "preprocess": meta["preprocess"],
+        "train": {
+            **config.to_dict(),
+            "stage": "retraining",
+            "data": run.data_sources,
+            "max_windows": cap,
+        },
+        "dataset": {
+            "name": "+".join(run.data_sources),
+            "split_hash": ws.content_hash(),
+        },
+        "metrics": metrics,
+        "seed": run.seed,
+        "parent": base.sha256,
+        "min_confidence": meta.get("min_confidence"),
+    }
+    _update(run_id, progress=88)
+    folder = _candidate_dir()
+    stem = f"retrain-{run.pk}-{timezone.now():%Y%m%d%H%M%S}"
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        # Evaluate a first save (evaluate_checkpoint reads a file), then save the
+        # final checkpoint with its evaluation inside.
+        draft = Path(tmp) / "draft.pt"
+        save_checkpoint(draft, model, metadata)
+        evaluation = evaluate_checkpoint(
+            draft, ws, val_idx, n_boot=settings.EMG_EVAL_N_BOOT, seed=run.seed
+        )
+    level, report = _per_class_evaluation(evaluation)
+    metrics.update(
+        per_class=report["per_class"],
+        accuracy=report.get("accuracy"),
+        balanced_accuracy=report.get("balanced_accuracy"),
+        evaluation_level=level,
+        evaluation=evaluation,
+    )
+    path = folder / f"{stem}.pt"
+    save_checkpoint(path, model, metadata)
+    _, saved = load_checkpoint(path)
+    path.with_suffix(".md").write_text(_model_card_text(run, dict(saved)))
+    path.with_suffix(".json").write_text(
+        json.dumps({"metrics": metrics, "dataset": metadata["dataset"]}, indent=1)
+    )
+    _update(run_id, progress=95)
+    return model_version_register(
+        checkpoint_path=path, actor=run.started_by, version=f"retrain-{run.pk}"
+    )
+
+
+def _cancel_requested(run_id: int) -> bool:
+    return bool(
+        RetrainingRun.objects.filter(pk=run_id)
+        .values_list("cancel_requested", flat=True)
+        .first()
+    )
+
+
+def retraining_run(*, run_id: int) -> None:
+    """Run one retraining in a worker; a second call for the same run does nothing.
+
+    User errors (unusable data, a missing base checkpoint) end it FAILED with
+    their message; anything unexpected is logged and ends FAILED with a
+    generic message and a reference.
+    """
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.EMG_TRAINING_TIME_LIMIT + 60)
+    claimed = (
+        RetrainingRun.objects.filter(pk=run_id)
+        .filter(
+            Q(status=Status.QUEUED)
+            | Q(status=Status.RUNNING, started_at__lt=stale_before)
+        )
+        .update(status=Status.RUNNING, started_at=now, progress=2, history=[])
+    )
+    if claimed != 1:
+        logger.info("Retraining %s was not claimed (already taken or done)", run_id)
+        return
+    from emgcore.errors import EmgCoreError
+
+    try:
+        if _cancel_requested(run_id):
+            raise RetrainingCancelledError
+        candidate = _train_candidate(run_id)
+        if candidate is None:
+            raise RetrainingCancelledError
+        _update(
+            run_id,
+            status=Status.SUCCEEDED,
+            progress=100,
+            candidate=candidate,
+            finished_at=timezone.now(),
+        )
+    except RetrainingCancelledError:
+        logger.info("Retraining %s was cancelled", run_id)
+        _update(run_id, status=Status.CANCELLED, finished_at=timezone.now())
+    except (EmgCoreError, UserFacingError, ValueError) as exc:
+        # emgcore raises ValueError for settings that do not fit the data.
+        logger.info("Retraining %s failed: %s", run_id, exc)
+        _update(
+            run_id,
+            status=Status.FAILED,
+            error_message=str(exc),
+            finished_at=timezone.now(),
+        )
+    except OperationalError:
+        with contextlib.suppress(OperationalError):
+            _update(run_id, status=Status.QUEUED, progress=0)
+        raise
+    except SoftTimeLimitExceeded:
+        logger.error("Retraining %s ran out of time", run_id)
+        _update(
+            run_id,
+            status=Status.FAILED,
+            error_message=(
+                "Retraining took longer than the "
+                f"{settings.EMG_TRAINING_SOFT_TIME_LIMIT} s limit and was stopped. "
+                f"Reference: retraining {run_id}."
+            ),
+            finished_at=timezone.now(),
+        )
+    except Exception:
+        logger.exception("Retraining %s failed with an application error", run_id)
+        _update(
+            run_id,
+            status=Status.FAILED,
+            error_message=GENERIC_RETRAINING_ERROR.format(run_id=run_id),
+            finished_at=timezone.now(),
+        )
