@@ -12,13 +12,13 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from clinic import selectors, services
 from clinic.errors import UserFacingError
-from clinic.forms import UploadForm, upload_request_too_large
+from clinic.forms import RetrainingForm, UploadForm, upload_request_too_large
 from clinic.models import ModelVersion, Upload
 
 
@@ -207,3 +207,90 @@ def model_promote(request: Request, model_version_id: int) -> Response:
 @api_view(["POST"])
 def model_rollback(request: Request, model_version_id: int) -> Response:
     return _model_action(request, model_version_id, services.model_version_rollback)
+
+
+class RetrainingStartSerializer(serializers.Serializer):
+    """Documents the body; validation is clinic.forms.RetrainingForm."""
+
+    base_model = serializers.IntegerField(help_text="id of a disease ModelVersion")
+    use_emgdb = serializers.BooleanField(required=False, default=True)
+    use_n2001 = serializers.BooleanField(required=False, default=False)
+    use_confirmed = serializers.BooleanField(required=False, default=False)
+    method = serializers.ChoiceField(choices=["tl", "scratch"], required=False)
+    epochs = serializers.IntegerField(min_value=1, max_value=200, required=False)
+    learning_rate = serializers.FloatField(required=False)
+    seed = serializers.IntegerField(min_value=0, required=False)
+
+
+RetrainingAccepted = inline_serializer(
+    "RetrainingAccepted",
+    {"run_id": serializers.IntegerField(), "status_url": serializers.CharField()},
+)
+RetrainingStatus = inline_serializer(
+    "RetrainingStatus",
+    {
+        "id": serializers.IntegerField(),
+        "status": serializers.ChoiceField(
+            choices=["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
+        ),
+        "progress": serializers.IntegerField(),
+        "epochs": serializers.IntegerField(),
+        "history": serializers.ListField(child=serializers.DictField()),
+        "error": serializers.CharField(allow_null=True),
+        "cancel_requested": serializers.BooleanField(),
+        "finished": serializers.BooleanField(),
+        "candidate": serializers.DictField(allow_null=True),
+    },
+)
+
+
+@extend_schema(
+    request={
+        "application/json": RetrainingStartSerializer,
+        "multipart/form-data": RetrainingStartSerializer,
+    },
+    responses={
+        202: RetrainingAccepted,
+        400: OpenApiResponse(description="field errors"),
+    },
+    summary="Start a retraining run on the training queue (admins)",
+)
+@api_view(["POST"])
+@parser_classes([JSONParser, MultiPartParser, FormParser])
+def retraining_create(request: Request) -> Response:
+    _require(request, "clinic.add_retrainingrun")
+    data = dict(request.data.items())
+    data.setdefault("use_emgdb", True)
+    defaults = {"method": "tl", "epochs": 5, "learning_rate": 1e-4, "seed": 0}
+    for key, value in defaults.items():
+        data.setdefault(key, value)
+    # Django forms read unchecked boxes as absent: drop false values.
+    for key in ("use_emgdb", "use_n2001", "use_confirmed"):
+        if str(data.get(key)).lower() in ("false", "0", "", "none"):
+            data.pop(key, None)
+    form = RetrainingForm(data)
+    if not form.is_valid():
+        return Response({"errors": form.errors}, status=status.HTTP_400_BAD_REQUEST)
+    try:
+        run = services.retraining_start(user=request.user, **form.cleaned_data)
+    except UserFacingError as exc:
+        return Response(
+            {"errors": {"__all__": [str(exc)]}}, status=status.HTTP_400_BAD_REQUEST
+        )
+    return Response(
+        {
+            "run_id": run.pk,
+            "status_url": request.build_absolute_uri(
+                reverse("api_retraining_detail", args=[run.pk])
+            ),
+        },
+        status=status.HTTP_202_ACCEPTED,
+    )
+
+
+@extend_schema(responses={200: RetrainingStatus}, summary="Progress of a retraining")
+@api_view(["GET"])
+def retraining_detail(request: Request, run_id: int) -> Response:
+    _require(request, "clinic.view_retrainingrun")
+    run = selectors.retraining_run_get_for_user(user=request.user, run_id=run_id)
+    return Response(selectors.retraining_status_payload(run))

@@ -13,6 +13,8 @@ from django.core.files.uploadedfile import UploadedFile
 from clinic.models import (
     AuditEvent,
     ConfirmedDiagnosis,
+    ModelVersion,
+    RetrainingRun,
     Upload,
     patient_code_validator,
 )
@@ -193,3 +195,42 @@ class AuditFilterForm(forms.Form):
     until = forms.DateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+class RetrainingForm(forms.ModelForm):
+    """What an admin chooses for a retraining run (web page and API)."""
+
+    class Meta:
+        model = RetrainingRun
+        fields = [
+            "base_model",
+            "use_emgdb",
+            "use_n2001",
+            "use_confirmed",
+            "method",
+            "epochs",
+            "learning_rate",
+            "seed",
+        ]
+        help_texts = {
+            "epochs": "1-200; a few epochs take minutes on a CPU.",
+            "learning_rate": "e.g. 0.0001 for fine-tuning, 0.001 from scratch.",
+            "use_confirmed": "Uploads whose confirmed diagnosis is healthy, "
+            "myopathy or neuropathy.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["base_model"]
+        field.queryset = ModelVersion.objects.filter(kind=ModelVersion.Kind.DISEASE)
+        field.label = "Base model"
+        field.empty_label = None
+        active = field.queryset.filter(is_active=True).first()
+        if active is not None and not self.is_bound:
+            self.initial.setdefault("base_model", active.pk)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not any(cleaned.get(k) for k in ("use_emgdb", "use_n2001", "use_confirmed")):
+            raise forms.ValidationError("Choose at least one source of training data.")
+        return cleaned

@@ -105,3 +105,121 @@ def result_figure(result: Result) -> dict[str, Any]:
         template="plotly_white",
     )
     return json.loads(fig.to_json())
+
+
+def _layout(fig, title: str, height: int = 360) -> dict[str, Any]:
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}},
+        height=height,
+        margin={"l": 60, "r": 20, "t": 40, "b": 50},
+        template="plotly_white",
+    )
+    return json.loads(fig.to_json())
+
+
+def confusion_figure(
+    matrix: list[list[int]], class_names: list[str], title: str
+) -> dict[str, Any]:
+    """Heatmap of a confusion matrix (rows true, columns predicted)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=[f"predicted {c}" for c in class_names],
+            y=[f"true {c}" for c in class_names],
+            colorscale="Blues",
+            text=matrix,
+            texttemplate="%{text}",
+            showscale=False,
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title)
+
+
+def roc_figure(
+    roc: dict[str, dict[str, list[float]]], aucs: dict[str, float | None], title: str
+) -> dict[str, Any]:
+    """One-vs-rest ROC curves, one line per class."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            line={"dash": "dash", "color": "#999"},
+            name="chance",
+        )
+    )
+    for cls, pts in roc.items():
+        auc = aucs.get(cls)
+        fig.add_trace(
+            go.Scatter(
+                x=pts["fpr"],
+                y=pts["tpr"],
+                mode="lines",
+                name=f"{cls}" + (f" (AUC {auc:.2f})" if auc is not None else ""),
+                line={"color": CLASS_COLOURS.get(cls), "width": 2},
+            )
+        )
+    fig.update_xaxes(title_text="1 - specificity", range=[0, 1])
+    fig.update_yaxes(title_text="sensitivity", range=[0, 1.02])
+    return _layout(fig, title)
+
+
+def reliability_figure(reliability: dict[str, Any], title: str) -> dict[str, Any]:
+    """Mean confidence vs accuracy per confidence bin, with the diagonal."""
+    import plotly.graph_objects as go
+
+    conf = reliability.get("confidence") or []
+    acc = reliability.get("accuracy") or []
+    counts = reliability.get("counts") or []
+    pts = [
+        (c, a, n) for c, a, n in zip(conf, acc, counts, strict=False) if c is not None
+    ]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            line={"dash": "dash", "color": "#999"},
+            name="perfect calibration",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[p[0] for p in pts],
+            y=[p[1] for p in pts],
+            mode="lines+markers",
+            marker={"size": [6 + min(n, 50) / 5 for *_, n in pts]},
+            text=[f"n = {n}" for *_, n in pts],
+            name="model",
+            line={"color": "#1d4e89"},
+        )
+    )
+    fig.update_xaxes(title_text="mean confidence", range=[0, 1])
+    fig.update_yaxes(title_text="accuracy", range=[0, 1.02])
+    return _layout(fig, title)
+
+
+def report_figures(evaluation: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The plots an evaluation holds data for: confusion, ROC, reliability."""
+    report = evaluation.get("report") or {}
+    names = report.get("class_names") or list(report.get("per_class") or {})
+    figures = {}
+    if report.get("confusion_matrix"):
+        figures["confusion"] = confusion_figure(
+            report["confusion_matrix"], names, f"{prefix}: confusion matrix"
+        )
+    if evaluation.get("roc"):
+        aucs = {c: (pc or {}).get("auc") for c, pc in report["per_class"].items()}
+        figures["roc"] = roc_figure(evaluation["roc"], aucs, f"{prefix}: ROC")
+    if evaluation.get("reliability"):
+        figures["reliability"] = reliability_figure(
+            evaluation["reliability"], f"{prefix}: reliability"
+        )
+    return figures

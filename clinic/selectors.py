@@ -13,7 +13,14 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from clinic.models import AnalysisJob, AuditEvent, ModelVersion, Profile, Upload
+from clinic.models import (
+    AnalysisJob,
+    AuditEvent,
+    ModelVersion,
+    Profile,
+    RetrainingRun,
+    Upload,
+)
 
 
 def _team_id(user) -> int | None:
@@ -183,3 +190,45 @@ def audit_events_list(
     if until:
         qs = qs.filter(created_at__date__lte=until)
     return qs
+
+
+def retraining_runs_list(*, user) -> QuerySet[RetrainingRun]:
+    """Retraining runs, newest first, for users who may see them (admins)."""
+    qs = RetrainingRun.objects.select_related("base_model", "candidate", "started_by")
+    if not user.is_authenticated or not user.has_perm("clinic.view_retrainingrun"):
+        return qs.none()
+    return qs
+
+
+def retraining_run_get_for_user(*, user, run_id: int) -> RetrainingRun:
+    try:
+        return retraining_runs_list(user=user).get(pk=run_id)
+    except RetrainingRun.DoesNotExist:
+        raise Http404("No such retraining run.") from None
+
+
+def retraining_status_payload(run: RetrainingRun) -> dict[str, Any]:
+    """The small JSON the run page and the API poll."""
+    candidate = None
+    if run.candidate_id is not None:
+        mv = run.candidate
+        candidate = {
+            "id": mv.pk,
+            "name": mv.name,
+            "version": mv.version,
+            "sha256": mv.sha256,
+            "status": mv.status,
+            "metrics": model_version_class_metrics(mv),
+        }
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "progress": run.progress,
+        "epochs": run.epochs,
+        "history": run.history,
+        "data": run.data_summary,
+        "error": run.error_message or None,
+        "cancel_requested": run.cancel_requested,
+        "finished": run.is_finished,
+        "candidate": candidate,
+    }

@@ -36,6 +36,10 @@ api_patterns = [
         api.model_rollback,
         name="api_model_rollback",
     ),
+    path("retraining", api.retraining_create, name="api_retraining"),
+    path(
+        "retraining/<int:run_id>", api.retraining_detail, name="api_retraining_detail"
+    ),
     path("schema", SpectacularAPIView.as_view(), name="api_schema"),
 ]
 
@@ -74,6 +78,34 @@ urlpatterns = [
         "models/<int:model_version_id>/rollback/",
         web.model_rollback,
         name="model_rollback",
+    ),
+    path(
+        "models/<int:model_version_id>/report/",
+        web.model_report,
+        name="model_report",
+    ),
+    path(
+        "models/<int:model_version_id>/report/compute/",
+        web.model_report_compute,
+        name="model_report_compute",
+    ),
+    path(
+        "models/<int:model_version_id>/report.csv",
+        web.model_report_csv,
+        name="model_report_csv",
+    ),
+    path("retraining/", web.retraining_list, name="retraining_list"),
+    path("retraining/new/", web.retraining_new, name="retraining_new"),
+    path("retraining/<int:run_id>/", web.retraining_detail, name="retraining_detail"),
+    path(
+        "retraining/<int:run_id>/status/",
+        web.retraining_status,
+        name="retraining_status",
+    ),
+    path(
+        "retraining/<int:run_id>/cancel/",
+        web.retraining_cancel,
+        name="retraining_cancel",
     ),
     path("audit/", web.audit_list, name="audit_list"),
     path("accounts/", include(auth_patterns)),

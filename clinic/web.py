@@ -21,11 +21,12 @@ from clinic.errors import UserFacingError
 from clinic.forms import (
     AuditFilterForm,
     ConfirmedDiagnosisForm,
+    RetrainingForm,
     UploadForm,
     upload_request_too_large,
 )
 from clinic.models import AnalysisJob
-from clinic.plots import result_figure
+from clinic.plots import report_figures, result_figure
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -264,3 +265,139 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "clinic/audit/list.html",
         {"form": form, "page": page, "query": query.urlencode()},
     )
+
+
+@login_required
+@require_GET
+def retraining_list(request: HttpRequest) -> HttpResponse:
+    _require(request, "clinic.view_retrainingrun")
+    runs = selectors.retraining_runs_list(user=request.user)
+    page = Paginator(runs, 25).get_page(request.GET.get("page"))
+    return render(request, "clinic/retraining/list.html", {"page": page})
+
+
+@login_required
+def retraining_new(request: HttpRequest) -> HttpResponse:
+    _require(request, "clinic.add_retrainingrun")
+    form = RetrainingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = services.retraining_start(user=request.user, **form.cleaned_data)
+        except UserFacingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("retraining_detail", run_id=run.pk)
+    status = 400 if form.is_bound else 200
+    return render(request, "clinic/retraining/new.html", {"form": form}, status=status)
+
+
+@login_required
+@require_GET
+def retraining_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = selectors.retraining_run_get_for_user(user=request.user, run_id=run_id)
+    return render(
+        request,
+        "clinic/retraining/detail.html",
+        {
+            "run": run,
+            "status": selectors.retraining_status_payload(run),
+            "can_cancel": request.user.has_perm("clinic.change_retrainingrun"),
+        },
+    )
+
+
+@login_required
+@require_GET
+def retraining_status(request: HttpRequest, run_id: int) -> JsonResponse:
+    run = selectors.retraining_run_get_for_user(user=request.user, run_id=run_id)
+    payload = selectors.retraining_status_payload(run)
+    if payload["candidate"] is not None:
+        payload["candidate"]["report_url"] = reverse(
+            "model_report", args=[payload["candidate"]["id"]]
+        )
+    return JsonResponse(payload)
+
+
+@login_required
+@require_POST
+def retraining_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+    _require(request, "clinic.change_retrainingrun")
+    run = selectors.retraining_run_get_for_user(user=request.user, run_id=run_id)
+    try:
+        services.retraining_cancel(user=request.user, run=run)
+    except UserFacingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, "Cancellation requested; the run stops after its epoch."
+        )
+    return redirect("retraining_detail", run_id=run.pk)
+
+
+@login_required
+@require_GET
+def model_report(request: HttpRequest, model_version_id: int) -> HttpResponse:
+    _require(request, "clinic.view_model_report")
+    mv = selectors.model_version_get(model_version_id=model_version_id)
+    report = services.model_version_report(user=request.user, model_version=mv)
+    evaluation, confirmed = report["evaluation"], report["confirmed"]
+    return render(
+        request,
+        "clinic/models/report.html",
+        {
+            "mv": mv,
+            "evaluation": evaluation,
+            "confirmed": confirmed,
+            "evaluation_rows": _metric_rows(evaluation),
+            "confirmed_rows": _metric_rows(confirmed),
+            "figures": {
+                **{
+                    f"evaluation-{k}": v
+                    for k, v in report_figures(evaluation, "Evaluation set").items()
+                },
+                **{
+                    f"confirmed-{k}": v
+                    for k, v in report_figures(confirmed, "Confirmed cases").items()
+                },
+            },
+            "can_compute": not evaluation.get("roc"),
+        },
+    )
+
+
+def _metric_rows(evaluation: dict) -> list[dict]:
+    """Per-class rows of (value, low, high) for the template."""
+    per_class = (evaluation.get("report") or {}).get("per_class") or {}
+    rows = []
+    for cls, pc in per_class.items():
+        cells = []
+        for metric in ("precision", "sensitivity", "specificity", "f1", "auc"):
+            ci = pc.get(f"{metric}_ci") or [None, None]
+            cells.append({"value": pc.get(metric), "low": ci[0], "high": ci[1]})
+        rows.append({"cls": cls, "cells": cells, "support": pc.get("support")})
+    return rows
+
+
+@login_required
+@require_POST
+def model_report_compute(request: HttpRequest, model_version_id: int) -> HttpResponse:
+    """Evaluate the checkpoint on its evaluation set now (seconds to minutes)."""
+    _require(request, "clinic.view_model_report")
+    mv = selectors.model_version_get(model_version_id=model_version_id)
+    try:
+        services.model_version_report_compute(user=request.user, model_version=mv)
+    except UserFacingError as exc:
+        messages.error(request, str(exc))
+    return redirect("model_report", model_version_id=mv.pk)
+
+
+@login_required
+@require_GET
+def model_report_csv(request: HttpRequest, model_version_id: int) -> HttpResponse:
+    _require(request, "clinic.view_model_report")
+    mv = selectors.model_version_get(model_version_id=model_version_id)
+    content = services.model_version_report_export(user=request.user, model_version=mv)
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    filename = f"myolens-report-{mv.name}-{mv.version}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -22,15 +22,20 @@ from clinic.services.models_registry import (  # noqa: F401
     model_version_register,
     model_version_rollback,
 )
+from clinic.services.reports import (  # noqa: F401
+    model_version_report,
+    model_version_report_compute,
+    model_version_report_export,
+)
+from clinic.services.retraining import (  # noqa: F401
+    retraining_cancel,
+    retraining_run,
+    retraining_start,
+)
 from clinic.services.uploads import (  # noqa: F401
     confirmed_diagnosis_create,
     result_as_dict,
     result_export,
     result_view_record,
     upload_create,
-)
-from clinic.services.retraining import (  # noqa: F401
-    retraining_cancel,
-    retraining_run,
-    retraining_start,
 )

@@ -151,3 +151,14 @@ class ResultFactory(factory.django.DjangoModelFactory):
     quality = factory.LazyFunction(lambda: {"ok": True, "warnings": []})
     features = factory.LazyFunction(lambda: {"rms": 0.12})
     model_version = factory.SubFactory(ModelVersionFactory)
+
+
+class RetrainingRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.RetrainingRun
+
+    base_model = factory.SubFactory(ModelVersionFactory)
+    started_by = factory.LazyFunction(lambda: make_user("admin"))
+    use_emgdb = True
+    epochs = 2
+    learning_rate = 1e-3

@@ -15,6 +15,7 @@ from clinic.models import ModelVersion
 from tests.clinic.factories import (
     ModelVersionFactory,
     ResultFactory,
+    RetrainingRunFactory,
     TeamFactory,
     UploadFactory,
     make_user,
@@ -30,6 +31,7 @@ class World:
     upload_id: int
     candidate_id: int
     active_id: int
+    run_id: int
 
 
 @pytest.fixture
@@ -51,7 +53,21 @@ def world(db) -> World:
         job__upload=UploadFactory(uploaded_by=users["clinician"]),
         model_version=active,
     )
-    return World(users, result.job.pk, result.job.upload_id, candidate.pk, active.pk)
+    run = RetrainingRunFactory(base_model=active, started_by=users["admin"])
+    return World(
+        users, result.job.pk, result.job.upload_id, candidate.pk, active.pk, run.pk
+    )
+
+
+def _retraining_data(world: World) -> dict:
+    return {
+        "base_model": world.active_id,
+        "use_emgdb": "on",
+        "method": "tl",
+        "epochs": 1,
+        "learning_rate": 0.001,
+        "seed": 0,
+    }
 
 
 def _upload_data(field: str) -> dict:
@@ -105,6 +121,51 @@ WEB = [
     ),
     ("rollback", "post", "/models/{active}/rollback/", None, (302, 403, 403, 403, 302)),
     ("audit trail", "get", "/audit/", None, (302, 403, 403, 200, 200)),
+    (
+        "model report",
+        "get",
+        "/models/{active}/report/",
+        None,
+        (302, 403, 403, 200, 200),
+    ),
+    (
+        "model report csv",
+        "get",
+        "/models/{active}/report.csv",
+        None,
+        (302, 403, 403, 200, 200),
+    ),
+    (
+        "model report compute",
+        "post",
+        "/models/{candidate}/report/compute/",
+        None,
+        (302, 403, 403, 302, 302),
+    ),
+    ("retraining list", "get", "/retraining/", None, (302, 403, 403, 403, 200)),
+    ("retraining form", "get", "/retraining/new/", None, (302, 403, 403, 403, 200)),
+    (
+        "retraining start",
+        "post",
+        "/retraining/new/",
+        _retraining_data,
+        (302, 403, 403, 403, 302),
+    ),
+    ("retraining page", "get", "/retraining/{run}/", None, (302, 404, 404, 404, 200)),
+    (
+        "retraining status",
+        "get",
+        "/retraining/{run}/status/",
+        None,
+        (302, 404, 404, 404, 200),
+    ),
+    (
+        "retraining cancel",
+        "post",
+        "/retraining/{run}/cancel/",
+        None,
+        (302, 403, 403, 403, 302),
+    ),
     ("password", "get", "/accounts/password/", None, (302, 200, 200, 200, 200)),
 ]
 API = [
@@ -132,6 +193,20 @@ API = [
         (401, 403, 403, 403, 200),
     ),
     ("api schema", "get", "/api/v1/schema", None, (401, 200, 200, 200, 200)),
+    (
+        "api retraining start",
+        "post",
+        "/api/v1/retraining",
+        _retraining_data,
+        (401, 403, 403, 403, 202),
+    ),
+    (
+        "api retraining",
+        "get",
+        "/api/v1/retraining/{run}",
+        None,
+        (401, 403, 403, 403, 200),
+    ),
 ]
 CASES = [
     pytest.param(name, method, url, data, expected, id=name)
@@ -148,6 +223,7 @@ def test_permission_matrix(client, world, name, method, url, data, expected):
         upload=world.upload_id,
         candidate=world.candidate_id,
         active=world.active_id,
+        run=world.run_id,
     )
     got = {}
     for role in ROLES:
@@ -198,6 +274,7 @@ def test_every_url_is_in_the_matrix():
         .replace("{upload}", "<int:upload_id>")
         .replace("{candidate}", "<int:model_version_id>")
         .replace("{active}", "<int:model_version_id>")
+        .replace("{run}", "<int:run_id>")
         for _n, _m, url, _d, _e in WEB + API
     }
     exempt = {

@@ -1,0 +1,225 @@
+"""Retraining pages/API and the auditor's per-class reports (PostgreSQL)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from clinic.models import AuditEvent, ConfirmedDiagnosis, ModelVersion, RetrainingRun
+from clinic.services.reports import confirmed_cases, model_version_confirmed_report
+from tests.clinic.factories import (
+    ModelVersionFactory,
+    ResultFactory,
+    RetrainingRunFactory,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+CLASSES = ("healthy", "myopathy", "neuropathy")
+
+
+def _case(mv, diagnosis: str, probabilities: dict[str, float], clinician):
+    result = ResultFactory(
+        model_version=mv,
+        probabilities=probabilities,
+        label=max(probabilities, key=probabilities.get),
+        job__upload__uploaded_by=clinician,
+    )
+    ConfirmedDiagnosis.objects.create(
+        upload=result.job.upload, diagnosis=diagnosis, confirmed_by=clinician
+    )
+    return result
+
+
+@pytest.fixture
+def cases(settings):
+    """Five confirmed results of one version with known right/wrong answers."""
+    settings.EMG_EVAL_N_BOOT = 50
+    settings.EMG_REPORT_MIN_CASES = 10
+    clinician = make_user("clinician")
+    mv = ModelVersionFactory(is_active=True, status=ModelVersion.Status.ACTIVE)
+    h, m, n = (
+        {"healthy": 0.8, "myopathy": 0.1, "neuropathy": 0.1},
+        {"healthy": 0.1, "myopathy": 0.8, "neuropathy": 0.1},
+        {"healthy": 0.1, "myopathy": 0.2, "neuropathy": 0.7},
+    )
+    _case(mv, "HEALTHY", h, clinician)
+    _case(mv, "HEALTHY", m, clinician)  # wrong: called myopathy
+    _case(mv, "MYOPATHY", m, clinician)
+    _case(mv, "NEUROPATHY", n, clinician)
+    _case(mv, "OTHER", n, clinician)  # outside the model's classes: left out
+    ResultFactory(model_version=mv)  # never confirmed: left out
+    # The latest confirmation counts: first said myopathy, then neuropathy.
+    r = _case(mv, "MYOPATHY", n, clinician)
+    ConfirmedDiagnosis.objects.create(
+        upload=r.job.upload, diagnosis="NEUROPATHY", confirmed_by=clinician
+    )
+    ResultFactory(model_version=ModelVersionFactory())  # another version
+    return mv
+
+
+def test_the_confirmed_cases_report_counts_and_scores_the_right_cases(cases):
+    y, proba, names = confirmed_cases(cases)
+    assert names == list(CLASSES)
+    assert sorted(y.tolist()) == [0, 0, 1, 2, 2]
+    report = model_version_confirmed_report(cases)
+    assert report["n"] == 5 and report["too_few"]
+    assert report["per_class_n"] == {"healthy": 2, "myopathy": 1, "neuropathy": 2}
+    pc = report["report"]["per_class"]
+    assert pc["healthy"]["sensitivity"] == pytest.approx(0.5)
+    assert pc["myopathy"]["precision"] == pytest.approx(0.5)
+    assert pc["neuropathy"]["sensitivity"] == pytest.approx(1.0)
+    assert pc["neuropathy"]["specificity"] == pytest.approx(1.0)
+    assert report["report"]["confusion_matrix"] == [[1, 1, 0], [0, 1, 0], [0, 0, 2]]
+    assert set(report["roc"]) == set(CLASSES)
+
+
+def test_an_auditor_reads_the_report_with_plots_and_a_too_few_warning(client, cases):
+    auditor = make_user("auditor")
+    client.force_login(auditor)
+    response = client.get(f"/models/{cases.pk}/report/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Too few confirmed cases" in html and "n = 5" in html
+    for key in ("confirmed-confusion", "confirmed-roc", "confirmed-reliability"):
+        assert f'data-figure="{key}"' in html
+    # The evaluation half comes from the version's metadata (sensitivity 0.90).
+    assert "0.90" in html and "(0.80–0.95)" in html
+    assert AuditEvent.objects.filter(
+        actor=auditor, action=AuditEvent.Action.VIEWED, object_id=str(cases.pk)
+    ).exists()
+
+
+def test_the_csv_export_holds_both_halves_and_is_audited(client, cases):
+    admin = make_user("admin")
+    client.force_login(admin)
+    response = client.get(f"/models/{cases.pk}/report.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[1] == ["source", "class", "metric", "value", "ci_low", "ci_high", "n"]
+    body = {(r[0], r[1], r[2]): r for r in rows[2:]}
+    assert float(body[("evaluation", "healthy", "sensitivity")][3]) == 0.9
+    assert float(body[("evaluation", "healthy", "sensitivity")][4]) == 0.8
+    assert float(body[("confirmed_cases", "healthy", "sensitivity")][3]) == 0.5
+    assert body[("confirmed_cases", "all", "n_cases")][3] == "5"
+    assert AuditEvent.objects.filter(
+        actor=admin, action=AuditEvent.Action.EXPORTED, object_id=str(cases.pk)
+    ).exists()
+
+
+def test_curves_missing_from_the_metadata_are_computed_once_and_cached(
+    client, settings, data_dir, model_dir
+):
+    from clinic.services import model_version_register
+    from tests.conftest import make_tiny_disease_checkpoint
+
+    settings.EMG_DATA_DIR = data_dir
+    settings.EMG_EVAL_N_BOOT = 20
+    path = make_tiny_disease_checkpoint(model_dir / "tiny.pt")
+    mv = model_version_register(checkpoint_path=path)
+    client.force_login(make_user("auditor"))
+    html = client.get(f"/models/{mv.pk}/report/").content.decode()
+    assert "Compute the curves" in html
+    response = client.post(f"/models/{mv.pk}/report/compute/")
+    assert response.status_code == 302
+    mv.refresh_from_db()
+    evaluation = mv.report_cache["evaluation"]
+    assert evaluation["evaluation_set"] == "built-in hold-out"
+    assert evaluation["n"] > 0 and set(evaluation["report"]["per_class"]) == set(
+        CLASSES
+    )
+    html = client.get(f"/models/{mv.pk}/report/").content.decode()
+    assert 'data-figure="evaluation-roc"' in html
+    assert "Compute the curves" not in html
+
+
+def test_an_admin_starts_a_run_from_the_form_and_polls_it(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
+    from clinic.tasks import retraining_run_task
+
+    admin = make_user("admin")
+    base = ModelVersionFactory(is_active=True, status=ModelVersion.Status.ACTIVE)
+    client.force_login(admin)
+    form = client.get("/retraining/new/").content.decode()
+    assert f'<option value="{base.pk}" selected>' in form
+    sent = []
+    monkeypatch.setattr(
+        retraining_run_task,
+        "delay",
+        lambda run_id: sent.append(run_id) or type("R", (), {"id": "t1"})(),
+    )
+    data = {"base_model": base.pk, "use_emgdb": "on", "method": "tl"}
+    data.update(epochs=3, learning_rate=0.001, seed=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/retraining/new/", data)
+    run = RetrainingRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/retraining/{run.pk}/"
+    assert sent == [run.pk] and run.epochs == 3 and run.started_by == admin
+    status = client.get(f"/retraining/{run.pk}/status/").json()
+    assert status["status"] == "QUEUED" and status["history"] == []
+    page = client.get(f"/retraining/{run.pk}/").content.decode()
+    assert 'id="run-figure"' in page and "Cancel the run" in page
+
+
+def test_the_form_shows_errors_beside_the_fields(client):
+    client.force_login(make_user("admin"))
+    base = ModelVersionFactory()
+    response = client.post(
+        "/retraining/new/",
+        {"base_model": base.pk, "method": "tl", "epochs": 0, "learning_rate": 0.001},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Choose at least one source of training data." in html
+    assert 'id="id_epochs_error"' in html
+    assert not RetrainingRun.objects.exists()
+
+
+def test_cancel_from_the_page_stops_a_queued_run(client):
+    run = RetrainingRunFactory()
+    client.force_login(run.started_by)
+    response = client.post(f"/retraining/{run.pk}/cancel/")
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.status == RetrainingRun.Status.CANCELLED and run.cancel_requested
+
+
+def test_the_api_starts_a_run_and_reports_its_progress(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
+    from clinic.tasks import retraining_run_task
+
+    monkeypatch.setattr(
+        retraining_run_task, "delay", lambda run_id: type("R", (), {"id": "t"})()
+    )
+    client.force_login(make_user("admin"))
+    base = ModelVersionFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/retraining",
+            {"base_model": base.pk, "use_n2001": True, "use_emgdb": False, "epochs": 2},
+            content_type="application/json",
+        )
+    assert response.status_code == 202, response.content
+    body = response.json()
+    run = RetrainingRun.objects.get(pk=body["run_id"])
+    assert run.use_n2001 and not run.use_emgdb and run.epochs == 2
+    assert body["status_url"].endswith(f"/api/v1/retraining/{run.pk}")
+    RetrainingRun.objects.filter(pk=run.pk).update(
+        history=[{"epoch": 1, "train_loss": 1.0, "val_acc": 0.5}], progress=40
+    )
+    got = client.get(f"/api/v1/retraining/{run.pk}").json()
+    assert got["progress"] == 40 and got["history"][0]["val_acc"] == 0.5
+    bad = client.post(
+        "/api/v1/retraining",
+        {"base_model": 999999, "epochs": 0},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400
+    assert set(bad.json()["errors"]) >= {"base_model", "epochs"}
