@@ -72,3 +72,7 @@ def roles_sync(apps=None) -> None:
             for codename, model in perms
         ]
         group.permissions.set(wanted)
+    # The gesture app adds its own permissions to the same groups.
+    from clinic.gestures.roles import gesture_roles_sync
+
+    gesture_roles_sync(apps)

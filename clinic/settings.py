@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "clinic",
+    "clinic.gestures",
 ]
 
 MIDDLEWARE = [

@@ -111,5 +111,6 @@ urlpatterns = [
     path("accounts/", include(auth_patterns)),
     path("api/v1/", include(api_patterns)),
     path("health/", views.health, name="health"),
+    path("", include("clinic.gestures.urls")),
     path("admin/", admin.site.urls),
 ]

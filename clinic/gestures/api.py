@@ -1,0 +1,141 @@
+"""JSON API /api/v1/gestures (DRF): the same rules as the gesture pages."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view, parser_classes
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from clinic.errors import UserFacingError
+from clinic.forms import upload_request_too_large
+from clinic.gestures import selectors, services
+from clinic.gestures.forms import LAYOUTS, GestureSessionForm
+from clinic.gestures.models import MAX_K
+
+
+def _require(request: Request, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied("Your role may not do this.")
+
+
+class GestureSessionSerializer(serializers.Serializer):
+    """Documents the multipart body; validation is GestureSessionForm."""
+
+    file = serializers.ListField(
+        child=serializers.FileField(),
+        help_text="Calibration recordings in the layout (repeat the field).",
+    )
+    base_model = serializers.IntegerField(help_text="id from GET gestures/models")
+    layout = serializers.ChoiceField(choices=list(LAYOUTS))
+    person_code = serializers.RegexField(r"^[A-Za-z0-9_-]{1,32}$")
+    k = serializers.IntegerField(min_value=1, max_value=MAX_K)
+    sfreq_hz = serializers.FloatField(required=False, help_text="CSV only")
+
+
+SessionAccepted = inline_serializer(
+    "GestureSessionAccepted",
+    {"session_id": serializers.IntegerField(), "status_url": serializers.CharField()},
+)
+SessionStatus = inline_serializer(
+    "GestureSessionStatus",
+    {
+        "id": serializers.IntegerField(),
+        "status": serializers.ChoiceField(
+            choices=["QUEUED", "RUNNING", "SUCCEEDED", "FAILED"]
+        ),
+        "progress": serializers.IntegerField(),
+        "epoch": serializers.IntegerField(allow_null=True),
+        "history": serializers.ListField(child=serializers.DictField()),
+        "error": serializers.CharField(allow_null=True),
+        "finished": serializers.BooleanField(),
+        "report": serializers.DictField(allow_null=True),
+    },
+)
+GestureModelOut = inline_serializer(
+    "GestureModelList",
+    {
+        "id": serializers.IntegerField(),
+        "name": serializers.CharField(),
+        "dataset": serializers.CharField(),
+        "layout": serializers.CharField(),
+        "sha256": serializers.CharField(),
+        "class_names": serializers.ListField(child=serializers.CharField()),
+    },
+    many=True,
+)
+
+
+@extend_schema(
+    request={"multipart/form-data": GestureSessionSerializer},
+    responses={
+        202: SessionAccepted,
+        400: OpenApiResponse(description="field errors"),
+        413: OpenApiResponse(description="over EMG_MAX_UPLOAD_MB"),
+    },
+    summary="Upload a person's calibration recordings and queue the adaptation",
+)
+@api_view(["POST"])
+@parser_classes([MultiPartParser, FormParser])
+def sessions_create(request: Request) -> Response:
+    _require(request, "gestures.add_gesturesession")
+    too_large = upload_request_too_large(request.META.get("CONTENT_LENGTH"))
+    if too_large:
+        return Response(
+            {"errors": {"file": [too_large]}},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    files = MultiValueDict({"files": request.FILES.getlist("file")})
+    form = GestureSessionForm(request.POST, files)
+    if not form.is_valid():
+        errors = {("file" if k == "files" else k): v for k, v in form.errors.items()}
+        return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    data = form.cleaned_data
+    try:
+        session = services.gesture_session_create(
+            user=request.user,
+            base_model=data["base_model"],
+            layout=data["layout"],
+            files=data["files"],
+            person_code=data["person_code"],
+            k=data["k"],
+            sfreq_hz=data["sfreq_hz"],
+        )
+    except UserFacingError as exc:
+        return Response(
+            {"errors": {"layout": [str(exc)]}}, status=status.HTTP_400_BAD_REQUEST
+        )
+    return Response(
+        {
+            "session_id": session.pk,
+            "status_url": request.build_absolute_uri(
+                reverse("gestures:api_session_detail", args=[session.pk])
+            ),
+        },
+        status=status.HTTP_202_ACCEPTED,
+    )
+
+
+@extend_schema(
+    responses={200: SessionStatus}, summary="Status and report of a gesture session"
+)
+@api_view(["GET"])
+def session_detail(request: Request, session_id: int) -> Response:
+    session = selectors.gesture_session_get_for_user(
+        user=request.user, session_id=session_id
+    )
+    return Response(selectors.gesture_session_status_payload(session))
+
+
+@extend_schema(responses={200: GestureModelOut}, summary="Pretrained gesture models")
+@api_view(["GET"])
+def models_list(request: Request) -> Response:
+    _require(request, "gestures.view_gesturemodel")
+    return Response(
+        [selectors.gesture_model_payload(gm) for gm in selectors.gesture_models_list()]
+    )

@@ -1,0 +1,489 @@
+"""The write side of gesture adaptation (STYLE.md §1): register pretrained
+gesture checkpoints, store one person's calibration files, queue and run the
+adaptation (claim before work). The only place here that calls emgcore."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.errors import UserFacingError
+from clinic.gestures.models import (
+    GestureCalibrationFile,
+    GestureModel,
+    GestureSession,
+    adapted_checkpoint_path,
+    calibration_file_path,
+)
+from clinic.gestures.tasks import gesture_adaptation_run_task
+from clinic.models import AuditEvent, Profile
+from clinic.services.audit import audit_record
+
+logger = logging.getLogger(__name__)
+
+Status = GestureSession.Status
+
+# Not (yet) one of clinic.models.AuditEvent.Action's choices; stored as is.
+AUDIT_ADAPTED = "ADAPTED"
+
+GENERIC_ADAPTATION_ERROR = (
+    "Adaptation failed because of a problem in the application. "
+    "Reference: gesture session {session_id}."
+)
+QUEUE_UNAVAILABLE_ERROR = (
+    "The adaptation could not be started because the task queue is unavailable; "
+    "please submit the recordings again later. Reference: gesture session "
+    "{session_id}."
+)
+CSV_LAYOUT = "csv"
+
+# Share of the progress bar: reading and scoring before, the epochs, saving after.
+_PROGRESS_READ = 10
+_PROGRESS_TRAIN_START = 20
+_PROGRESS_TRAIN_END = 90
+
+_CHUNK = 1024 * 1024
+
+
+# -- pretrained checkpoints ------------------------------------------------------
+def gesture_checkpoint_file(path: Path | str) -> Path:
+    """Relative paths are under EMG_MODEL_DIR."""
+    path = Path(path)
+    if not path.is_absolute():
+        path = Path(settings.EMG_MODEL_DIR) / path
+    return path
+
+
+def _stored_path(path: Path) -> str:
+    model_dir = Path(settings.EMG_MODEL_DIR).resolve()
+    try:
+        return str(path.resolve().relative_to(model_dir))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _model_card(path: Path) -> str:
+    card = path.with_suffix(".md")
+    return card.read_text(encoding="utf-8") if card.is_file() else ""
+
+
+@transaction.atomic
+def gesture_model_register(
+    *, checkpoint_path: Path | str, actor=None, name: str | None = None
+) -> tuple[GestureModel, bool]:
+    """Register a pretrained gesture checkpoint; idempotent by sha256.
+
+    The file must be a gesture All-ConvNet checkpoint that matches its
+    ``.sha256`` sidecar (when it has one). Returns ``(model, created)``.
+    """
+    from emgcore.checkpoint import file_sha256
+    from emgcore.errors import EmgCoreError
+    from emgcore.gesture.api import load_gesture_checkpoint
+
+    path = gesture_checkpoint_file(checkpoint_path)
+    if not path.is_file():
+        raise UserFacingError(f"Checkpoint {path} does not exist.")
+    sha = file_sha256(path)
+    existing = GestureModel.objects.filter(sha256=sha).first()
+    if existing is not None:
+        return existing, False
+    try:
+        _model, metadata, _scaler, spec = load_gesture_checkpoint(path)
+    except EmgCoreError as exc:
+        raise UserFacingError(str(exc)) from exc
+    metadata = json.loads(json.dumps(metadata, default=str))
+    gm = GestureModel.objects.create(
+        name=name or path.stem,
+        dataset=spec.name,
+        layout=spec.layout,
+        checkpoint_path=_stored_path(path),
+        sha256=sha,
+        metadata=metadata,
+        model_card=_model_card(path),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.REGISTERED,
+        obj=gm,
+        details={"name": gm.name, "sha256": sha, "kind": "gesture"},
+    )
+    return gm, True
+
+
+def gesture_model_checkpoint_verified(gesture_model: GestureModel) -> Path:
+    """The checkpoint path after checking its sha256 against the registry."""
+    from emgcore.checkpoint import file_sha256
+
+    path = gesture_checkpoint_file(gesture_model.checkpoint_path)
+    if not path.is_file():
+        logger.error("Gesture checkpoint of %s is missing at %s", gesture_model, path)
+        raise UserFacingError(
+            f"The file of gesture model {gesture_model.name} is missing on the "
+            "server; ask an administrator to check the gesture models."
+        )
+    if file_sha256(path) != gesture_model.sha256:
+        logger.error("Gesture checkpoint %s does not match its sha256", path)
+        raise UserFacingError(
+            f"The file of gesture model {gesture_model.name} does not match its "
+            "registered checksum, so it was not used; ask an administrator to "
+            "check the gesture models."
+        )
+    return path
+
+
+# -- sessions --------------------------------------------------------------------
+def _sha256_of(f: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    f.seek(0)
+    for chunk in f.chunks(_CHUNK):
+        digest.update(chunk)
+    f.seek(0)
+    return digest.hexdigest()
+
+
+def calibration_file_store(
+    *, session: GestureSession, f: UploadedFile
+) -> GestureCalibrationFile:
+    """Store one file under its content address; stored bytes are never replaced."""
+    original_name = os.path.basename(f.name or "calibration")[:255]
+    row = GestureCalibrationFile(
+        session=session,
+        original_name=original_name,
+        size_bytes=f.size,
+        sha256=_sha256_of(f),
+    )
+    name = calibration_file_path(row, original_name)
+    if not default_storage.exists(name):
+        stored = default_storage.save(name, File(f, name=original_name))
+        if stored != name:
+            # Someone stored the same content between exists() and save().
+            default_storage.delete(stored)
+    row.file.name = name
+    row.save()
+    return row
+
+
+def gesture_layout_problem(*, base_model: GestureModel, layout: str) -> str | None:
+    """Why files in ``layout`` cannot adapt ``base_model`` (None when they can)."""
+    if layout in (base_model.layout, CSV_LAYOUT):
+        return None
+    return (
+        f"Model {base_model.name} was trained on the {base_model.layout!r} file "
+        f"layout; upload files in that layout or as CSV with a label column, "
+        f"not {layout!r}."
+    )
+
+
+@transaction.atomic
+def gesture_session_create(
+    *,
+    user,
+    base_model: GestureModel,
+    layout: str,
+    files: Iterable[UploadedFile],
+    person_code: str,
+    k: int,
+    sfreq_hz: float | None = None,
+) -> GestureSession:
+    """Store a person's calibration files, audit it and queue the adaptation.
+
+    Returns the new (QUEUED) session; the task is sent after the commit.
+    """
+    problem = gesture_layout_problem(base_model=base_model, layout=layout)
+    if problem:
+        raise UserFacingError(problem)
+    if not base_model.is_enabled:
+        raise UserFacingError(f"Model {base_model.name} is not offered any more.")
+    team_id = (
+        Profile.objects.filter(user=user).values_list("team_id", flat=True).first()
+    )
+    session = GestureSession.objects.create(
+        person_code=person_code,
+        base_model=base_model,
+        layout=layout,
+        sfreq_hz=sfreq_hz if layout == CSV_LAYOUT else None,
+        k=k,
+        created_by=user,
+        team_id=team_id,
+    )
+    stored = [calibration_file_store(session=session, f=f) for f in files]
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.UPLOADED,
+        obj=session,
+        details={
+            "person_code": person_code,
+            "base_model": base_model.sha256,
+            "k": k,
+            "files": [
+                {"name": s.original_name, "sha256": s.sha256, "size": s.size_bytes}
+                for s in stored
+            ],
+        },
+    )
+    transaction.on_commit(lambda: _gesture_adaptation_enqueue(session.pk))
+    return session
+
+
+def _gesture_adaptation_enqueue(session_id: int) -> None:
+    try:
+        async_result = gesture_adaptation_run_task.delay(session_id)
+    except Exception:  # broker down or misconfigured: say so on the row, not a 500
+        logger.exception("Gesture session %s could not be queued", session_id)
+        GestureSession.objects.filter(pk=session_id, status=Status.QUEUED).update(
+            status=Status.FAILED,
+            error_message=QUEUE_UNAVAILABLE_ERROR.format(session_id=session_id),
+            finished_at=timezone.now(),
+        )
+        return
+    GestureSession.objects.filter(pk=session_id, task_id="").update(
+        task_id=async_result.id or ""
+    )
+
+
+def _running(session_id: int):
+    return GestureSession.objects.filter(pk=session_id, status=Status.RUNNING)
+
+
+def _fail(session_id: int, message: str) -> None:
+    _running(session_id).update(
+        status=Status.FAILED, error_message=message, finished_at=timezone.now()
+    )
+
+
+def _materialise(session: GestureSession, workdir: Path) -> list[Path]:
+    """Copy the session's files into ``workdir`` under their original names.
+
+    The dataset readers take the subject and session from the file name
+    (``44444-1.npz``), so they need the originals, not the content addresses.
+    """
+    paths = []
+    for i, row in enumerate(session.files.all()):
+        name = os.path.basename(row.original_name)
+        if name in ("", ".", "..") or (workdir / name).exists():
+            name = f"file{i}-{name or 'calibration'}"
+        target = workdir / name
+        with row.file.open("rb") as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst, _CHUNK)
+        paths.append(target)
+    return paths
+
+
+def _adapt_config():
+    """emgcore's adaptation recipe; EMG_GESTURE_ADAPT_EPOCHS caps the epochs."""
+    import dataclasses
+
+    from emgcore.gesture.core import ADAPT_CONFIG
+
+    epochs = getattr(settings, "EMG_GESTURE_ADAPT_EPOCHS", None)
+    if epochs:
+        return dataclasses.replace(ADAPT_CONFIG, epochs=int(epochs))
+    return ADAPT_CONFIG
+
+
+def _json_ready(value: Any) -> Any:
+    """numpy scalars/arrays and other oddities -> plain JSON values."""
+
+    def default(obj):
+        if hasattr(obj, "tolist"):
+            return obj.tolist()
+        return str(obj)
+
+    return json.loads(json.dumps(value, default=default))
+
+
+def _adapted_store(model, metadata: dict[str, Any], workdir: Path) -> tuple[str, str]:
+    """Save the adapted model and keep it under its content address.
+
+    Returns ``(storage name, sha256)``.
+    """
+    from emgcore.gesture.api import save_adapted
+
+    path = workdir / "adapted.pt"
+    sha = save_adapted(path, model, metadata)
+    name = adapted_checkpoint_path(sha)
+    if not default_storage.exists(name):
+        with open(path, "rb") as fh:
+            stored = default_storage.save(name, File(fh, name="adapted.pt"))
+        if stored != name:
+            default_storage.delete(stored)
+    return name, sha
+
+
+def _adapt(session: GestureSession, checkpoint: Path, workdir: Path):
+    """Read the calibration files and run emgcore's adaptation."""
+    from emgcore.errors import EmgCoreError
+    from emgcore.gesture.api import adapt_to_subject
+    from emgcore.gesture.data import read_gesture_files
+
+    paths = _materialise(session, workdir)
+    config = _adapt_config()
+    history: list[dict[str, Any]] = []
+
+    def on_epoch(record: dict[str, Any]) -> bool:
+        history.append(_json_ready(record))
+        share = min(1.0, record.get("epoch", len(history)) / max(1, config.epochs))
+        progress = _PROGRESS_TRAIN_START + int(
+            (_PROGRESS_TRAIN_END - _PROGRESS_TRAIN_START) * share
+        )
+        updated = _running(session.pk).update(progress=progress, history=history)
+        # The row is no longer RUNNING (failed elsewhere): stop training.
+        return updated == 1
+
+    try:
+        gesture_files = read_gesture_files(
+            paths, session.layout, sfreq=session.sfreq_hz
+        )
+        _running(session.pk).update(progress=_PROGRESS_READ)
+        return adapt_to_subject(
+            checkpoint,
+            gesture_files,
+            k=session.k,
+            seed=session.seed,
+            on_epoch=on_epoch,
+            config=config,
+        )
+    except EmgCoreError as exc:
+        # Users see the message: name their file, not the server's temp folder.
+        exc.args = tuple(
+            a.replace(f"{workdir}{os.sep}", "") if isinstance(a, str) else a
+            for a in exc.args
+        )
+        raise
+
+
+def _time_limits() -> tuple[int, int]:
+    """(soft, hard) seconds of the task: the training limits where set."""
+    soft = getattr(settings, "EMG_TRAINING_SOFT_TIME_LIMIT", None)
+    hard = getattr(settings, "EMG_TRAINING_TIME_LIMIT", None)
+    return (
+        soft or settings.CELERY_TASK_SOFT_TIME_LIMIT,
+        hard or settings.CELERY_TASK_TIME_LIMIT,
+    )
+
+
+def gesture_adaptation_run(*, session_id: int) -> None:
+    """Run one adaptation in a worker; a second call for the same session does nothing.
+
+    Bad recordings end FAILED with emgcore's message; anything unexpected is
+    logged and ends FAILED with a generic message and a reference.
+    """
+    now = timezone.now()
+    # A RUNNING session older than the hard time limit lost its worker (the
+    # message comes back because of acks_late), so it may be claimed again.
+    stale_before = now - timedelta(seconds=_time_limits()[1] + 60)
+    claimed = (
+        GestureSession.objects.filter(pk=session_id)
+        .filter(
+            Q(status=Status.QUEUED)
+            | Q(status=Status.RUNNING, started_at__lt=stale_before)
+        )
+        .update(status=Status.RUNNING, started_at=now, progress=5, history=[])
+    )
+    if claimed != 1:
+        logger.info("Gesture session %s was not claimed (taken or done)", session_id)
+        return
+    from emgcore.errors import EmgCoreError
+
+    try:
+        session = GestureSession.objects.select_related("base_model").get(pk=session_id)
+        checkpoint = gesture_model_checkpoint_verified(session.base_model)
+        with tempfile.TemporaryDirectory(prefix=f"myolens-gesture{session_id}-") as tmp:
+            model, metadata, report = _adapt(session, checkpoint, Path(tmp))
+            if not _running(session_id).exists():
+                return  # stopped while training
+            name, sha = _adapted_store(model, metadata, Path(tmp))
+        report = _json_ready(report)
+        with transaction.atomic():
+            done = _running(session_id).update(
+                status=Status.SUCCEEDED,
+                progress=100,
+                report=report,
+                adapted_checkpoint=name,
+                adapted_sha256=sha,
+                finished_at=timezone.now(),
+            )
+            if done == 1:
+                audit_record(
+                    actor=session.created_by,
+                    action=AUDIT_ADAPTED,
+                    obj=session,
+                    details={
+                        "person_code": session.person_code,
+                        "base_model": session.base_model.sha256,
+                        "adapted_sha256": sha,
+                        "k": session.k,
+                        "accuracy_before": report.get("accuracy_before"),
+                        "accuracy_after": report.get("accuracy_after"),
+                    },
+                )
+    except (EmgCoreError, UserFacingError) as exc:
+        logger.info("Gesture session %s failed: %s", session_id, exc)
+        _fail(session_id, str(exc))
+    except OperationalError:
+        # The database went away: give the session back for the task's retry.
+        with contextlib.suppress(OperationalError):
+            _running(session_id).update(status=Status.QUEUED, progress=0)
+        raise
+    except SoftTimeLimitExceeded:
+        logger.error("Gesture session %s ran out of time", session_id)
+        _fail(
+            session_id,
+            f"Adaptation took longer than the {_time_limits()[0]} s limit and was "
+            f"stopped. Reference: gesture session {session_id}.",
+        )
+    except Exception:
+        logger.exception(
+            "Gesture session %s failed with an application error", session_id
+        )
+        _fail(session_id, GENERIC_ADAPTATION_ERROR.format(session_id=session_id))
+
+
+def gesture_session_view_record(*, user, session: GestureSession) -> None:
+    """Audit that ``user`` looked at a session's report."""
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.VIEWED,
+        obj=session,
+        details={"person_code": session.person_code},
+    )
+
+
+def gesture_checkpoint_export(*, user, session: GestureSession) -> tuple[Any, str]:
+    """Open the person's adapted checkpoint for download and audit it.
+
+    Returns ``(open file, download name)``.
+    """
+    if session.status != Status.SUCCEEDED or not session.adapted_checkpoint:
+        raise UserFacingError("This session has no adapted model.")
+    fh = session.adapted_checkpoint.open("rb")
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.EXPORTED,
+        obj=session,
+        details={
+            "person_code": session.person_code,
+            "format": "checkpoint",
+            "sha256": session.adapted_sha256,
+        },
+    )
+    name = f"gesture-{session.person_code}-{session.adapted_sha256[:12]}.pt"
+    return fh, name
