@@ -31,32 +31,18 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from emgcore.gesture.api import adapt_to_subject, load_gesture_checkpoint  # noqa: E402
-from emgcore.gesture.data import (  # noqa: E402
-    _dataset_files,
-    _root,
-    _subject_of_path,
-    read_gesture_files,
-)
+from emgcore.gesture.data import subject_files  # noqa: E402
 from emgcore.models import count_parameters  # noqa: E402
 
 DEFAULT_CKPT = Path(__file__).resolve().parent.parent / (
     "models/gesture/allconvnet-myo-readings.pt"
 )
-
-
-def _subject_files(spec: Any, subject: str, data_dir: str | None) -> list[Any]:
-    root = _root(spec, data_dir)
-    paths = [
-        p for p in _dataset_files(spec, root) if _subject_of_path(spec, p) == subject
-    ]
-    return read_gesture_files(paths, spec.layout)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
     source, meta, scaler, spec = load_gesture_checkpoint(args.model)
     subject = args.subject or meta["train"]["heldout_subjects"][0]
-    files = _subject_files(spec, subject, args.data_dir)
+    files = subject_files(spec, subject, args.data_dir)
 
     t0, c0 = time.perf_counter(), time.process_time()
     model, _, report = adapt_to_subject(args.model, files, k=1, seed=0)

@@ -494,6 +494,25 @@ def list_subjects(
     return list(seen)
 
 
+def subject_files(
+    spec: GestureDatasetSpec, subject: str, data_dir: str | Path | None = None
+) -> list[GestureFile]:
+    """Every recording of one subject, read as GestureFiles in session order.
+
+    Raises
+    ------
+    DataNotFoundError
+        If the subject has no files.
+    """
+    root = _root(spec, data_dir)
+    paths = [
+        p for p in _dataset_files(spec, root) if _subject_of_path(spec, p) == subject
+    ]
+    if not paths:
+        raise DataNotFoundError(f"No {spec.name} files for subject {subject!r}.")
+    return read_gesture_files(paths, spec.layout)
+
+
 def _root(spec: GestureDatasetSpec, data_dir: str | Path | None) -> Path:
     from emgcore.datasets import data_dir as _data_dir
 
