@@ -167,6 +167,32 @@ def line_noise(data: NDArray[np.floating], sfreq: float) -> LineNoise:
     away on both sides. Candidates at or above Nyquist cannot be detected.
     """
     freqs, psd = chunked_welch(data, sfreq)
+    return line_noise_from_psd(freqs, psd, sfreq)
+
+
+def line_noise_from_psd(
+    freqs: NDArray[np.float64], psd: NDArray[np.float64], sfreq: float
+) -> LineNoise:
+    """:func:`line_noise` on a spectrum from :func:`chunked_welch`.
+
+    Each channel's spectrum is independent of the others, so callers may
+    compute ``psd`` for groups of channels (e.g. in parallel) and stack the
+    rows; the result is the same as ``line_noise`` on the whole signal.
+
+    Parameters
+    ----------
+    freqs : ndarray, shape (n_freqs,)
+        Frequencies in Hz.
+    psd : ndarray, shape (n_chans, n_freqs)
+        Power spectral density in unit**2/Hz.
+    sfreq : float
+        Sampling rate of the signal in Hz.
+
+    Returns
+    -------
+    LineNoise
+        As :func:`line_noise`.
+    """
     nyq = sfreq / 2.0
     df = float(freqs[1] - freqs[0]) if freqs.size > 1 else nyq
     half_bw = max(1.0, 1.5 * df)

@@ -16,17 +16,32 @@ single-channel recordings replicated to 12 channels.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
-from scipy.signal import butter, iirnotch, resample_poly, sosfilt, sosfiltfilt, tf2sos
+from scipy.signal import (
+    butter,
+    firwin,
+    iirnotch,
+    resample_poly,
+    sosfilt,
+    sosfiltfilt,
+    tf2sos,
+)
 
-from emgcore._spectral import line_noise
+from emgcore._spectral import LineNoise, chunked_welch, line_noise, line_noise_from_psd
 from emgcore.config import PreprocessConfig
 from emgcore.errors import InvalidRecordingError
 from emgcore.recording import Recording
@@ -43,6 +58,16 @@ _EDGE_TOL = 1e-7
 #: Windows with a smaller standard deviation than this are left centred, not
 #: scaled, by z-scoring (a flat window would otherwise become inf/NaN).
 _STD_FLOOR = 1e-12
+#: Output samples per block of the matrix-product resampler (see
+#: _polyphase_resample); 32 was the fastest of 8-128 for 2 -> 1 kHz.
+_RESAMPLE_BLOCK_OUT = 32
+#: The block product does more multiply-adds than the filter has taps; beyond
+#: this factor (both ``up`` and ``down`` large, e.g. 997/1000) resample_poly's
+#: direct loop is used instead.
+_RESAMPLE_MAX_EXTRA_WORK = 4.0
+
+_T = TypeVar("_T")
+_NO_PSD = (np.zeros(0), np.zeros((0, 0)))
 
 
 def _as_float(data: NDArray) -> NDArray[np.floating]:
@@ -79,6 +104,121 @@ def _resample_factors(sfreq: float, target_sfreq: float) -> tuple[int, int]:
     return frac.numerator, frac.denominator
 
 
+@dataclass(frozen=True)
+class _PolyphasePlan:
+    """Block matrices that apply resample_poly's filter as matrix products.
+
+    Output block ``q`` (``out_len`` samples) of a signal cut into rows of
+    ``in_len`` input samples is ``sum(X[q + o, lo:hi] @ W for o, lo, hi, W in
+    terms)``, with ``X[k]`` the k-th input row (zero outside the signal).
+    """
+
+    in_len: int
+    out_len: int
+    terms: tuple[tuple[int, int, int, NDArray[np.floating]], ...]
+
+
+@functools.lru_cache(maxsize=32)
+def _polyphase_plan(up: int, down: int, dtype_str: str) -> _PolyphasePlan | None:
+    """The block matrices for ``up/down`` (None when resample_poly is cheaper).
+
+    The filter is exactly the one ``resample_poly(x, up, down)`` designs for an
+    ``x`` of this dtype (Kaiser window, beta 5, ``2 * 10 * max(up, down) + 1``
+    taps, cut-off at the lower of the two Nyquist frequencies, gain ``up``),
+    and output sample ``m`` is ``sum_s h[m * down + half - s * up] * x[s]``,
+    which is how resample_poly aligns its output with the input.
+    """
+    dtype = np.dtype(dtype_str)
+    half = 10 * max(up, down)
+    h = np.asarray(firwin(2 * half + 1, 1.0 / max(up, down), window=("kaiser", 5.0)))
+    h = h.astype(dtype)  # resample_poly casts the taps to x's dtype, then scales
+    h *= up
+    # r repeats of the up/down pattern per block: at least ~32 outputs per
+    # block (BLAS efficiency) and rows at least as long as the filter's
+    # one-sided reach, so each output needs at most three input rows.
+    r = max(1, -(-_RESAMPLE_BLOCK_OUT // up), -(-half // (up * down)))
+    in_len, out_len = down * r, up * r
+    reach = 2 * half / up  # input samples under the filter
+    if in_len + reach > _RESAMPLE_MAX_EXTRA_WORK * reach:
+        return None
+    j = np.arange(out_len)[None, :]
+    rows = np.arange(in_len)[:, None]
+    n_rows_away = -(-(half // up + 1) // in_len) + 1
+    terms = []
+    for o in range(-n_rows_away, n_rows_away + 1):
+        idx = j * down + half - (rows + o * in_len) * up
+        valid = (idx >= 0) & (idx < h.size)
+        used = np.flatnonzero(valid.any(axis=1))
+        if used.size == 0:
+            continue
+        lo, hi = int(used[0]), int(used[-1]) + 1
+        w = np.where(valid, h[np.clip(idx, 0, h.size - 1)], 0).astype(dtype)
+        terms.append((o, lo, hi, np.ascontiguousarray(w[lo:hi])))
+    return _PolyphasePlan(in_len, out_len, tuple(terms))
+
+
+def _polyphase_resample(
+    data: NDArray[np.floating], up: int, down: int
+) -> NDArray[np.floating]:
+    """``resample_poly(data, up, down, axis=-1)`` computed with matrix products.
+
+    Same filter, alignment, zero padding at the ends and output length, so the
+    result equals resample_poly's up to float rounding (the sums are added in
+    another order; ~1e-7 relative in float32). Why: resample_poly's
+    ``upfirdn`` loops over taps one sample at a time (about 40 ms of CPU for
+    60 s x 12 channels at 2 -> 1 kHz, half of the whole pipeline), while the
+    same sums as a few BLAS matrix products over rows of the signal take
+    about 7 ms. Ratios where the products would need far more operations than
+    the filter has taps (``_RESAMPLE_MAX_EXTRA_WORK``) and dtypes other than
+    float32/float64 fall back to resample_poly.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_chans, n_times)
+        float32 or float64 signal.
+    up, down : int
+        Resampling factors (coprime).
+
+    Returns
+    -------
+    ndarray, shape (n_chans, ceil(n_times * up / down))
+        Same dtype as ``data``; a (non-contiguous) view of a work buffer.
+    """
+    plan = (
+        _polyphase_plan(up, down, data.dtype.str)
+        if data.dtype in (np.float32, np.float64)
+        else None
+    )
+    if plan is None:
+        return resample_poly(data, up, down, axis=-1)
+    n_chans, n_in = data.shape
+    n_out = -(-n_in * up // down)
+    o_min = min(t[0] for t in plan.terms)
+    o_max = max(t[0] for t in plan.terms)
+    n_blocks = -(-n_out // plan.out_len)
+    pad_rows = -o_min
+    # Rows per channel: zero rows before (filter reach into the past) and after.
+    n_rows = pad_rows + max(n_blocks + o_max, -(-n_in // plan.in_len))
+    padded = np.zeros((n_chans, n_rows * plan.in_len), dtype=data.dtype)
+    padded[:, pad_rows * plan.in_len : pad_rows * plan.in_len + n_in] = data
+    rows = padded.reshape(n_chans * n_rows, plan.in_len)
+    # Channels are stacked along the rows, so one product serves them all;
+    # output row i is block (i mod n_rows) of channel (i // n_rows), and the
+    # rows that mix two channels are never read.
+    n_valid = n_chans * n_rows - (o_max - o_min)
+    out = np.empty((n_chans * n_rows, plan.out_len), dtype=data.dtype)
+    first = True
+    for o, lo, hi, w in plan.terms:
+        block = rows[o - o_min : o - o_min + n_valid, lo:hi]
+        if first:
+            np.matmul(block, w, out=out[:n_valid])
+            first = False
+        else:
+            out[:n_valid] += block @ w
+    out = out.reshape(n_chans, n_rows, plan.out_len)[:, :n_blocks]
+    return out.reshape(n_chans, n_blocks * plan.out_len)[:, :n_out]
+
+
 def resample(
     data: NDArray[np.floating], sfreq: float, target_sfreq: float
 ) -> NDArray[np.floating]:
@@ -103,17 +243,31 @@ def resample(
 
     Notes
     -----
-    Uses :func:`scipy.signal.resample_poly` (Kaiser-windowed anti-aliasing
-    filter), which treats the signal as zero beyond its ends.
+    Gives the result of :func:`scipy.signal.resample_poly` (Kaiser-windowed
+    anti-aliasing filter; the signal is zero beyond its ends) to float
+    rounding, computed with matrix products for speed where that is cheaper.
     """
     data = _as_float(data)
     if float(sfreq) == float(target_sfreq):
         return data.copy()
     up, down = _resample_factors(float(sfreq), float(target_sfreq))
-    return resample_poly(data, up, down, axis=-1)
+    flat = np.atleast_2d(data).reshape(-1, data.shape[-1])
+    out = _polyphase_resample(flat, up, down)
+    return np.ascontiguousarray(out).reshape(*data.shape[:-1], out.shape[-1])
 
 
 def _bandpass_sos(
+    sfreq: float, low_hz: float, high_hz: float | None, order: int
+) -> NDArray[np.float64]:
+    """Butterworth band-pass (or high-pass) sections (a copy of a cached design)."""
+    return _bandpass_sos_cached(sfreq, low_hz, high_hz, order).copy()
+
+
+# Filter designs are cached: butter + iirnotch + tf2sos took ~2.5 ms per
+# transform, for the same few (rate, band) pairs every time. Callers get
+# copies (scipy's sosfilt refuses read-only sections).
+@functools.lru_cache(maxsize=64)
+def _bandpass_sos_cached(
     sfreq: float, low_hz: float, high_hz: float | None, order: int
 ) -> NDArray[np.float64]:
     nyq = sfreq / 2.0
@@ -153,7 +307,17 @@ def _notch_freqs(
 def _notch_sos(
     sfreq: float, freqs_hz: list[float], bandwidth_hz: float
 ) -> NDArray[np.float64]:
-    """One second-order ``iirnotch`` section per frequency (Q = f0 / bandwidth)."""
+    """One second-order ``iirnotch`` section per frequency (Q = f0 / bandwidth).
+
+    A copy of a cached design.
+    """
+    return _notch_sos_cached(float(sfreq), tuple(freqs_hz), float(bandwidth_hz)).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _notch_sos_cached(
+    sfreq: float, freqs_hz: tuple[float, ...], bandwidth_hz: float
+) -> NDArray[np.float64]:
     sections = [tf2sos(*iirnotch(f0, Q=f0 / bandwidth_hz, fs=sfreq)) for f0 in freqs_hz]
     return np.concatenate(sections, axis=0) if sections else np.zeros((0, 6))
 
@@ -419,12 +583,63 @@ def _decay_samples(sos: NDArray[np.float64], sfreq: float) -> int:
     """Samples after which the impulse response of ``sos`` stays below _EDGE_TOL."""
     if sos.shape[0] == 0:
         return 0
+    return _decay_samples_cached(sos.tobytes(), sos.shape[0], float(sfreq))
+
+
+# Cached: the response's tail underflows to subnormal numbers, which made this
+# 10 s impulse response cost ~5 ms per transform.
+@functools.lru_cache(maxsize=64)
+def _decay_samples_cached(sos_bytes: bytes, n_sections: int, sfreq: float) -> int:
+    sos = np.frombuffer(sos_bytes, dtype=np.float64).reshape(n_sections, 6).copy()
     n = int(min(max(10 * sfreq, 1000), 2_000_000))
     impulse = np.zeros(n)
     impulse[0] = 1.0
     h = np.abs(sosfilt(sos, impulse))
     above = np.flatnonzero(h > _EDGE_TOL * h.max())
     return int(above[-1]) + 1 if above.size else 0
+
+
+def _default_n_jobs() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _channel_groups(n_chans: int, n_groups: int) -> list[slice]:
+    """``n_groups`` contiguous, nearly equal, non-empty channel ranges."""
+    n_groups = max(1, min(n_groups, n_chans))
+    bounds = np.linspace(0, n_chans, n_groups + 1).round().astype(int)
+    return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _map(
+    fn: Callable[[slice], _T], groups: Sequence[slice], pool: ThreadPoolExecutor | None
+) -> list[_T]:
+    """``[fn(g) for g in groups]``, on ``pool``'s threads when there is one."""
+    if pool is None or len(groups) == 1:
+        return [fn(g) for g in groups]
+    return list(pool.map(fn, groups))
+
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_CONTROLLER: Any = None
+
+
+@contextmanager
+def _single_threaded_blas() -> Iterator[None]:
+    """Limit BLAS to one thread while the resampler's matrix products run.
+
+    The products are small and run inside our own channel threads; letting
+    OpenBLAS start 2 more threads per call made them 2x slower (CPU and wall)
+    on the shared 2-core machine. threadpoolctl changes a process-wide
+    setting, restored on exit.
+    """
+    global _BLAS_CONTROLLER
+    with _BLAS_LOCK:
+        if _BLAS_CONTROLLER is None:
+            from threadpoolctl import ThreadpoolController  # costs ~30 ms, once
+
+            _BLAS_CONTROLLER = ThreadpoolController()
+    with _BLAS_CONTROLLER.limit(limits=1, user_api="blas"):
+        yield
 
 
 class EMGPreprocessor:
@@ -443,15 +658,25 @@ class EMGPreprocessor:
         output matches processing the whole signal in one go (within ~1e-6
         relative) while the extra memory stays a small multiple of one padded
         chunk. It does not change the result.
+    n_jobs : int or None
+        Threads that process groups of channels at the same time (None:
+        ``min(2, os.cpu_count())``; 1: everything in the calling thread). The
+        heavy steps (scipy's ``sosfilt``, FFTs, BLAS products) release the
+        GIL, so 2 threads nearly halve the wall time on 2 free cores. The
+        result does not depend on it (channels are processed independently),
+        and neither does the memory: each thread holds one padded chunk of
+        its own channels.
 
     Notes
     -----
-    Steps: replication check -> pass 1, per chunk: ``resample_poly`` into the
-    output buffer -> mains detection on the resampled signal
-    (``notch_hz="auto"``: notches the detected 50/60 Hz line and each harmonic
-    that stands out by itself) -> pass 2, per chunk, in place: one
+    Steps: replication check -> pass 1, per channel group and chunk:
+    resampling into the output buffer (resample_poly's filter, applied as
+    matrix products, see ``_polyphase_resample``) and the group's Welch
+    spectrum -> mains detection on the channel spectra (``notch_hz="auto"``:
+    notches the detected 50/60 Hz line and each harmonic that stands out by
+    itself) -> pass 2, per channel group and chunk, in place: one
     ``sosfiltfilt`` holding the band-pass and notch sections, while the
-    channel mean and variance are accumulated -> recording z-score in place ->
+    channel mean and variance are accumulated, then the recording z-score ->
     windows as a strided view (copied and normalised per window with
     ``zscore="window"``). The signal is filtered once, never per window.
     """
@@ -461,6 +686,7 @@ class EMGPreprocessor:
         config: PreprocessConfig | None = None,
         *,
         chunk_s: float = DEFAULT_CHUNK_S,
+        n_jobs: int | None = None,
     ) -> None:
         self.config = config if config is not None else PreprocessConfig()
         if (
@@ -471,9 +697,20 @@ class EMGPreprocessor:
         ):
             raise ValueError(f"'chunk_s' must be a positive number, got {chunk_s!r}.")
         self.chunk_s = float(chunk_s)
+        if n_jobs is None:
+            n_jobs = _default_n_jobs()
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+            raise ValueError(
+                f"'n_jobs' must be a whole number of threads >= 1 or None, got "
+                f"{n_jobs!r}."
+            )
+        self.n_jobs = n_jobs
 
     def __repr__(self) -> str:
-        return f"EMGPreprocessor({self.config!r}, chunk_s={self.chunk_s:g})"
+        return (
+            f"EMGPreprocessor({self.config!r}, chunk_s={self.chunk_s:g}, "
+            f"n_jobs={self.n_jobs})"
+        )
 
     def transform(self, recording: Recording) -> Preprocessed:
         """Turn a recording into model-ready windows.
@@ -526,29 +763,46 @@ class EMGPreprocessor:
             else np.zeros((0, 6))
         )
 
-        signal = self._resampled(data, sfreq, up, down, n_out)
-        line_freq, notch_freqs = self._line(signal, sfreq_out)
-        if notch_freqs:
-            logger.info("%s: notching %s Hz.", name, notch_freqs)
-        sos = np.concatenate(
-            [sos_band, _notch_sos(sfreq_out, notch_freqs, NOTCH_BANDWIDTH_HZ)]
-        )
-        stats = self._filter_in_place(signal, sfreq_out, sos)
+        signal = np.empty((n_chans, n_out), dtype=np.float32)
+        detect = cfg.notch_hz == "auto" and n_out >= sfreq_out  # < 1 s: can't tell
+        groups = _channel_groups(n_chans, self.n_jobs)
 
+        def pass_1(g: slice) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+            self._resample_into(data[g], signal[g], up, down, sfreq)
+            # Each channel's spectrum only depends on that channel, so the
+            # groups' spectra stacked are the whole signal's.
+            return chunked_welch(signal[g], sfreq_out) if detect else _NO_PSD
+
+        def pass_2(g: slice) -> NDArray[np.float64]:
+            stats = self._filter_in_place(signal[g], sfreq_out, sos)
+            if cfg.zscore == "recording":
+                self._zscore_in_place(signal[g], sfreq_out, stats)
+            return stats.std
+
+        pool = ThreadPoolExecutor(len(groups)) if len(groups) > 1 else None
+        try:
+            with _single_threaded_blas():
+                spectra = _map(pass_1, groups, pool)
+            noise = None
+            if detect:
+                psd = np.concatenate([p for _, p in spectra])
+                noise = line_noise_from_psd(spectra[0][0], psd, sfreq_out)
+            line_freq, notch_freqs = self._line(sfreq_out, noise)
+            if notch_freqs:
+                logger.info("%s: notching %s Hz.", name, notch_freqs)
+            sos = np.concatenate(
+                [sos_band, _notch_sos(sfreq_out, notch_freqs, NOTCH_BANDWIDTH_HZ)]
+            )
+            stds = np.concatenate(_map(pass_2, groups, pool))
+        finally:
+            if pool is not None:
+                pool.shutdown()
         if cfg.zscore == "recording":
-            flat = np.flatnonzero(stats.std < _STD_FLOOR)
+            flat = np.flatnonzero(stds < _STD_FLOOR)
             if flat.size:
                 logger.warning(
                     "%s: channel(s) %s are flat after filtering.", name, flat
                 )
-            mean = stats.mean[:, None].astype(np.float32)
-            scale = np.where(stats.std < _STD_FLOOR, 1.0, stats.std)[:, None]
-            scale = scale.astype(np.float32)
-            step = self._chunk_len(sfreq_out)
-            for lo in range(0, n_out, step):  # in place, chunk by chunk
-                block = signal[:, lo : lo + step]
-                block -= mean
-                block /= scale
 
         if n_rep is not None and n_chans == 1 and n_rep > 1:
             signal = np.repeat(signal, n_rep, axis=0)
@@ -570,14 +824,19 @@ class EMGPreprocessor:
     def _chunk_len(self, sfreq: float, multiple: int = 1) -> int:
         return max(multiple, int(self.chunk_s * sfreq) // multiple * multiple)
 
-    def _resampled(
-        self, data: NDArray[np.float32], sfreq: float, up: int, down: int, n_out: int
-    ) -> NDArray[np.float32]:
-        """Pass 1: the resampled signal, (n_chans, n_out) float32, chunk by chunk."""
+    def _resample_into(
+        self,
+        data: NDArray[np.float32],
+        signal: NDArray[np.float32],
+        up: int,
+        down: int,
+        sfreq: float,
+    ) -> None:
+        """Pass 1: resample ``data`` into ``signal`` (n_chans, n_out), by chunks."""
         if (up, down) == (1, 1):
-            return np.array(data, dtype=np.float32, copy=True)
+            signal[...] = data
+            return
         n_in = data.shape[-1]
-        signal = np.empty((data.shape[0], n_out), dtype=np.float32)
         # resample_poly's filter has 10 * max(up, down) taps on each side at
         # the up-sampled rate; the pad is a multiple of down so that output
         # samples of a chunk line up with those of the whole signal.
@@ -587,25 +846,27 @@ class EMGPreprocessor:
         for lo in range(0, n_in, core):
             hi = min(lo + core, n_in)
             p_lo, p_hi = max(0, lo - pad), min(n_in, hi + pad)
-            piece = resample_poly(data[:, p_lo:p_hi], up, down, axis=-1)
+            piece = _polyphase_resample(data[:, p_lo:p_hi], up, down)
             out_lo, out_hi = lo * up // down, -(-hi * up // down)
             offset = (lo - p_lo) * up // down
             signal[:, out_lo:out_hi] = piece[:, offset : offset + out_hi - out_lo]
-        return signal
 
     def _line(
-        self, signal: NDArray[np.float32], sfreq: float
+        self, sfreq: float, noise: LineNoise | None
     ) -> tuple[float | None, list[float]]:
-        """Mains frequency and the frequencies to notch, per ``config.notch_hz``."""
+        """Mains frequency and the frequencies to notch, per ``config.notch_hz``.
+
+        ``noise`` is the detection result for ``notch_hz="auto"`` (None when
+        the recording is under 1 s, too short to tell).
+        """
         cfg = self.config
         high = cfg.bandpass_hz[1] if cfg.bandpass_hz is not None else None
         top = sfreq / 2 if high is None else min(high, sfreq / 2)
         if cfg.notch_hz is None:
             return None, []
         if cfg.notch_hz == "auto":
-            if signal.shape[-1] < sfreq:  # under 1 s: too short to tell
+            if noise is None:
                 return None, []
-            noise = line_noise(signal, sfreq)
             logger.info("Automatic mains detection: %s", noise.line_freq_hz)
             if noise.line_freq_hz is None:
                 return None, []
@@ -623,6 +884,19 @@ class EMGPreprocessor:
         if not freqs:
             logger.info("%g Hz notch does not fit below %g Hz; skipped.", freq, top)
         return freq, freqs
+
+    def _zscore_in_place(
+        self, signal: NDArray[np.float32], sfreq: float, stats: _RunningStats
+    ) -> None:
+        """Normalise each channel of ``signal`` by its ``stats``, chunk by chunk."""
+        mean = stats.mean[:, None].astype(np.float32)
+        scale = np.where(stats.std < _STD_FLOOR, 1.0, stats.std)[:, None]
+        scale = scale.astype(np.float32)
+        step = self._chunk_len(sfreq)
+        for lo in range(0, signal.shape[-1], step):
+            block = signal[:, lo : lo + step]
+            block -= mean
+            block /= scale
 
     def _filter_in_place(
         self, signal: NDArray[np.float32], sfreq: float, sos: NDArray[np.float64]

@@ -7,12 +7,15 @@ import tracemalloc
 import numpy as np
 import pytest
 import wfdb
-from scipy.signal import butter, sosfreqz
+from scipy.signal import butter, resample_poly, sosfreqz
 
+from emgcore._spectral import chunked_welch, line_noise, line_noise_from_psd
 from emgcore.config import PreprocessConfig
 from emgcore.errors import InvalidRecordingError
 from emgcore.preprocess import (
     EMGPreprocessor,
+    _polyphase_plan,
+    _polyphase_resample,
     _resample_factors,
     bandpass_filter,
     detect_line_frequency,
@@ -175,6 +178,50 @@ def test_resampling_to_the_same_rate_returns_a_copy():
     y = resample(x, 1000.0, 1000.0)
     np.testing.assert_array_equal(x, y)
     assert not np.shares_memory(x, y)
+
+
+@pytest.mark.parametrize(
+    ("up", "down"), [(1, 2), (1, 4), (16, 375), (10, 1), (3, 7), (997, 1000)]
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_matrix_product_resampler_equals_resample_poly(rng, up, down, dtype):
+    # Lengths that are not multiples of the block size, and shorter than the
+    # filter, exercise the zero padding at both ends.
+    for n_times in (1, 37, 4001, 26_214):
+        x = rng.standard_normal((3, n_times)).astype(dtype)
+        expected = resample_poly(x, up, down, axis=-1)
+        y = _polyphase_resample(x, up, down)
+        assert y.shape == expected.shape and y.dtype == expected.dtype
+        tol = 3e-6 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(y, expected, rtol=0, atol=tol)
+    # 997/1000 would need ~50x the multiply-adds as matrix products.
+    assert (_polyphase_plan(up, down, np.dtype(dtype).str) is None) == (up == 997)
+
+
+def test_resampling_2_to_1_khz_keeps_100_hz_and_removes_700_hz_by_40_db():
+    sfreq = 2000.0
+    x = _sine(100.0, sfreq, 10.0) + _sine(700.0, sfreq, 10.0)
+    y = resample(x.astype(np.float32), sfreq, 1000.0)
+    assert y.shape == (1, 10_000)
+    mid = y[:, 1000:9000]
+    assert _amplitude_at(mid, 1000.0, 100.0) == pytest.approx(1.0, abs=0.01)
+    # 700 Hz folds to 300 Hz at 1 kHz: what is left there must be tiny.
+    assert _db(_amplitude_at(mid, 1000.0, 300.0)) < -40.0
+
+
+def test_line_detection_from_stacked_channel_group_spectra_equals_whole_signal(
+    synthetic_emg,
+):
+    sfreq = 2000.0
+    x = synthetic_emg(
+        sfreq=sfreq, duration_s=10.0, n_chans=5, line_hz=60.0, line_amp=0.3
+    )
+    whole = line_noise(x, sfreq)
+    freqs, psd_a = chunked_welch(x[:2], sfreq)
+    _, psd_b = chunked_welch(x[2:], sfreq)
+    grouped = line_noise_from_psd(freqs, np.concatenate([psd_a, psd_b]), sfreq)
+    assert whole == grouped
+    assert grouped.line_freq_hz == 60.0
 
 
 # --- mains detection, z-score ---------------------------------------------
@@ -368,6 +415,39 @@ def test_it_accepts_low_rate_recordings_and_upsamples_them(synthetic_emg):
 def test_it_rejects_bad_chunk_sizes():
     with pytest.raises(ValueError, match="'chunk_s' must be a positive number"):
         EMGPreprocessor(chunk_s=0)
+
+
+@pytest.mark.parametrize("n_jobs", [0, -1, 1.5, True, "2"])
+def test_it_rejects_bad_thread_counts(n_jobs):
+    with pytest.raises(ValueError, match="'n_jobs' must be a whole number"):
+        EMGPreprocessor(n_jobs=n_jobs)
+
+
+def test_it_uses_at_most_two_threads_by_default():
+    assert 1 <= EMGPreprocessor().n_jobs <= 2
+    assert EMGPreprocessor(n_jobs=3).n_jobs == 3
+
+
+@pytest.mark.parametrize("n_chans", [1, 5, 12])
+def test_threaded_results_are_identical_to_serial_results(synthetic_emg, n_chans):
+    sfreq = 2000.0
+    data = synthetic_emg(
+        sfreq=sfreq, duration_s=12.0, n_chans=n_chans, line_hz=50.0, line_amp=0.3
+    )
+    rec = _rec(data, sfreq)
+    for cfg in (
+        PreprocessConfig(),
+        PreprocessConfig(zscore="window", notch_hz=60.0),
+        PreprocessConfig(target_sfreq=None, notch_hz=None),
+    ):
+        serial = EMGPreprocessor(cfg, n_jobs=1, chunk_s=5.0).transform(rec)
+        for n_jobs in (2, 3):
+            threaded = EMGPreprocessor(cfg, n_jobs=n_jobs, chunk_s=5.0).transform(rec)
+            assert threaded.line_freq_hz == serial.line_freq_hz
+            # Channels are processed independently, so not even rounding differs.
+            np.testing.assert_array_equal(threaded.signal, serial.signal)
+            np.testing.assert_array_equal(threaded.windows, serial.windows)
+    assert serial.line_freq_hz is None  # the last config never notches
 
 
 def test_memory_stays_bounded_on_a_long_recording(rng):
