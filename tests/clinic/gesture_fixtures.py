@@ -96,7 +96,13 @@ def person_file(data_dir):
     return factory
 
 
-def make_session(*, user, gesture_model, status="QUEUED", **kwargs):
+@pytest.fixture
+def make_gesture_session(db):
+    """``make_gesture_session(user=..., gesture_model=..., status=...)``."""
+    return _make_session
+
+
+def _make_session(*, user, gesture_model, status="QUEUED", **kwargs):
     """A session row without running anything (for views and permissions)."""
     from clinic.gestures.models import GestureSession
 
