@@ -14,8 +14,11 @@ pre() {
   [ -f models/pretrained/cnn_tcn-$1.pt ] || $EMG train pretrain --source $1 \
     --out models/pretrained/cnn_tcn-$1.pt --budget cpu --no-progress
 }
+# Pretraining sources measured here: NinaPro DB1 and myo-readings. The mix of both
+# ("--source mix") is implemented but was not run within the 2-core budget.
+SOURCES="${SOURCES:-ninapro_db1 myo_readings}"
 PRE=""
-for s in ninapro_db1 myo_readings mix; do PRE="$PRE tl-$s=models/pretrained/cnn_tcn-$s.pt"; done
+for s in $SOURCES; do PRE="$PRE tl-$s=models/pretrained/cnn_tcn-$s.pt"; done
 loso() { $EMG evaluate protocol --protocol n2001_loso --runs $RUNS --pretrained $PRE "$@"; }
 emgdb() {
   for p in paper blocked; do
@@ -23,21 +26,24 @@ emgdb() {
   done
 }
 
-# 1. Pretrain the encoder on each gesture source (NinaPro DB1, myo-readings, both).
-pre ninapro_db1 & pre myo_readings & wait
+# 1. Pretrain the encoder on each gesture source.
+for s in $SOURCES; do pre $s & done
+wait
 
-# 2. Which source helps the disease task most: N2001 leave-one-subject-out, seed 0.
-#    Two lanes side by side; scratch and the classic peers do not need the choice.
-( pre mix && loso --seeds 0 --methods tl-mix ) &
-( loso --seeds 0 --methods tl-ninapro_db1 tl-myo_readings lda logreg rf &&
-  loso --seeds $SEEDS --methods scratch lda logreg rf && emgdb --methods scratch ) &
+# 2. Which source helps the disease task most: N2001 leave-one-subject-out, seed 0,
+#    one source per lane (two single-threaded lanes keep both cores busy).
+loso --seeds 0 --methods lda logreg rf
+for s in $SOURCES; do loso --seeds 0 --methods tl-$s & done
 wait
 BEST=$($EMG evaluate best-source --runs $RUNS)
 echo "best pretraining source: $BEST"
 
-# 3. The chosen source over five seeds on all three protocols (with the classic peers).
-loso --seeds $SEEDS --methods $BEST &
-emgdb --methods $BEST lda logreg rf &
+# 3. The chosen source and scratch over five seeds on all three protocols, with the
+#    classic-feature peers; work split over two lanes.
+( loso --seeds 1 2 --methods $BEST && loso --seeds 0 1 --methods scratch &&
+  emgdb --methods $BEST lda logreg rf ) &
+( loso --seeds 3 4 --methods $BEST && loso --seeds 2 3 4 --methods scratch lda logreg rf &&
+  emgdb --methods scratch ) &
 wait
 
 # 4. 1 kHz (the paper) vs 4 kHz input for needle EMG, with the classic peers.
