@@ -40,7 +40,7 @@ echo "best pretraining source: $BEST"
 
 # 3. The chosen source and scratch over five seeds on all three protocols, with the
 #    classic-feature peers; work split over two lanes.
-( loso --seeds 1 2 --methods $BEST && loso --seeds 0 1 --methods scratch &&
+( loso --seeds 1 2 --methods $BEST && loso --seeds 0 1 --methods scratch lda logreg rf &&
   emgdb --methods $BEST lda logreg rf ) &
 ( loso --seeds 3 4 --methods $BEST && loso --seeds 2 3 4 --methods scratch lda logreg rf &&
   emgdb --methods scratch ) &
