@@ -1,18 +1,26 @@
 """Preprocessing benchmark: whole-signal pipeline vs per-window loop, real-time factor.
 
 Run with ``make bench`` (or ``.venv/bin/python bench/preprocess_bench.py``).
-Prints plain-text tables; nothing is asserted. Wall-clock times are the best of
-several repeats; CPU time (``time.process_time``) is printed beside them
-because the development machine is shared and wall time there depends on load.
+Prints plain-text tables; nothing is asserted. Times are the best (and the
+median) of several repeats; CPU time (``time.process_time``, all threads) is
+printed beside wall time because the development machine is shared: the load
+average is printed with every table so readers can judge the noise. A CPU
+time above the wall time means threads ran in parallel.
 
-(a) The full EMGPreprocessor on one recording vs a naive loop that cuts raw
-    windows first and resamples, filters and z-scores each window separately
-    (the approach issue 2 rules out), plus how much the naive windows differ.
-(b) Real-time factor (signal seconds / processing seconds) of EMGPreprocessor
-    with the default config (resample to 1 kHz, band-pass 20-450 Hz, notch
-    "auto", z-score per recording, 1 s windows, 50 % overlap) on 60 s of
-    12-channel 2 kHz synthetic EMG, with and without 50 Hz interference, and
-    a per-stage breakdown. Target: >= 1000x real time.
+Signal: 60 s of 12-channel 2 kHz synthetic EMG, clean and with 50 Hz mains.
+Default config: resample to 1 kHz, band-pass 20-450 Hz, notch "auto", z-score
+per recording, 1 s windows with 50 % overlap. Target: >= 1000x real time.
+
+(a) Side by side, per signal: the naive per-window loop (cut raw windows
+    first, then resample, filter and z-score each window in Python; the
+    approach issue 2 rules out), the whole-signal EMGPreprocessor serial
+    (``n_jobs=1``) and threaded (``n_jobs=2``), each with its real-time factor
+    (signal seconds / processing seconds) by wall and by CPU time. The loop
+    z-scores per window, so the pipeline rows do too (same output); the RMS
+    difference of the windows shows the loop's edge effects.
+(b) The same for the default config (z-score per recording), the one the
+    target is about.
+(c) The stages on their own (serial).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy
+from scipy.signal import resample_poly
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -65,16 +76,25 @@ def synthetic_emg(
     return emg.astype(np.float32)
 
 
-def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
-    """Best wall and best CPU seconds over ``repeats`` calls, and the last result."""
-    best_wall = best_cpu = float("inf")
+def timed(fn: Callable[[], Any], repeats: int) -> dict[str, Any]:
+    """Best and median wall seconds, best CPU seconds, and the last result."""
+    walls, cpus = [], []
     result = None
     for _ in range(repeats):
         w0, c0 = time.perf_counter(), time.process_time()
         result = fn()
-        best_wall = min(best_wall, time.perf_counter() - w0)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-    return best_wall, best_cpu, result
+        walls.append(time.perf_counter() - w0)
+        cpus.append(time.process_time() - c0)
+    return {
+        "wall": min(walls),
+        "wall_median": statistics.median(walls),
+        "cpu": min(cpus),
+        "result": result,
+    }
+
+
+def load_average() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def naive_per_window(recording: Recording, cfg: PreprocessConfig) -> np.ndarray:
@@ -97,23 +117,96 @@ def table(title: str, header: list[str], rows: list[list[str]]) -> None:
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for r in rows:
-        print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
+        # Text columns (signal, method, notes) left, numbers right.
+        cells = [
+            c.rjust(w) if c[:1].isdigit() else c.ljust(w)
+            for c, w in zip(r, widths, strict=True)
+        ]
+        print("  ".join(cells).rstrip())
+
+
+def side_by_side(
+    title: str,
+    recs: dict[str, Recording],
+    cfg: PreprocessConfig,
+    repeats: int,
+    *,
+    with_loop: bool,
+) -> None:
+    """One table: per-window loop (optional), serial and threaded pipeline."""
+    serial = EMGPreprocessor(cfg, n_jobs=1)
+    threaded = EMGPreprocessor(cfg, n_jobs=2)
+    rows = []
+    for name, rec in recs.items():
+        runs = {}
+        if with_loop:
+            runs["per-window loop"] = timed(
+                lambda rec=rec: naive_per_window(rec, cfg), max(1, repeats // 3)
+            )
+        runs["pipeline n_jobs=1"] = timed(
+            lambda rec=rec: serial.transform(rec), repeats
+        )
+        runs["pipeline n_jobs=2"] = timed(
+            lambda rec=rec: threaded.transform(rec), repeats
+        )
+        ref = runs["pipeline n_jobs=1"]
+        same = np.array_equal(
+            runs["pipeline n_jobs=2"]["result"].windows, ref["result"].windows
+        )
+        for method, r in runs.items():
+            if method == "per-window loop":
+                n = min(len(r["result"]), ref["result"].n_windows)
+                diff = r["result"][:n] - ref["result"].windows[:n]
+                note = f"RMS diff vs pipeline {np.sqrt(np.mean(diff**2)):.3f} z"
+            elif method == "pipeline n_jobs=2":
+                note = "windows identical to n_jobs=1" if same else "DIFFERENT"
+            else:
+                line = r["result"].line_freq_hz
+                note = f"notched {line:g} Hz" if line else "no notch"
+            rows.append(
+                [
+                    name,
+                    method,
+                    f"{1e3 * r['wall']:.1f}",
+                    f"{1e3 * r['wall_median']:.1f}",
+                    f"{1e3 * r['cpu']:.1f}",
+                    f"{DURATION_S / r['wall']:.0f}x",
+                    f"{DURATION_S / r['cpu']:.0f}x",
+                    f"{ref['wall'] / r['wall']:.2f}",
+                    "yes" if DURATION_S / r["wall"] >= TARGET_RTF else "no",
+                    note,
+                ]
+            )
+    table(
+        f"{title} (load average {load_average()} after)",
+        [
+            "signal",
+            "method",
+            "wall ms",
+            "median",
+            "CPU ms",
+            "RTF wall",
+            "RTF CPU",
+            "speed vs n_jobs=1",
+            f">= {TARGET_RTF:g}x",
+            "",
+        ],
+        rows,
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     args = parser.parse_args()
 
     print("Myolens preprocessing benchmark")
     print(
         f"signal: {DURATION_S:g} s x {N_CHANS} channels at {SFREQ:g} Hz (synthetic "
-        f"EMG); python {platform.python_version()}, numpy {np.__version__}, "
-        f"{os.cpu_count()} CPU(s), load average "
-        f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+        f"EMG); python {platform.python_version()}, numpy {np.__version__}, scipy "
+        f"{scipy.__version__}, {os.cpu_count()} CPU(s); load average (1/5/15 min) "
+        f"{load_average()} at start"
     )
-    cfg = PreprocessConfig()
-    pre = EMGPreprocessor(cfg)
     cases = {
         "clean EMG": synthetic_emg(1, line_hz=None),
         "EMG + 50 Hz": synthetic_emg(2, line_hz=50.0),
@@ -124,71 +217,35 @@ def main() -> int:
         )
         for k, v in cases.items()
     }
-    pre.transform(recs["clean EMG"])  # warm-up (imports, FFT plans)
+    for n_jobs in (1, 2):  # warm-up (imports, FFT plans, filter designs, threads)
+        EMGPreprocessor(n_jobs=n_jobs).transform(recs["clean EMG"])
 
-    # (a) whole-signal pipeline vs per-window loop; both z-score per window so
-    # the windows can be compared (the loop cannot see the whole recording).
-    cfg_w = PreprocessConfig(zscore="window")
-    pre_w = EMGPreprocessor(cfg_w)
-    rows_a = []
-    for name, rec in recs.items():
-        w_pipe, c_pipe, out = timed(lambda rec=rec: pre_w.transform(rec), args.repeats)
-        w_loop, c_loop, naive = timed(
-            lambda rec=rec: naive_per_window(rec, cfg_w), max(1, args.repeats // 2)
-        )
-        n = min(len(naive), out.n_windows)
-        diff = float(np.sqrt(np.mean((naive[:n] - out.windows[:n]) ** 2)))
-        rows_a.append(
-            [
-                name,
-                str(out.n_windows),
-                f"{1e3 * w_pipe:.1f}",
-                f"{1e3 * w_loop:.1f}",
-                f"{w_loop / w_pipe:.1f}x",
-                f"{c_loop / c_pipe:.1f}x",
-                f"{diff:.3f}",
-            ]
-        )
-    table(
-        '(a) whole-signal pipeline vs per-window loop, zscore="window" (best of runs)',
-        [
-            "signal",
-            "windows",
-            "pipeline ms",
-            "per-window ms",
-            "speed-up (wall)",
-            "speed-up (CPU)",
-            "RMS diff of windows (z units, edge effects of the loop)",
-        ],
-        rows_a,
+    side_by_side(
+        '(a) per-window loop vs whole-signal pipeline, zscore="window"',
+        recs,
+        PreprocessConfig(zscore="window"),
+        args.repeats,
+        with_loop=True,
     )
-
-    # (b) real-time factor and stage breakdown
-    rows_b = []
-    for name, rec in recs.items():
-        wall, cpu, out = timed(lambda rec=rec: pre.transform(rec), args.repeats)
-        rows_b.append(
-            [
-                name,
-                str(out.line_freq_hz),
-                f"{1e3 * wall:.1f}",
-                f"{1e3 * cpu:.1f}",
-                f"{DURATION_S / wall:.0f}x",
-                f"{DURATION_S / cpu:.0f}x",
-                "yes" if DURATION_S / wall >= TARGET_RTF else "no",
-            ]
-        )
-    table(
-        f"(b) real-time factor of EMGPreprocessor.transform (target >= "
-        f"{TARGET_RTF:g}x)",
-        ["signal", "notched", "wall ms", "CPU ms", "RTF wall", "RTF CPU", "target met"],
-        rows_b,
+    side_by_side(
+        "(b) real-time factor, default config (zscore per recording)",
+        recs,
+        PreprocessConfig(),
+        args.repeats,
+        with_loop=False,
     )
 
     data = cases["EMG + 50 Hz"]
     x1k = resample(data, SFREQ, 1000.0)
     stages = [
-        ("resample 2000 -> 1000 Hz", lambda: resample(data, SFREQ, 1000.0)),
+        (
+            "resample 2000 -> 1000 Hz (scipy resample_poly, before)",
+            lambda: resample_poly(data, 1, 2, axis=-1),
+        ),
+        (
+            "resample 2000 -> 1000 Hz (emgcore, matrix products)",
+            lambda: resample(data, SFREQ, 1000.0),
+        ),
         ("mains detection (Welch)", lambda: line_noise(x1k, 1000.0)),
         (
             "band-pass 20-450 (sosfiltfilt)",
@@ -203,10 +260,11 @@ def main() -> int:
     ]
     rows_c = []
     for label, fn in stages:
-        wall, cpu, _ = timed(fn, args.repeats)
-        rows_c.append([label, f"{1e3 * wall:.1f}", f"{1e3 * cpu:.1f}"])
+        r = timed(fn, args.repeats)
+        rows_c.append([label, f"{1e3 * r['wall']:.1f}", f"{1e3 * r['cpu']:.1f}"])
     table(
-        "(c) stages on their own, 60 s x 12 ch (EMG + 50 Hz)",
+        f"(c) stages on their own, serial, 60 s x 12 ch (EMG + 50 Hz) (load average "
+        f"{load_average()} after)",
         ["stage", "wall ms", "CPU ms"],
         rows_c,
     )
