@@ -773,12 +773,13 @@ class EMGPreprocessor:
             # groups' spectra stacked are the whole signal's.
             return chunked_welch(signal[g], sfreq_out) if detect else _NO_PSD
 
-        def pass_2(g: slice) -> NDArray[np.float64]:
+        def pass_2(g: slice, sos: NDArray[np.float64]) -> NDArray[np.float64]:
             stats = self._filter_in_place(signal[g], sfreq_out, sos)
             if cfg.zscore == "recording":
                 self._zscore_in_place(signal[g], sfreq_out, stats)
             return stats.std
 
+        # Threads share `signal` but write disjoint rows (their channel group).
         pool = ThreadPoolExecutor(len(groups)) if len(groups) > 1 else None
         try:
             with _single_threaded_blas():
@@ -793,7 +794,9 @@ class EMGPreprocessor:
             sos = np.concatenate(
                 [sos_band, _notch_sos(sfreq_out, notch_freqs, NOTCH_BANDWIDTH_HZ)]
             )
-            stds = np.concatenate(_map(pass_2, groups, pool))
+            stds = np.concatenate(
+                _map(functools.partial(pass_2, sos=sos), groups, pool)
+            )
         finally:
             if pool is not None:
                 pool.shutdown()
