@@ -621,6 +621,8 @@ def _map(
 
 _BLAS_LOCK = threading.Lock()
 _BLAS_CONTROLLER: Any = None
+_BLAS_LIMITER: Any = None
+_BLAS_USERS = 0
 
 
 @contextmanager
@@ -630,16 +632,25 @@ def _single_threaded_blas() -> Iterator[None]:
     The products are small and run inside our own channel threads; letting
     OpenBLAS start 2 more threads per call made them 2x slower (CPU and wall)
     on the shared 2-core machine. threadpoolctl changes a process-wide
-    setting, restored on exit.
+    setting: the first of concurrent callers sets it and the last restores it.
     """
-    global _BLAS_CONTROLLER
+    global _BLAS_CONTROLLER, _BLAS_LIMITER, _BLAS_USERS
     with _BLAS_LOCK:
-        if _BLAS_CONTROLLER is None:
-            from threadpoolctl import ThreadpoolController  # costs ~30 ms, once
+        if _BLAS_USERS == 0:
+            if _BLAS_CONTROLLER is None:
+                from threadpoolctl import ThreadpoolController  # ~30 ms, once
 
-            _BLAS_CONTROLLER = ThreadpoolController()
-    with _BLAS_CONTROLLER.limit(limits=1, user_api="blas"):
+                _BLAS_CONTROLLER = ThreadpoolController()
+            _BLAS_LIMITER = _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+        _BLAS_USERS += 1
+    try:
         yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_USERS -= 1
+            if _BLAS_USERS == 0:
+                _BLAS_LIMITER.restore_original_limits()
+                _BLAS_LIMITER = None
 
 
 class EMGPreprocessor:

@@ -428,6 +428,24 @@ def test_it_uses_at_most_two_threads_by_default():
     assert EMGPreprocessor(n_jobs=3).n_jobs == 3
 
 
+def test_concurrent_transforms_agree_and_give_blas_its_threads_back(synthetic_emg):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    rec = _rec(synthetic_emg(sfreq=2000.0, duration_s=6.0, n_chans=4), 2000.0)
+    serial = EMGPreprocessor(n_jobs=1).transform(rec)
+    with ThreadPoolExecutor(3) as pool:  # overlapping enter/exit of the limit
+        outs = list(pool.map(lambda _: EMGPreprocessor().transform(rec), range(6)))
+    for out in outs:
+        np.testing.assert_array_equal(out.windows, serial.windows)
+    assert blas_threads() == before
+
+
 @pytest.mark.parametrize("n_chans", [1, 5, 12])
 def test_threaded_results_are_identical_to_serial_results(synthetic_emg, n_chans):
     sfreq = 2000.0
