@@ -61,3 +61,9 @@ else
     --out models/disease/default.pt --budget cpu --no-progress
 fi
 echo "done: docs/results/disease.json, docs/results/disease_tables.md, models/disease/default.pt"
+
+# 6. Embedding analysis of the default model, as in the paper (its training data).
+for d in physionet_emgdb emglab_n2001; do
+  $EMG evaluate embedding --model models/disease/default.pt --dataset $d \
+    --out docs/results/figures/embedding-$d
+done
