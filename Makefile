@@ -1,6 +1,6 @@
 # Myolens: `make run` starts the app on embedded defaults, `make test` runs every test.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
