@@ -449,12 +449,20 @@ def zscore(data: NDArray[np.floating], *, axis: int = -1) -> NDArray[np.floating
         are only centred.
     """
     data = _as_float(data)
+    out = np.empty(data.shape, dtype=data.dtype)
+    _zscore_into(data, out, axis=axis)
+    return out
+
+
+def _zscore_into(
+    data: NDArray[np.floating], out: NDArray[np.floating], *, axis: int
+) -> None:
+    """:func:`zscore` of ``data`` written into ``out`` (same shape)."""
     mean = data.mean(axis=axis, keepdims=True, dtype=np.float64)
     std = data.std(axis=axis, keepdims=True, dtype=np.float64)
     std = np.where(std < _STD_FLOOR, 1.0, std)
-    out = data - mean.astype(data.dtype)
+    np.subtract(data, mean.astype(data.dtype), out=out)
     out /= std.astype(data.dtype)
-    return out
 
 
 def _window_lengths(sfreq: float, window_s: float, step_s: float) -> tuple[int, int]:
@@ -760,7 +768,7 @@ class EMGPreprocessor:
         target = cfg.target_sfreq if cfg.target_sfreq is not None else sfreq
         up, down = (1, 1) if target == sfreq else _resample_factors(sfreq, target)
         sfreq_out = sfreq * up / down
-        n_win, _ = _window_lengths(sfreq_out, cfg.window_s, cfg.step_s)
+        n_win, win_step = _window_lengths(sfreq_out, cfg.window_s, cfg.step_s)
         n_out = -(-n_in * up // down)
         if n_out < n_win:
             raise InvalidRecordingError(
@@ -775,6 +783,12 @@ class EMGPreprocessor:
         )
 
         signal = np.empty((n_chans, n_out), dtype=np.float32)
+        # Per-window z-scoring also runs in the channel threads, into one
+        # array (before replication: copies of a channel normalise alike).
+        windows_z = None
+        if cfg.zscore == "window":
+            n_windows = (n_out - n_win) // win_step + 1  # as make_windows
+            windows_z = np.empty((n_windows, n_chans, n_win), dtype=np.float32)
         detect = cfg.notch_hz == "auto" and n_out >= sfreq_out  # < 1 s: can't tell
         groups = _channel_groups(n_chans, self.n_jobs)
 
@@ -788,6 +802,9 @@ class EMGPreprocessor:
             stats = self._filter_in_place(signal[g], sfreq_out, sos)
             if cfg.zscore == "recording":
                 self._zscore_in_place(signal[g], sfreq_out, stats)
+            elif windows_z is not None:
+                view, _ = make_windows(signal[g], sfreq_out, cfg.window_s, cfg.step_s)
+                _zscore_into(view, windows_z[:, g], axis=-1)
             return stats.std
 
         # Threads share `signal` but write disjoint rows (their channel group).
@@ -818,12 +835,12 @@ class EMGPreprocessor:
                     "%s: channel(s) %s are flat after filtering.", name, flat
                 )
 
-        if n_rep is not None and n_chans == 1 and n_rep > 1:
+        replicate = n_rep is not None and n_chans == 1 and n_rep > 1
+        if replicate:
             signal = np.repeat(signal, n_rep, axis=0)
-
         windows, starts = make_windows(signal, sfreq_out, cfg.window_s, cfg.step_s)
-        if cfg.zscore == "window":
-            windows = zscore(windows, axis=-1).astype(np.float32, copy=False)
+        if windows_z is not None:
+            windows = np.repeat(windows_z, n_rep, axis=1) if replicate else windows_z
         starts_s = starts / sfreq_out
         return Preprocessed(
             windows=windows,

@@ -385,6 +385,17 @@ def test_it_replicates_a_single_channel_to_12(synthetic_emg):
     assert EMGPreprocessor(cfg).transform(twelve).windows.shape == (5, 12, 1000)
 
 
+def test_window_zscore_of_a_replicated_channel_equals_zscoring_the_copies(
+    synthetic_emg,
+):
+    rec = _rec(synthetic_emg(sfreq=4000.0, duration_s=4.0), 4000.0)
+    cfg = PreprocessConfig(zscore="window", replicate_to_n_chans=12)
+    out = EMGPreprocessor(cfg).transform(rec)
+    assert out.windows.shape == (7, 12, 1000)
+    raw_windows, _ = make_windows(out.signal, 1000.0, 1.0, 0.5)
+    np.testing.assert_array_equal(out.windows, zscore(raw_windows, axis=-1))
+
+
 def test_it_rejects_channel_counts_it_cannot_replicate(synthetic_emg):
     rec = _rec(synthetic_emg(sfreq=2000.0, duration_s=3.0, n_chans=3), 2000.0)
     with pytest.raises(InvalidRecordingError, match="3 channels, but this model"):
