@@ -695,9 +695,10 @@ class EMGPreprocessor:
     notches the detected 50/60 Hz line and each harmonic that stands out by
     itself) -> pass 2, per channel group and chunk, in place: one
     ``sosfiltfilt`` holding the band-pass and notch sections, while the
-    channel mean and variance are accumulated, then the recording z-score ->
-    windows as a strided view (copied and normalised per window with
-    ``zscore="window"``). The signal is filtered once, never per window.
+    channel mean and variance are accumulated, then the recording z-score
+    (or, with ``zscore="window"``, the z-scored copies of the group's
+    windows) -> replication -> windows as a strided view of the signal. The
+    signal is filtered once, never per window.
     """
 
     def __init__(
