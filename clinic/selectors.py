@@ -136,7 +136,9 @@ def _per_class_report(metrics: dict[str, Any]) -> dict[str, Any]:
     """``per_class`` of an emgcore.metrics report, at the top or under a split."""
     if isinstance(metrics.get("per_class"), dict):
         return metrics["per_class"]
-    for split in ("test", "evaluation", "eval", "val", "validation"):
+    # n2001_loso: the shipped default model's leave-one-subject-out estimate
+    # (emgcore.disease_model), the best evidence of performance on new people.
+    for split in ("test", "evaluation", "eval", "val", "validation", "n2001_loso"):
         sub = metrics.get(split)
         if isinstance(sub, dict) and isinstance(sub.get("per_class"), dict):
             return sub["per_class"]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: migrate, then start a Celery worker and the web server together on
 # the embedded defaults (SQLite + filesystem broker) unless DATABASE_URL /
-# CELERY_BROKER_URL say otherwise. Ctrl-C stops both.
+# CELERY_BROKER_URL say otherwise. Ctrl-C stops both. DEMO_USERS=1 creates one
+# demo account per role (printing new passwords).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -21,6 +22,18 @@ PORT="${MYOLENS_PORT:-8000}"
 
 $PY manage.py migrate --no-input
 $PY manage.py collectstatic --no-input >/dev/null
+
+# The shipped default disease model becomes the active one on first start; an
+# active model is never replaced (promotions belong to admins).
+DEFAULT_MODEL=models/disease/default.pt
+if [ -f "$DEFAULT_MODEL" ]; then
+  $PY manage.py import_checkpoint "$DEFAULT_MODEL" --activate --if-no-active \
+    || echo "The default model was not activated (see above); an admin can promote one on the Models page."
+fi
+# `make run DEMO_USERS=1`: one demo account per role, new passwords printed once.
+if [ "${DEMO_USERS:-0}" = "1" ]; then
+  $PY manage.py create_demo_users
+fi
 
 $PY -m celery -A clinic worker -Q celery,training --concurrency 1 \
   --loglevel INFO --logfile var/worker.log &

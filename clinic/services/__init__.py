@@ -17,6 +17,7 @@ from clinic.services.health import (  # noqa: F401
     worker_heartbeat_request,
 )
 from clinic.services.models_registry import (  # noqa: F401
+    model_version_import,
     model_version_promote,
     model_version_promotion_problems,
     model_version_register,

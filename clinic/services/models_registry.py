@@ -216,3 +216,41 @@ def model_version_rollback(*, actor, model_version: ModelVersion) -> ModelVersio
         details={"from": str(mv), "to": str(previous)},
     )
     return previous
+
+
+def model_version_import(
+    *,
+    checkpoint_path: Path | str,
+    actor=None,
+    kind: str = ModelVersion.Kind.DISEASE,
+    version: str | None = None,
+    activate: bool = False,
+    if_no_active: bool = False,
+) -> tuple[ModelVersion | None, str]:
+    """Register a checkpoint unless it already is (same sha256); idempotent.
+
+    With ``activate`` the version is promoted when it is not active yet; with
+    ``if_no_active`` nothing happens while a model of ``kind`` is active.
+    Returns the version (None when skipped) and what was done, in words.
+    """
+    if if_no_active:
+        active = ModelVersion.objects.filter(kind=kind, is_active=True).first()
+        if active is not None:
+            return None, f"{active} is already the active model; nothing imported"
+    path = Path(checkpoint_path)
+    if not path.is_absolute() and not path.exists():
+        path = Path(settings.EMG_MODEL_DIR) / path
+    if not path.is_file():
+        raise UserFacingError(f"Checkpoint {path} does not exist.")
+    existing = ModelVersion.objects.filter(kind=kind, sha256=file_sha256(path)).first()
+    if existing is None:
+        mv = model_version_register(
+            checkpoint_path=path, actor=actor, kind=kind, version=version
+        )
+        done = f"Registered {mv} (id {mv.pk}, sha256 {mv.sha256})"
+    else:
+        mv, done = existing, f"{existing} (id {existing.pk}) was already registered"
+    if activate and not mv.is_active:
+        mv = model_version_promote(actor=actor, model_version=mv)
+        done += "; now active"
+    return mv, done

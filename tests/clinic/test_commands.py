@@ -48,3 +48,57 @@ def test_import_checkpoint_registers_and_activates(tiny_checkpoint):
     assert mv.is_active and "active" in out.getvalue()
     with pytest.raises(CommandError, match="does not exist"):
         call_command("import_checkpoint", "missing.pt")
+
+
+def test_import_checkpoint_is_idempotent(tiny_checkpoint):
+    call_command("import_checkpoint", str(tiny_checkpoint), "--activate")
+    out = StringIO()
+    call_command("import_checkpoint", str(tiny_checkpoint), "--activate", stdout=out)
+    assert ModelVersion.objects.count() == 1
+    assert "already registered" in out.getvalue()
+    assert ModelVersion.objects.get().is_active
+
+
+def test_import_checkpoint_if_no_active_leaves_an_active_model_alone(
+    tiny_checkpoint, model_dir
+):
+    from tests.clinic.factories import ModelVersionFactory
+
+    active = ModelVersionFactory(is_active=True, status=ModelVersion.Status.ACTIVE)
+    out = StringIO()
+    call_command(
+        "import_checkpoint",
+        str(tiny_checkpoint),
+        "--activate",
+        "--if-no-active",
+        stdout=out,
+    )
+    assert "already the active model" in out.getvalue()
+    assert list(ModelVersion.objects.all()) == [active]
+    active.delete()
+    call_command(
+        "import_checkpoint", str(tiny_checkpoint), "--activate", "--if-no-active"
+    )
+    assert ModelVersion.objects.get().is_active
+
+
+def test_the_default_models_leave_one_subject_out_metrics_count_for_promotion():
+    from clinic.selectors import model_version_class_metrics
+    from tests.clinic.factories import ModelVersionFactory
+
+    per_class = {
+        c: {"sensitivity": 0.7, "sensitivity_ci": [0.5, 0.9], "specificity": 0.8}
+        for c in ("healthy", "myopathy", "neuropathy")
+    }
+    mv = ModelVersionFactory(
+        metadata={
+            "class_names": ["healthy", "myopathy", "neuropathy"],
+            "metrics": {"temperature": 1.2, "n2001_loso": {"per_class": per_class}},
+        }
+    )
+    metrics = model_version_class_metrics(mv)
+    assert metrics["myopathy"]["sensitivity"] == {
+        "value": 0.7,
+        "ci_low": 0.5,
+        "ci_high": 0.9,
+    }

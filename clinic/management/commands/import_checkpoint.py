@@ -4,13 +4,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from clinic.errors import UserFacingError
 from clinic.models import ModelVersion
-from clinic.services import model_version_register
+from clinic.services import model_version_import
 
 
 class Command(BaseCommand):
     help = (
         "Register a checkpoint (.pt with its .pt.sha256 sidecar) in the model "
-        "registry; --activate also promotes it if its metrics allow."
+        "registry; --activate also promotes it if its metrics allow. Running it "
+        "again for the same file changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -18,6 +19,12 @@ class Command(BaseCommand):
             "path", help="checkpoint file, absolute or under EMG_MODEL_DIR"
         )
         parser.add_argument("--activate", action="store_true")
+        parser.add_argument(
+            "--if-no-active",
+            dest="if_no_active",
+            action="store_true",
+            help="do nothing while a model of this kind is active (for start-up)",
+        )
         parser.add_argument(
             "--model-version",
             dest="model_version",
@@ -34,13 +41,16 @@ class Command(BaseCommand):
         from emgcore.errors import EmgCoreError
 
         try:
-            mv = model_version_register(
+            mv, done = model_version_import(
                 checkpoint_path=path,
                 activate=activate,
                 version=model_version,
                 kind=kind,
+                if_no_active=options["if_no_active"],
             )
         except (UserFacingError, EmgCoreError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc
-        state = "active" if mv.is_active else "candidate"
-        self.stdout.write(f"Registered {mv} (id {mv.pk}, sha256 {mv.sha256}, {state}).")
+        if mv is not None:
+            state = "active" if mv.is_active else "candidate"
+            done = f"{done} ({state})"
+        self.stdout.write(done + ".")
