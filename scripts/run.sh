@@ -21,6 +21,8 @@ HOST="${MYOLENS_HOST:-127.0.0.1}"
 PORT="${MYOLENS_PORT:-8000}"
 
 $PY manage.py migrate --no-input
+# The shipped pretrained gesture model (idempotent; skipped if not built).
+$PY manage.py import_gesture_checkpoint --if-present
 $PY manage.py collectstatic --no-input >/dev/null
 
 # The shipped default disease model becomes the active one on first start; an

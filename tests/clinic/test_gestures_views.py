@@ -228,3 +228,17 @@ def test_the_models_page_shows_the_model_card_facts(client, gesture_model):
     client.force_login(make_user("auditor"))
     html = client.get("/gestures/models/").content.decode()
     assert gesture_model.sha256 in html and "rest, flexion" in html
+
+
+def test_roles_sync_keeps_the_gesture_permissions(db):
+    from django.contrib.auth.models import Group
+
+    from clinic.roles import roles_sync
+
+    Group.objects.get(name="clinician").permissions.clear()
+    roles_sync()
+    clinician, auditor = make_user("clinician"), make_user("auditor")
+    assert clinician.has_perm("gestures.add_gesturesession")
+    assert not clinician.has_perm("gestures.view_all_gesturesessions")
+    assert auditor.has_perm("gestures.view_all_gesturesessions")
+    assert not auditor.has_perm("gestures.add_gesturesession")
