@@ -65,9 +65,13 @@ def test_the_migration_creates_each_role_with_exactly_its_permissions():
     import_module("clinic.migrations.0003_roles_and_append_only_audit").create_roles(
         apps, None
     )
+    import_module("clinic.migrations.0006_retraining_and_reports").add_role_permissions(
+        apps, None
+    )
     for role, perms in ROLE_PERMISSIONS.items():
         group = Group.objects.get(name=role)
-        assert set(group.permissions.values_list("codename", flat=True)) == {
+        granted = group.permissions.filter(content_type__app_label="clinic")
+        assert set(granted.values_list("codename", flat=True)) == {
             codename for codename, _model in perms
         }
 
@@ -84,3 +88,10 @@ def test_roles_grant_what_each_role_needs():
     assert not auditor.has_perm("clinic.view_upload_notes")
     assert admin.has_perm("clinic.promote_modelversion")
     assert not admin.has_perm("clinic.view_upload")
+    # Reports: auditors and admins; retraining: admins only.
+    assert auditor.has_perm("clinic.view_model_report")
+    assert admin.has_perm("clinic.view_model_report")
+    assert not clinician.has_perm("clinic.view_model_report")
+    assert admin.has_perm("clinic.add_retrainingrun")
+    assert not auditor.has_perm("clinic.add_retrainingrun")
+    assert not clinician.has_perm("clinic.view_retrainingrun")
