@@ -54,8 +54,20 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "status",
         "previous_active",
         "activated_at",
+        "report_cache",
         "created_at",
     ]
+
+
+@admin.register(models.RetrainingRun)
+class RetrainingRunAdmin(admin.ModelAdmin):
+    # Runs are started and cancelled on the retraining pages (queue, audit).
+    list_display = ["id", "base_model", "method", "status", "progress", "created_at"]
+    list_filter = ["status", "method"]
+    readonly_fields = [f.name for f in models.RetrainingRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(models.AuditEvent)

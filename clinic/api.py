@@ -230,8 +230,9 @@ RetrainingStatus = inline_serializer(
     "RetrainingStatus",
     {
         "id": serializers.IntegerField(),
-        "status": serializers.ChoiceField(
-            choices=["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
+        # A plain string: an enum here would collide with the job's "status".
+        "status": serializers.CharField(
+            help_text="QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED"
         ),
         "progress": serializers.IntegerField(),
         "epochs": serializers.IntegerField(),
