@@ -226,3 +226,32 @@ def test_the_split_keeps_every_person_on_one_side(rng):
     one = np.flatnonzero(ws.y == 1)
     assert np.any(np.isin(one, train)) and np.any(np.isin(one, val))
     assert len(overlapping_windows(ws, train, val)) == 0
+
+
+def test_confirmed_uploads_join_the_training_data_as_their_own_people(
+    admin, base_model, fast_retraining, uploaded_files
+):
+    clinician = make_user("clinician")
+    job = services.upload_create(
+        user=clinician, files=uploaded_files("emg_healthy"), patient_code="P-77"
+    )
+    services.confirmed_diagnosis_create(
+        user=clinician, upload=job.upload, diagnosis="HEALTHY"
+    )
+    other = services.upload_create(
+        user=clinician, files=uploaded_files("emg_neuropathy"), patient_code="P-78"
+    )
+    # "Other" is no class of the model: this upload stays out.
+    services.confirmed_diagnosis_create(
+        user=clinician, upload=other.upload, diagnosis="OTHER"
+    )
+    run = _start(admin, base_model, use_confirmed=True)
+    services.retraining_run(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RetrainingRun.Status.SUCCEEDED, run.error_message
+    sources = run.data_summary["sources"]
+    assert sources["confirmed_uploads"]["recordings"] == 1
+    # emg_healthy gives 24 one-second windows with 50 % overlap at 1 kHz.
+    assert sources["confirmed_uploads"]["windows"] == 24
+    assert sources["physionet_emgdb"]["recordings"] == 3
+    assert run.candidate.metadata["dataset"]["name"] == "emgdb+confirmed uploads"

@@ -223,3 +223,11 @@ def test_the_api_starts_a_run_and_reports_its_progress(
     )
     assert bad.status_code == 400
     assert set(bad.json()["errors"]) >= {"base_model", "epochs"}
+
+
+def test_the_openapi_schema_lists_the_retraining_endpoints(client):
+    client.force_login(make_user("admin"))
+    response = client.get("/api/v1/schema", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "/api/v1/retraining" in text and "/api/v1/retraining/{run_id}" in text
