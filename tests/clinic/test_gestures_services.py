@@ -251,3 +251,41 @@ def test_it_adapts_from_a_csv_with_a_label_column(
     session.refresh_from_db()
     assert session.status == Status.SUCCEEDED, session.error_message
     assert session.report["n_adapt_trials"] == 8
+
+
+def test_a_queue_that_is_down_ends_the_session_failed_with_a_reference(
+    gesture_model, person_file, django_capture_on_commit_callbacks, monkeypatch
+):
+    def down(pk):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(gesture_adaptation_run_task, "delay", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        session = _session(gesture_model, [person_file()])
+    session.refresh_from_db()
+    assert session.status == Status.FAILED
+    assert "task queue is unavailable" in session.error_message
+    assert f"gesture session {session.pk}" in session.error_message
+
+
+def test_a_running_session_is_claimed_again_only_after_the_time_limit(
+    gesture_model, person_file, fast_adaptation, adapt_calls
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    session = _session(gesture_model, [person_file()])
+    recent = timezone.now() - timedelta(seconds=30)
+    GestureSession.objects.filter(pk=session.pk).update(
+        status=Status.RUNNING, started_at=recent
+    )
+    services.gesture_adaptation_run(session_id=session.pk)
+    assert adapt_calls == []  # another worker is on it
+    hard_limit = services._time_limits()[1]
+    lost = timezone.now() - timedelta(seconds=hard_limit + 120)
+    GestureSession.objects.filter(pk=session.pk).update(started_at=lost)
+    services.gesture_adaptation_run(session_id=session.pk)
+    session.refresh_from_db()
+    assert adapt_calls == [session.pk]
+    assert session.status == Status.SUCCEEDED, session.error_message
