@@ -86,14 +86,23 @@ def _stored_evaluation(mv: ModelVersion) -> dict[str, Any]:
     part = evaluation.get(level) if level else None
     report = (part or {}).get("report") or {}
     per_class = report.get("per_class") or _per_class_report(metrics)
+    source = "checkpoint metadata"
+    loso = metrics.get("n2001_loso") or {}
+    if not report and loso.get("per_class") is per_class:
+        # The default model: its leave-one-subject-out estimate on N2001.
+        source += " (N2001 leave-one-subject-out)"
+        level = "recording"
+        report = {k: loso[k] for k in ("balanced_accuracy",) if k in loso}
+        if isinstance(report.get("balanced_accuracy"), dict):
+            report["balanced_accuracy"] = report["balanced_accuracy"].get("mean")
     return {
-        "source": "checkpoint metadata",
+        "source": source,
         "level": level,
         "report": {**report, "per_class": per_class} if per_class else {},
         "reliability": (part or {}).get("reliability"),
         "ece": (part or {}).get("ece"),
         "roc": None,
-        "n": report.get("n_samples") or metrics.get("n_val"),
+        "n": report.get("n_samples") or (None if loso else metrics.get("n_val")),
     }
 
 

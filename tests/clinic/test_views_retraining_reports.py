@@ -231,3 +231,26 @@ def test_the_openapi_schema_lists_the_retraining_endpoints(client):
     assert response.status_code == 200
     text = response.content.decode()
     assert "/api/v1/retraining" in text and "/api/v1/retraining/{run_id}" in text
+
+
+def test_the_default_models_report_shows_its_leave_one_subject_out_estimate(client):
+    per_class = {
+        c: {"sensitivity": 0.71, "sensitivity_ci": [0.4, 0.9], "specificity": 0.8}
+        for c in CLASSES
+    }
+    loso = {
+        "per_class": per_class,
+        "balanced_accuracy": {"mean": 0.66, "sd": 0.05},
+        "n_seeds": 5,
+    }
+    mv = ModelVersionFactory(
+        metadata={
+            "class_names": list(CLASSES),
+            "metrics": {"temperature": 1.1, "n_val": 99, "n2001_loso": loso},
+        }
+    )
+    client.force_login(make_user("auditor"))
+    html = client.get(f"/models/{mv.pk}/report/").content.decode()
+    assert "N2001 leave-one-subject-out" in html
+    assert "0.71" in html and "balanced accuracy 0.66" in html
+    assert "n = 99" not in html  # that count belongs to another split
