@@ -1,0 +1,110 @@
+"""A retraining runs in a real Celery worker process (on Redis, the worker
+consuming a private stand-in for the ``training`` queue); the web page's cancel
+reaches it between epochs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from celery import Celery
+from django.conf import settings
+
+from clinic.celery import app as clinic_app
+from clinic.models import ModelVersion, RetrainingRun
+from clinic.services import model_version_register
+from clinic.tasks import retraining_run_task
+from tests.clinic.factories import make_user
+from tests.clinic.test_integration_worker import REPO_ROOT, _database_url
+from tests.conftest import make_tiny_disease_checkpoint
+
+
+@pytest.fixture
+def training_worker(redis_url, tmp_path, monkeypatch, model_dir, data_dir):
+    queue = f"test-training-{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ)
+    env.update(
+        CELERY_BROKER_URL=redis_url,
+        DATABASE_URL=_database_url(),
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        EMG_MODEL_DIR=str(model_dir),
+        EMG_DATA_DIR=str(data_dir),
+        EMG_RETRAIN_MAX_WINDOWS="12",
+        EMG_EVAL_N_BOOT="20",
+        MYOLENS_VAR_DIR=str(tmp_path / "var"),
+        DJANGO_SETTINGS_MODULE="clinic.settings",
+    )
+    log_path = tmp_path / "worker.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "clinic", "worker", "-Q", queue]
+        + ["--pool", "solo", "--loglevel", "INFO", "-n", f"{queue}@%h"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    client = Celery("clinic", broker=redis_url)
+
+    def delay(run_id: int):
+        return client.send_task(retraining_run_task.name, args=[run_id], queue=queue)
+
+    monkeypatch.setattr("clinic.services.retraining.retraining_run_task.delay", delay)
+    try:
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        if proc.returncode not in (0, -15):
+            print(log_path.read_text()[-3000:])
+
+
+def _wait(run_id: int, condition, seconds: float = 150) -> RetrainingRun:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run = RetrainingRun.objects.get(pk=run_id)
+        if condition(run):
+            return run
+        time.sleep(0.5)
+    raise AssertionError(f"timed out: {run.status} {run.history} {run.error_message}")
+
+
+def test_the_training_task_is_routed_to_the_training_queue():
+    assert clinic_app.amqp.router.route({}, retraining_run_task.name)["queue"].name == (
+        "training"
+    )
+
+
+@pytest.mark.services
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_worker_trains_reports_epochs_and_stops_when_cancelled(
+    client, training_worker, model_dir
+):
+    path = make_tiny_disease_checkpoint(model_dir / "base.pt")
+    base = model_version_register(checkpoint_path=path)
+    admin = make_user("admin")
+    client.force_login(admin)
+    response = client.post(
+        "/api/v1/retraining",
+        {"base_model": base.pk, "method": "scratch", "epochs": 50},
+        content_type="application/json",
+    )
+    assert response.status_code == 202, response.content
+    run_id = response.json()["run_id"]
+    run = _wait(run_id, lambda r: len(r.history) >= 1 or r.is_finished)
+    assert run.status == RetrainingRun.Status.RUNNING, run.error_message
+    assert run.task_id and run.history[0]["train_loss"] > 0
+    assert client.post(f"/retraining/{run_id}/cancel/").status_code == 302
+    run = _wait(run_id, lambda r: r.is_finished)
+    assert run.status == RetrainingRun.Status.CANCELLED
+    assert len(run.history) < 50 and run.candidate is None
+    assert ModelVersion.objects.count() == 1
