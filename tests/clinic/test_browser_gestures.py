@@ -61,6 +61,7 @@ def app(settings, monkeypatch, tiny_gesture_checkpoint):
     registered; adaptation runs in a thread like a worker, 3 epochs."""
     import torch
 
+    from clinic.gestures import services
     from clinic.gestures.services import gesture_adaptation_run, gesture_model_register
     from clinic.gestures.tasks import gesture_adaptation_run_task
 
@@ -85,10 +86,21 @@ def app(settings, monkeypatch, tiny_gesture_checkpoint):
         return type("AsyncResult", (), {"id": f"thread-{session_id}"})()
 
     monkeypatch.setattr(gesture_adaptation_run_task, "delay", run_in_thread)
+    # The worker waits after its last epoch until the test has seen the live
+    # progress (otherwise a fast run could finish between two polls).
+    gate = threading.Event()
+    real_store = services._adapted_store
+
+    def store_after_gate(*args):
+        gate.wait(timeout=60)
+        return real_store(*args)
+
+    monkeypatch.setattr(services, "_adapted_store", store_after_gate)
     checkpoint = SHIPPED if SHIPPED.is_file() else tiny_gesture_checkpoint
     gm, _ = gesture_model_register(checkpoint_path=checkpoint)
     user = make_user("clinician", team=TeamFactory(name="hand-lab"), username="clin")
-    yield {"clinician": user, "model": gm}
+    yield {"clinician": user, "model": gm, "gate": gate}
+    gate.set()
     for t in threads:
         t.join(timeout=120)
     torch.set_num_threads(torch_threads)
@@ -137,6 +149,13 @@ def test_a_clinician_adapts_the_gesture_model_to_a_new_person(
     page.get_by_role("button", name="Upload and adapt").click()
     page.wait_for_url("**/gestures/*/")
     # The page polls while the worker trains, then reloads with the report.
+    page.wait_for_function(
+        "document.getElementById('session-epoch').textContent.includes('Epoch 3')"
+    )
+    assert page.locator("#job-status").inner_text() == "Running"
+    assert "validation accuracy" in page.locator("#session-epoch").inner_text()
+    _shot(page, "gesture-progress")
+    app["gate"].set()
     page.wait_for_selector("#accuracy-after")
     page.wait_for_selector("#figure[data-rendered=true] svg")
     before = float(page.locator("#accuracy-before").inner_text())

@@ -104,7 +104,7 @@ def test_a_running_session_page_polls_its_status(client, world):
     page = _client(client, world, "clinician").get(f"/gestures/{world.running_id}/")
     html = page.content.decode()
     assert f'data-status-url="/gestures/{world.running_id}/status/"' in html
-    assert "<progress" in html and "js/job.js" in html
+    assert "<progress" in html and "gestures/session.js" in html
     status = client.get(f"/gestures/{world.running_id}/status/").json()
     assert status["status"] == "RUNNING" and status["progress"] == 40
     assert status["finished"] is False and status["report"] is None
@@ -115,7 +115,7 @@ def test_a_finished_session_shows_accuracy_and_the_confusion_matrices(client, wo
     html = page.content.decode()
     assert 'id="accuracy-before">0.250<' in html
     assert 'id="accuracy-after">0.750<' in html
-    assert "js/job.js" not in html  # finished: no polling
+    assert "session.js" not in html  # finished: no polling
     figure_json = html.split('id="figure-data" type="application/json">')[1]
     figure = json.loads(figure_json.split("</script>")[0])
     assert [t["type"] for t in figure["data"]] == ["heatmap", "heatmap"]

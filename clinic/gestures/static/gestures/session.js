@@ -1,0 +1,40 @@
+// Polls a gesture session's status about once a second: status, progress and
+// the latest epoch (validation accuracy); reloads the page with the report
+// when the adaptation has succeeded.
+(function () {
+  "use strict";
+  var box = document.getElementById("job");
+  if (!box) { return; }
+  var url = box.dataset.statusUrl;
+  var labels = { QUEUED: "Queued", RUNNING: "Running", SUCCEEDED: "Succeeded", FAILED: "Failed" };
+  function show(s) {
+    document.getElementById("job-status").textContent = labels[s.status] || s.status;
+    var bar = document.getElementById("job-progress");
+    bar.value = s.progress;
+    bar.textContent = s.progress + "%";
+    document.getElementById("job-progress-text").textContent = s.progress + "%";
+    var last = s.history && s.history.length ? s.history[s.history.length - 1] : null;
+    var epoch = document.getElementById("session-epoch");
+    if (last && epoch) {
+      var text = "Epoch " + last.epoch;
+      if (typeof last.val_acc === "number") {
+        text += " · validation accuracy " + last.val_acc.toFixed(3);
+      }
+      epoch.textContent = text;
+      epoch.hidden = false;
+    }
+    var err = document.getElementById("job-error");
+    if (s.error) { err.textContent = s.error; err.hidden = false; }
+    if (s.result_url) {
+      document.getElementById("job-result").hidden = false;
+      window.location.assign(s.result_url);
+    }
+  }
+  function poll() {
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (s) { show(s); if (!s.finished) { setTimeout(poll, 1000); } })
+      .catch(function () { setTimeout(poll, 3000); });
+  }
+  poll();
+})();
