@@ -2,8 +2,9 @@
 
 A clinician uploads emg_myopathy and sees the result with its plot, an admin
 starts a short retraining and watches it progress, an auditor reads the
-per-class report. Screenshots go to test-artifacts/screenshots/ (and, for the
-README, to docs/screenshots/).
+per-class report. Screenshots go to test-artifacts/screenshots/; with
+MYOLENS_UPDATE_SCREENSHOTS=1 the README's copies in docs/screenshots/ are
+refreshed too.
 """
 
 from __future__ import annotations
@@ -104,13 +105,20 @@ def _shot(page, name: str, *, docs: bool = False) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if docs:
+    if docs and os.environ.get("MYOLENS_UPDATE_SCREENSHOTS") == "1":
         # The README's copy stays under 300 KB: the visible part if need be.
         DOCS.mkdir(parents=True, exist_ok=True)
         if path.stat().st_size < 300_000:
             shutil.copyfile(path, DOCS / f"{name}.png")
         else:
-            page.screenshot(path=str(DOCS / f"{name}.png"), full_page=False)
+            # The top of the page, as tall as fits in 300 KB.
+            width = page.viewport_size["width"]
+            for height in (1500, 1250, 1000, 800):
+                target = DOCS / f"{name}.png"
+                clip = {"x": 0, "y": 0, "width": width, "height": height}
+                page.screenshot(path=str(target), full_page=True, clip=clip)
+                if target.stat().st_size < 300_000:
+                    break
     return path
 
 
