@@ -159,6 +159,10 @@ def test_the_adapted_checkpoint_downloads_and_is_audited(
     other = make_user("clinician", team=TeamFactory(name="team-x"))
     client.force_login(other)
     assert client.get(f"/gestures/{session.pk}/checkpoint.pt").status_code == 404
+    # The adaptation itself is on the audit trail.
+    client.force_login(make_user("auditor"))
+    trail = client.get("/audit/").content.decode()
+    assert "ADAPTED" in trail and "gesturesession" in trail
 
 
 def test_an_unfinished_session_has_no_checkpoint_to_download(client, world):
