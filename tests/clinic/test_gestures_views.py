@@ -78,6 +78,30 @@ def test_every_page_answers_each_role_as_expected(client, world, url, role_index
         assert response["Location"].startswith("/accounts/login/")
 
 
+# Method, URL -> expected status per role; bodies are invalid so nothing is
+# created (400 = the role may post, 403 = it may not).
+ACTIONS = {
+    ("post", "/gestures/new/"): (302, 400, 400, 403, 400),
+    # This session row has no stored file; a real download is tested below.
+    ("get", "/gestures/{done}/checkpoint.pt"): (302, 404, 404, 404, 404),
+    ("get", "/api/v1/gestures/models"): (401, 200, 200, 200, 200),
+    ("get", "/api/v1/gestures/sessions/{done}"): (401, 200, 404, 200, 404),
+    ("post", "/api/v1/gestures/sessions"): (401, 400, 400, 403, 400),
+}
+
+
+@pytest.mark.parametrize("method,url", list(ACTIONS))
+def test_every_action_and_api_endpoint_answers_each_role(client, world, method, url):
+    path = url.format(done=world.done_id)
+    got = {}
+    for role in ROLES:
+        client.logout()
+        if world.users[role] is not None:
+            client.force_login(world.users[role])
+        got[role] = getattr(client, method)(path, {"person_code": "x y"}).status_code
+    assert got == dict(zip(ROLES, ACTIONS[(method, url)], strict=True))
+
+
 def test_the_nav_link_shows_for_the_roles_that_may_use_it(client, world):
     page = _client(client, world, "clinician").get("/")
     assert b'href="/gestures/"' in page.content
