@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes
 from rest_framework.exceptions import PermissionDenied
@@ -71,7 +76,32 @@ GestureModelOut = inline_serializer(
 )
 
 
+SessionList = inline_serializer(
+    "GestureSessionList",
+    {
+        "id": serializers.IntegerField(),
+        "person_code": serializers.CharField(),
+        "status": serializers.CharField(),
+        "k": serializers.IntegerField(),
+        "base_model": serializers.CharField(),
+        "created_at": serializers.DateTimeField(),
+        "status_url": serializers.CharField(),
+    },
+    many=True,
+)
+MAX_LISTED = 100
+
+
 @extend_schema(
+    methods=["GET"],
+    parameters=[
+        OpenApiParameter("person", str, description="only this person's sessions")
+    ],
+    responses={200: SessionList},
+    summary=f"Gesture sessions the caller may see, newest first (at most {MAX_LISTED})",
+)
+@extend_schema(
+    methods=["POST"],
     request={"multipart/form-data": GestureSessionSerializer},
     responses={
         202: SessionAccepted,
@@ -80,9 +110,38 @@ GestureModelOut = inline_serializer(
     },
     summary="Upload a person's calibration recordings and queue the adaptation",
 )
-@api_view(["POST"])
+@api_view(["GET", "POST"])
 @parser_classes([MultiPartParser, FormParser])
-def sessions_create(request: Request) -> Response:
+def sessions(request: Request) -> Response:
+    if request.method == "GET":
+        return _sessions_list(request)
+    return _sessions_create(request)
+
+
+def _sessions_list(request: Request) -> Response:
+    _require(request, "gestures.view_gesturesession")
+    rows = selectors.gesture_sessions_list_for_user(
+        user=request.user, person_code=request.query_params.get("person", "")[:32]
+    )[:MAX_LISTED]
+    return Response(
+        [
+            {
+                "id": s.pk,
+                "person_code": s.person_code,
+                "status": s.status,
+                "k": s.k,
+                "base_model": s.base_model.name,
+                "created_at": s.created_at.isoformat(),
+                "status_url": request.build_absolute_uri(
+                    reverse("gestures:api_session_detail", args=[s.pk])
+                ),
+            }
+            for s in rows
+        ]
+    )
+
+
+def _sessions_create(request: Request) -> Response:
     _require(request, "gestures.add_gesturesession")
     too_large = upload_request_too_large(request.META.get("CONTENT_LENGTH"))
     if too_large:

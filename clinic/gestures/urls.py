@@ -24,7 +24,7 @@ urlpatterns = [
         views.session_checkpoint,
         name="session_checkpoint",
     ),
-    path("api/v1/gestures/sessions", api.sessions_create, name="api_sessions"),
+    path("api/v1/gestures/sessions", api.sessions, name="api_sessions"),
     path(
         "api/v1/gestures/sessions/<int:session_id>",
         api.session_detail,

@@ -101,6 +101,14 @@ def test_roles_and_teams_apply_to_the_api(gesture_model, make_gesture_session):
     )
     url = f"/api/v1/gestures/sessions/{session.pk}"
     assert owner.get(url).status_code == 200
+    listed = owner.get("/api/v1/gestures/sessions").json()
+    assert [(r["id"], r["status_url"]) for r in listed] == [
+        (session.pk, f"http://testserver{url}")
+    ]
+    assert owner.get("/api/v1/gestures/sessions?person=nobody").json() == []
+    other = _token_client("clinician", team=team_b)
+    assert other.get("/api/v1/gestures/sessions").json() == []
+    assert _token_client(None).get("/api/v1/gestures/sessions").status_code == 403
     assert _token_client("clinician", team=team_b).get(url).status_code == 404
     auditor = _token_client("auditor")
     assert auditor.get(url).json()["report"]["accuracy_after"] == 0.75

@@ -87,6 +87,7 @@ ACTIONS = {
     ("get", "/api/v1/gestures/models"): (401, 200, 200, 200, 200),
     ("get", "/api/v1/gestures/sessions/{done}"): (401, 200, 404, 200, 404),
     ("post", "/api/v1/gestures/sessions"): (401, 400, 400, 403, 400),
+    ("get", "/api/v1/gestures/sessions"): (401, 200, 200, 200, 200),
 }
 
 
