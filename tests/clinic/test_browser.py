@@ -141,7 +141,9 @@ def _logout(page) -> None:
     page.wait_for_url("**/accounts/login/")
 
 
-def test_clinician_admin_and_auditor_use_the_app(live_server, browser, app, emgdb):
+def test_clinician_admin_and_auditor_use_the_app(live_server, app, browser, emgdb):
+    # `app` comes before `browser`: its database work must not run inside
+    # Playwright's event loop (it would leave a connection open).
     base = live_server.url
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
