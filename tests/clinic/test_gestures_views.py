@@ -271,3 +271,19 @@ def test_roles_sync_keeps_the_gesture_permissions(db):
     assert not clinician.has_perm("gestures.view_all_gesturesessions")
     assert auditor.has_perm("gestures.view_all_gesturesessions")
     assert not auditor.has_perm("gestures.add_gesturesession")
+
+
+def test_a_failed_session_shows_the_message_and_a_way_to_start_again(
+    client, gesture_model, make_gesture_session
+):
+    user = make_user("clinician")
+    failed = make_gesture_session(
+        user=user,
+        gesture_model=gesture_model,
+        status="FAILED",
+        error_message="44444-1.npz: no emg_k arrays; not a session file.",
+    )
+    client.force_login(user)
+    html = client.get(f"/gestures/{failed.pk}/").content.decode()
+    assert "no emg_k arrays" in html and 'href="/gestures/new/"' in html
+    assert "session.js" not in html and 'id="accuracy-after"' not in html
