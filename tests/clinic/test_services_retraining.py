@@ -255,3 +255,17 @@ def test_confirmed_uploads_join_the_training_data_as_their_own_people(
     assert sources["confirmed_uploads"]["windows"] == 24
     assert sources["physionet_emgdb"]["recordings"] == 3
     assert run.candidate.metadata["dataset"]["name"] == "emgdb+confirmed uploads"
+
+
+def test_a_task_queue_that_is_down_ends_the_run_failed_with_a_reference(
+    admin, base_model, django_capture_on_commit_callbacks, monkeypatch
+):
+    def broker_down(run_id):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(retraining_run_task, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = _start(admin, base_model)
+    run.refresh_from_db()
+    assert run.status == RetrainingRun.Status.FAILED
+    assert f"Reference: retraining {run.pk}" in run.error_message
