@@ -254,3 +254,38 @@ def test_the_default_models_report_shows_its_leave_one_subject_out_estimate(clie
     assert "N2001 leave-one-subject-out" in html
     assert "0.71" in html and "balanced accuracy 0.66" in html
     assert "n = 99" not in html  # that count belongs to another split
+
+
+def test_the_default_models_curves_use_its_own_validation_split(
+    settings, data_dir, model_dir
+):
+    from clinic.services import model_version_register, model_version_report_compute
+    from emgcore.checkpoint import save_checkpoint
+    from emgcore.disease import Budget, disease_preprocess, new_model
+
+    settings.EMG_DATA_DIR = data_dir
+    settings.EMG_EVAL_N_BOOT = 20
+    path = model_dir / "default-like.pt"
+    save_checkpoint(
+        path,
+        new_model(seed=0),
+        {
+            "class_names": list(CLASSES),
+            "preprocess": disease_preprocess().to_dict(),
+            "train": {"stage": "disease", "budget": Budget.tiny().to_dict()},
+            "dataset": {"name": "physionet_emgdb+emglab_n2001", "split_hash": None},
+            "metrics": {"temperature": 1.0},
+            "seed": 0,
+        },
+    )
+    mv = model_version_register(checkpoint_path=path)
+    auditor = make_user("auditor")
+    mv = model_version_report_compute(user=auditor, model_version=mv)
+    evaluation = mv.report_cache["evaluation"]
+    assert evaluation["evaluation_set"] == "default-model validation split"
+    # Whole N2001 recordings (several per class) are scored: recording level.
+    assert evaluation["level"] == "recording"
+    assert evaluation["report"]["n_samples"] == evaluation["n"] > 3
+    assert AuditEvent.objects.filter(
+        actor=auditor, details__report="evaluation computed"
+    ).exists()
