@@ -80,6 +80,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "target's training trials adapt --source-model",
     )
     ex.add_argument("--out", default="docs/gesture_results")
+    ex.add_argument(
+        "--summary-only",
+        action="store_true",
+        help="only rebuild summary.json, summary.md and the plot from the unit files",
+    )
     common(ex)
     ex.set_defaults(func=_experiment)
 
@@ -167,15 +172,12 @@ def _experiment(args: argparse.Namespace) -> int:
     from emgcore.checkpoint import load_checkpoint
     from emgcore.gesture.core import ADAPT_CONFIG, SCRATCH_CONFIG
     from emgcore.gesture.data import get_spec, list_subjects, load_trials
-    from emgcore.gesture.experiments import (
-        METHODS,
-        pick_targets,
-        plot_summary,
-        run_inter_subject,
-    )
+    from emgcore.gesture.experiments import METHODS, pick_targets, run_inter_subject
 
     _threads(args)
     spec = get_spec(args.dataset)
+    if args.summary_only:
+        return _write_summary(spec, Path(args.out) / spec.name, None)
     if args.source_model:
         _, meta = load_checkpoint(args.source_model)
         targets = args.subjects or meta["train"].get("heldout_subjects", [])
@@ -187,7 +189,7 @@ def _experiment(args: argparse.Namespace) -> int:
     out = Path(args.out) / spec.name
     if args.protocol != "inter-subject":
         return _other_protocol(args, spec, trials, targets, out)
-    summary = run_inter_subject(
+    run_inter_subject(
         trials,
         spec,
         out,
@@ -204,10 +206,45 @@ def _experiment(args: argparse.Namespace) -> int:
         source_checkpoint=args.source_model,
         test_from=args.test_from,
     )
-    summary["command"] = _command_line(args)
-    (out / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    return _write_summary(spec, out, _command_line(args))
+
+
+def _write_summary(spec: Any, out: Path, command: str | None) -> int:
+    """summary.json (+ the command that made the units), summary.md, PNG."""
+    from emgcore.gesture.experiments import (
+        paired_markdown,
+        plot_summary,
+        summarise,
+        summary_markdown,
+    )
+
+    summary = summarise(out, spec=spec)
+    old = out / "summary.json"
+    commands = []
+    if old.is_file():
+        commands = json.loads(old.read_text(encoding="utf-8")).get("commands", [])
+    if command and command not in commands:
+        commands.append(command)
+    summary["commands"] = commands
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_text(json.dumps(summary, indent=1), encoding="utf-8")
     plot_summary(summary, out / "accuracy_vs_k.png")
-    print(json.dumps({m: v for m, v in summary["methods"].items()}, indent=1))
+    md = [
+        f"Window accuracy, mean ± sd over target subjects (%), {spec.name}:",
+        "",
+        summary_markdown(summary),
+        "",
+        "Balanced accuracy:",
+        "",
+        summary_markdown(summary, metric="balanced_accuracy"),
+        "",
+        "Paired differences in accuracy (percentage points, same targets):",
+        "",
+        paired_markdown(summary),
+        "",
+    ]
+    (out / "summary.md").write_text("\n".join(md), encoding="utf-8")
+    print("\n".join(md))
     return 0
 
 

@@ -376,12 +376,34 @@ def summarise(
             }
     return {
         "dataset": spec.name if spec else (units[0]["dataset"] if units else None),
+        "paired_vs_tl_frozen": _paired(table, ks),
         "n_classes": len(spec.class_names) if spec else None,
         "ks": ks,
         "n_targets": len({u["target"] for u in units}),
         "targets": sorted({u["target"] for u in units}),
         "methods": table,
     }
+
+
+def _paired(table: dict[str, dict[str, Any]], ks: list[int]) -> dict[str, Any]:
+    """TL-frozen minus each other method, per k, over targets present in both."""
+    out: dict[str, Any] = {}
+    ref = table.get("tl_frozen", {})
+    for k in ks:
+        base = ref.get(str(k), {}).get("per_target", {})
+        for method, per_k in table.items():
+            other = per_k.get(str(k), {}).get("per_target", {})
+            common = sorted(set(base) & set(other))
+            if method == "tl_frozen" or not common:
+                continue
+            diff = [base[t] - other[t] for t in common]
+            out.setdefault(method, {})[str(k)] = {
+                "mean_diff": float(np.mean(diff)),
+                "sd_diff": float(np.std(diff, ddof=1)) if len(diff) > 1 else 0.0,
+                "tl_frozen_wins": int(sum(d > 0 for d in diff)),
+                "n": len(diff),
+            }
+    return out
 
 
 def plot_summary(summary: dict[str, Any], path: str | Path) -> Path:
@@ -424,6 +446,29 @@ def summary_markdown(summary: dict[str, Any], *, metric: str = "accuracy") -> st
             else:
                 m, sd = cell[metric]
                 cells.append(f"{100 * m:.1f} ± {100 * sd:.1f} (n={cell['n']})")
+        lines.append(
+            f"| {METHOD_LABELS.get(method, method)} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)
+
+
+def paired_markdown(summary: dict[str, Any]) -> str:
+    """Markdown: TL-frozen minus each method per k (points), wins / targets."""
+    ks = summary["ks"] or [0]
+    lines = [
+        "| TL (conv 1-3 frozen) minus | " + " | ".join(f"k = {k}" for k in ks) + " |",
+        "|---|" + "---|" * len(ks),
+    ]
+    for method, per_k in summary.get("paired_vs_tl_frozen", {}).items():
+        cells = []
+        for k in ks:
+            c = per_k.get(str(k))
+            cells.append(
+                ""
+                if c is None
+                else f"{100 * c['mean_diff']:+.1f} ± {100 * c['sd_diff']:.1f} "
+                f"({c['tl_frozen_wins']}/{c['n']} wins)"
+            )
         lines.append(
             f"| {METHOD_LABELS.get(method, method)} | " + " | ".join(cells) + " |"
         )
@@ -603,5 +648,6 @@ __all__ = [
     "run_intra_subject",
     "run_percent",
     "summarise",
+    "paired_markdown",
     "summary_markdown",
 ]

@@ -253,6 +253,7 @@ def test_cli_pretrain_and_experiment_smoke(data_dir, tmp_path, capsys):
     summary = json.loads((out / "uci-semg/summary.json").read_text())
     assert summary["targets"] == ["female_1"]
     assert (out / "uci-semg/accuracy_vs_k.png").stat().st_size > 1000
+    assert "TL (conv 1-3 frozen)" in (out / "uci-semg/summary.md").read_text()
 
 
 def test_intra_subject_inter_session_and_percent_protocols(
