@@ -41,8 +41,8 @@ LIMITATIONS = [
     "myopathy examples are polymyositis and unspecified myopathies. Other "
     "conditions are out of scope and will be forced into one of three classes "
     "(or 'inconclusive').",
-    "Signals are resampled to 1 kHz as in the paper, which discards needle-EMG "
-    "content above 500 Hz.",
+    "Signals are resampled to the model's input rate (see the card); at the "
+    "paper's 1 kHz, needle-EMG content above 500 Hz is lost.",
     "Each window is z-scored, so absolute amplitude (a clinical cue for MUAP size) "
     "is not used.",
     "Probabilities are temperature-scaled on validation recordings; calibration "
@@ -50,12 +50,12 @@ LIMITATIONS = [
 ]
 
 
-def _training_data(data_dir: Any, budget: Budget, seed: int):
+def _training_data(data_dir: Any, budget: Budget, seed: int, rate_hz: float = 1000.0):
     """emgdb + N2001 windows and a validation split of whole recordings/blocks."""
     from emgcore.datasets import load_dataset
     from emgcore.datasets.splits import blocked_split
 
-    config = disease_preprocess()
+    config = disease_preprocess(rate_hz)
     emgdb = load_dataset("physionet_emgdb", data_dir, preprocess=config)
     n2001 = load_dataset("emglab_n2001", data_dir, preprocess=config)
     ws = WindowSet.concat([emgdb, n2001])
@@ -168,14 +168,19 @@ def train_default_model(
     results_path: str | None = None,
     min_confidence: float = 0.5,
     progress: bool = True,
+    rate_hz: float = 1000.0,
 ) -> dict[str, Any]:
-    """Train on all data, save checkpoint + sha256 + card (.md and .json)."""
+    """Train on all data, save checkpoint + sha256 + card (.md and .json).
+
+    ``results_path`` is the evaluation summary whose N2001 leave-one-subject-out
+    entry for the summary's ``default_method`` (else ``method``) goes on the card.
+    """
     from emgcore.checkpoint import file_sha256, save_checkpoint
     from emgcore.models import count_parameters
 
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    ws, train, val = _training_data(data_dir, budget, seed)
+    ws, train, val = _training_data(data_dir, budget, seed, rate_hz)
     record = train_and_score(
         ws,
         train,
@@ -222,7 +227,7 @@ def train_default_model(
     parent_sha = file_sha256(pretrained) if pretrained and is_transfer(method) else None
     metadata = {
         "class_names": list(DISEASE_CLASSES),
-        "preprocess": disease_preprocess().to_dict(),
+        "preprocess": disease_preprocess(rate_hz).to_dict(),
         "train": {
             **record["train_config"],
             "budget": budget.to_dict(),
@@ -242,9 +247,9 @@ def train_default_model(
 
     _, saved_meta = load_checkpoint(out_path)
     command = (
-        f"python -m emgcore train disease --method {method} "
+        f"python -m emgcore train disease --method {method} --rate-hz {rate_hz:g} "
         + (f"--pretrained {pretrained} " if parent_sha else "")
-        + f"--out {out_path} --budget cpu --seed {seed}"
+        + f"--results {results_path} --out {out_path} --budget cpu --seed {seed}"
     )
     card_md = model_card(dict(saved_meta), summary, command)
     out_path.with_suffix(".md").write_text(card_md)

@@ -41,7 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="fine-tune on emgdb + N2001 (all subjects) into the default model",
     )
     dis.add_argument("--pretrained", default=None, help="pretrained checkpoint (TL)")
-    dis.add_argument("--method", default="tl", choices=("tl", "scratch"))
+    dis.add_argument("--method", default="tl", choices=("tl", "scratch", "scratch-bal"))
+    dis.add_argument("--rate-hz", type=float, default=1000.0, help="input sampling rate")
     dis.add_argument("--out", required=True, help="output checkpoint (.pt)")
     dis.add_argument(
         "--results",
@@ -94,6 +95,7 @@ def run_disease(args: argparse.Namespace) -> int:
         results_path=args.results,
         min_confidence=args.min_confidence,
         progress=not args.no_progress,
+        rate_hz=args.rate_hz,
     )
     print(json.dumps(summary))
     return 0
