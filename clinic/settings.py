@@ -151,6 +151,8 @@ if EMG_RETRAIN_MAX_WINDOWS < 3 or EMG_EVAL_N_BOOT < 10:
     raise ImproperlyConfigured(
         "EMG_RETRAIN_MAX_WINDOWS must be >= 3 and EMG_EVAL_N_BOOT >= 10."
     )
+# Gesture adaptation: cap on fine-tuning epochs (unset = emgcore's recipe).
+EMG_GESTURE_ADAPT_EPOCHS = env.int("EMG_GESTURE_ADAPT_EPOCHS", default=None)
 # Auditor reports from confirmed cases say "too few" below this many cases.
 EMG_REPORT_MIN_CASES = env.int("EMG_REPORT_MIN_CASES", default=10)
 EMG_DEVICE = env.str("EMG_DEVICE", default="cpu")
