@@ -207,14 +207,13 @@ def _polyphase_resample(
     # rows that mix two channels are never read.
     n_valid = n_chans * n_rows - (o_max - o_min)
     out = np.empty((n_chans * n_rows, plan.out_len), dtype=data.dtype)
-    first = True
-    for o, lo, hi, w in plan.terms:
-        block = rows[o - o_min : o - o_min + n_valid, lo:hi]
-        if first:
-            np.matmul(block, w, out=out[:n_valid])
-            first = False
-        else:
-            out[:n_valid] += block @ w
+    with _single_threaded_blas():  # a counter only, inside transform
+        for k, (o, lo, hi, w) in enumerate(plan.terms):
+            block = rows[o - o_min : o - o_min + n_valid, lo:hi]
+            if k == 0:
+                np.matmul(block, w, out=out[:n_valid])
+            else:
+                out[:n_valid] += block @ w
     out = out.reshape(n_chans, n_rows, plan.out_len)[:, :n_blocks]
     return out.reshape(n_chans, n_blocks * plan.out_len)[:, :n_out]
 
