@@ -304,7 +304,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
         methods = summary["protocols"].get(protocol)
         if not methods:
             continue
-        lines += [f"### {titles[protocol]}", ""]
+        lines += [f"#### {titles[protocol]}", ""]
         levels = ["recording", "window"] if protocol == "n2001_loso" else ["window"]
         for level in levels:
             lines += [

@@ -80,3 +80,6 @@ for d in physionet_emgdb emglab_n2001; do
   $EMG evaluate embedding --model models/disease/default.pt --dataset $d \
     --out docs/results/figures/embedding-$d
 done
+
+# 7. docs/RESULTS.md from its parts.
+bash scripts/build_results_md.sh
