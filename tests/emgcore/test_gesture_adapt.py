@@ -23,6 +23,16 @@ from emgcore.gesture.data import get_spec, split_adapt_test, trials_from_files
 from emgcore.gesture.experiments import make_folds, pick_targets, run_inter_subject
 from emgcore.io.gestures import read_myo_readings
 
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    # Tiny models: a second intra-op thread only spins on a shared 2-core machine.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 TINY_PRE = dataclasses.replace(PRETRAIN_CONFIG, epochs=1, patience=None)
 TINY_ADAPT = dataclasses.replace(ADAPT_CONFIG, epochs=1, patience=None)
 MYO = "myo-readings-dataset/_readings_left_hand"

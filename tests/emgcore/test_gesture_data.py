@@ -23,6 +23,15 @@ from emgcore.io.gestures import read_myo_readings
 from emgcore.models import AllConvNet
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    # Tiny models: a second intra-op thread only spins on a shared 2-core machine.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _trial(
     label: int, order: int, n_times: int = 100, n_chans: int = 2, start: float = 0
 ):
