@@ -161,6 +161,9 @@ class ModelVersion(models.Model):
         help_text="The version that was active before this one was promoted.",
     )
     activated_at = models.DateTimeField(null=True, blank=True)
+    # Set when the version was activated although it misses the promotion
+    # thresholds (only the shipped default at installation); shown with results.
+    activation_note = models.TextField(blank=True)
     report_cache = models.JSONField(
         default=dict,
         blank=True,
@@ -307,6 +310,7 @@ class AuditEvent(models.Model):
         ROLLED_BACK = "ROLLED_BACK", "Rolled back model"
         RETRAINED = "RETRAINED", "Retrained model"
         TOKEN_CREATED = "TOKEN_CREATED", "Created API token"
+        ADAPTED = "ADAPTED", "Adapted gesture model"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

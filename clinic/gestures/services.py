@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 Status = GestureSession.Status
 
 # Not (yet) one of clinic.models.AuditEvent.Action's choices; stored as is.
-AUDIT_ADAPTED = "ADAPTED"
+AUDIT_ADAPTED = AuditEvent.Action.ADAPTED
 
 GENERIC_ADAPTATION_ERROR = (
     "Adaptation failed because of a problem in the application. "

@@ -134,13 +134,20 @@ def model_version_promotion_problems(model_version: ModelVersion) -> list[str]:
     return problems
 
 
-def model_version_promote(*, actor, model_version: ModelVersion) -> ModelVersion:
+def model_version_promote(
+    *, actor, model_version: ModelVersion, override_reason: str | None = None
+) -> ModelVersion:
     """Make ``model_version`` the active model of its kind, if its metrics allow.
 
+    ``override_reason`` activates it even when it misses the thresholds; the
+    reason and the unmet thresholds are stored on the version (shown beside every
+    result it produces) and audited. Only operators use it, at installation.
     A refusal is audited too (outside the transaction that would undo it).
     """
     try:
-        return _model_version_promote(actor=actor, model_version=model_version)
+        return _model_version_promote(
+            actor=actor, model_version=model_version, override_reason=override_reason
+        )
     except UserFacingError as exc:
         audit_record(
             actor=actor,
@@ -152,13 +159,20 @@ def model_version_promote(*, actor, model_version: ModelVersion) -> ModelVersion
 
 
 @transaction.atomic
-def _model_version_promote(*, actor, model_version: ModelVersion) -> ModelVersion:
+def _model_version_promote(
+    *, actor, model_version: ModelVersion, override_reason: str | None = None
+) -> ModelVersion:
     mv = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
     if mv.is_active:
         raise UserFacingError(f"{mv} is already the active model.")
     problems = model_version_promotion_problems(mv)
-    if problems:
+    if problems and not override_reason:
         raise UserFacingError(f"{mv} cannot be promoted: " + " ".join(problems))
+    mv.activation_note = (
+        f"{override_reason.strip()} Thresholds not met: {' '.join(problems)}"
+        if problems
+        else ""
+    )
     previous = (
         ModelVersion.objects.select_for_update()
         .filter(kind=mv.kind, is_active=True)
@@ -172,7 +186,11 @@ def _model_version_promote(*, actor, model_version: ModelVersion) -> ModelVersio
     mv.status = ModelVersion.Status.ACTIVE
     mv.previous_active = previous
     mv.activated_at = timezone.now()
-    mv.save(update_fields=["is_active", "status", "previous_active", "activated_at"])
+    mv.save(
+        update_fields=[
+            "is_active", "status", "previous_active", "activated_at", "activation_note"
+        ]
+    )
     audit_record(
         actor=actor,
         action=AuditEvent.Action.PROMOTED,
@@ -180,6 +198,8 @@ def _model_version_promote(*, actor, model_version: ModelVersion) -> ModelVersio
         details={
             "version": f"{mv.name} {mv.version}",
             "replaced": str(previous) if previous else None,
+            "below_thresholds": problems or None,
+            "override_reason": override_reason if problems else None,
         },
     )
     return mv
@@ -226,6 +246,7 @@ def model_version_import(
     version: str | None = None,
     activate: bool = False,
     if_no_active: bool = False,
+    override_reason: str | None = None,
 ) -> tuple[ModelVersion | None, str]:
     """Register a checkpoint unless it already is (same sha256); idempotent.
 
@@ -251,6 +272,10 @@ def model_version_import(
     else:
         mv, done = existing, f"{existing} (id {existing.pk}) was already registered"
     if activate and not mv.is_active:
-        mv = model_version_promote(actor=actor, model_version=mv)
+        mv = model_version_promote(
+            actor=actor, model_version=mv, override_reason=override_reason
+        )
         done += "; now active"
+        if mv.activation_note:
+            done += f". WARNING: {mv.activation_note}"
     return mv, done

@@ -53,6 +53,28 @@ def test_promotion_is_refused_below_the_minimum_sensitivity(settings):
     model_version_promote(actor=make_user("admin"), model_version=weak)
 
 
+def test_an_operator_override_activates_below_thresholds_and_says_so(settings):
+    settings.EMG_MIN_SENSITIVITY = 0.8
+    weak = ModelVersionFactory(metadata=_with_sensitivity(0.75))
+    model_version_promote(
+        actor=None, model_version=weak, override_reason="Shipped default model."
+    )
+    weak.refresh_from_db()
+    assert weak.is_active
+    assert weak.activation_note.startswith("Shipped default model.")
+    assert "myopathy: sensitivity 0.75 is below the minimum 0.80" in weak.activation_note
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PROMOTED)
+    assert event.details["override_reason"] == "Shipped default model."
+    assert event.details["below_thresholds"]
+
+
+def test_an_override_is_not_recorded_when_the_thresholds_are_met():
+    good = ModelVersionFactory()
+    model_version_promote(actor=None, model_version=good, override_reason="unused")
+    good.refresh_from_db()
+    assert good.is_active and good.activation_note == ""
+
+
 def test_promotion_is_refused_without_an_evaluation():
     unevaluated = ModelVersionFactory(metadata={"class_names": ["a", "b"]})
     with pytest.raises(UserFacingError, match="no per-class evaluation"):

@@ -26,6 +26,14 @@ class Command(BaseCommand):
             help="do nothing while a model of this kind is active (for start-up)",
         )
         parser.add_argument(
+            "--accept-below-thresholds",
+            dest="override_reason",
+            default=None,
+            metavar="REASON",
+            help="activate even if the version misses EMG_MIN_SENSITIVITY/"
+            "SPECIFICITY; REASON is stored, audited and shown with every result",
+        )
+        parser.add_argument(
             "--model-version",
             dest="model_version",
             default=None,
@@ -47,6 +55,7 @@ class Command(BaseCommand):
                 version=model_version,
                 kind=kind,
                 if_no_active=options["if_no_active"],
+                override_reason=options["override_reason"],
             )
         except (UserFacingError, EmgCoreError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc
