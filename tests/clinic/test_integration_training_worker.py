@@ -85,7 +85,7 @@ def test_the_training_task_is_routed_to_the_training_queue():
 
 @pytest.mark.services
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_trains_reports_epochs_and_stops_when_cancelled(
     client, training_worker, model_dir
 ):

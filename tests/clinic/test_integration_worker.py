@@ -97,7 +97,7 @@ def analysis_worker(redis_url, tmp_path, monkeypatch, model_dir):
 
 @pytest.mark.services
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_an_upload_reaches_a_result_through_a_real_worker(
     client, analysis_worker, uploaded_files, tiny_checkpoint
 ):

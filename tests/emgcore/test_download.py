@@ -229,7 +229,7 @@ def test_data_list_reports_present_datasets(
 
     assert main(["data", "list", "--data-dir", str(data_dir)]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["data_dir"] == str(data_dir.resolve())
+    assert Path(report["data_dir"]).resolve() == data_dir.resolve()
     present = {d["name"]: d["present"] for d in report["datasets"]}
     assert present["physionet_emgdb"] and present["emglab_n2001"]
     assert main(["data", "list", "--data-dir", str(tmp_path)]) == 0
