@@ -49,6 +49,12 @@ PAPER_TABLE = {
     "scratch_accuracy_range": [0.60, 0.80],
 }
 SUMMARY_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "ece", "ece_raw")
+CLASSIC_METHODS = ("lda", "logreg", "rf")
+
+
+def _is_deep(method: str) -> bool:
+    """A CNN-TCN method (transfer or scratch), as opposed to the classic peers."""
+    return method not in CLASSIC_METHODS
 
 
 def _load_runs(runs_dir: Path) -> dict[tuple[str, str], list[dict[str, Any]]]:
@@ -200,7 +206,7 @@ def choose_default(summary: dict[str, Any]) -> tuple[str, float]:
     loso = summary["protocols"].get("n2001_loso", {})
     best, score = None, -1.0
     for method, entry in loso.items():
-        if method in ("lda", "logreg", "rf"):
+        if not _is_deep(method):
             continue
         value = entry["recording"]["summary"]["balanced_accuracy"]["mean"]
         if value is not None and value > score:
@@ -224,7 +230,7 @@ def write_figures(
     written = []
     runs = _load_runs(runs_dir)
     for (protocol, method), records in sorted(runs.items()):
-        if method not in ("tl", "scratch") and not method.startswith("tl-"):
+        if not _is_deep(method):
             continue
         ws = data_by_protocol[protocol]
         seed = min(int(r["seed"]) for r in records)
@@ -257,6 +263,7 @@ METHOD_LABELS = {
     "tl-myo_readings": "CNN-TCN, TL from myo-readings",
     "tl-mix": "CNN-TCN, TL from DB1 + myo-readings",
     "scratch": "CNN-TCN, from scratch",
+    "scratch-bal": "CNN-TCN, from scratch, class-balanced loss",
     "lda": "classic features + LDA",
     "logreg": "classic features + logistic regression",
     "rf": "classic features + random forest",
@@ -324,7 +331,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
                     f"{_ms(e, 'ece_raw')} |"
                 )
             lines.append("")
-        deep = [m for m in methods if m.startswith("tl") or m == "scratch"]
+        deep = [m for m in methods if _is_deep(m)]
         for m in sorted(deep, key=lambda k: _ORDER.index(k) if k in _ORDER else 99):
             level = levels[0]
             e = methods[m][level]
@@ -366,7 +373,7 @@ def _per_recording_table(methods: dict[str, Any]) -> list[str]:
     deep = [
         m
         for m in methods
-        if (m.startswith("tl") or m == "scratch")
+        if _is_deep(m)
         and "items" in methods[m].get("recording", {})
     ]
     deep.sort(key=lambda k: _ORDER.index(k) if k in _ORDER else 99)
