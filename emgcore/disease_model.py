@@ -43,7 +43,7 @@ LIMITATIONS = [
     "(or 'inconclusive').",
     "Signals are resampled to the model's input rate (see the card); at the "
     "paper's 1 kHz, needle-EMG content above 500 Hz is lost.",
-    "Each window is z-scored, so absolute amplitude (a clinical cue for MUAP size) "
+    "Each recording is z-scored, so absolute amplitude (a clinical cue for MUAP size) "
     "is not used.",
     "Probabilities are temperature-scaled on validation recordings; calibration "
     "on other sites is unknown.",
