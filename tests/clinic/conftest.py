@@ -135,3 +135,34 @@ def tiny_checkpoint(model_dir):
         },
     )
     return path
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium as root in a sandbox-less container, with no background traffic
+# (the machine has no network beyond the package registries).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's Chromium driven by Playwright; missing is a failure, never a skip."""
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package.")
+    # Playwright's sync API keeps an event loop in this thread; the test's own
+    # database calls are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -21,35 +21,12 @@ from tests.conftest import REPO_ROOT, make_tiny_disease_checkpoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "screenshots"
 DOCS = REPO_ROOT / "docs" / "screenshots"
 PASSWORD = "a-long-test-password-1"
 TIMEOUT_MS = 90_000
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    """Debian's Chromium; missing is a failure (never a skip), in CI as anywhere."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package.")
-    # Playwright's sync API keeps an event loop in this thread; the test's own
-    # database calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -25,15 +25,6 @@ pytest_plugins = ("tests.clinic.gesture_fixtures",)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "screenshots"
 DOCS = REPO_ROOT / "docs" / "screenshots"
 SHIPPED = REPO_ROOT / "models" / "gesture" / "allconvnet-myo-readings.pt"
@@ -41,20 +32,6 @@ PASSWORD = "a-long-test-password-1"
 TIMEOUT_MS = 60_000
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    """Debian's Chromium; missing is a failure (never a skip)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package.")
-    # Playwright's sync API keeps an event loop in this thread; the test's own
-    # database calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
