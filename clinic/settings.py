@@ -26,7 +26,9 @@ def envsecret(name: str, default: str | None = None) -> str | None:
         try:
             return Path(path).read_text().strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE={path} cannot be read: {exc}")
+            raise ImproperlyConfigured(
+                f"{name}_FILE={path} cannot be read: {exc}"
+            ) from exc
     return os.environ.get(name, default)
 
 
@@ -97,7 +99,9 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -157,7 +161,9 @@ EMG_GESTURE_ADAPT_EPOCHS = env.int("EMG_GESTURE_ADAPT_EPOCHS", default=None)
 EMG_REPORT_MIN_CASES = env.int("EMG_REPORT_MIN_CASES", default=10)
 EMG_DEVICE = env.str("EMG_DEVICE", default="cpu")
 if EMG_DEVICE not in ("cpu", "cuda"):
-    raise ImproperlyConfigured(f"EMG_DEVICE must be 'cpu' or 'cuda', not {EMG_DEVICE!r}.")
+    raise ImproperlyConfigured(
+        f"EMG_DEVICE must be 'cpu' or 'cuda', not {EMG_DEVICE!r}."
+    )
 
 # --- Celery: the filesystem broker needs no server; Redis in production ---
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -214,7 +220,8 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False)
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if env.bool("BEHIND_TLS_PROXY", default=False)
     else None
 )
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -223,7 +230,9 @@ X_FRAME_OPTIONS = "DENY"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

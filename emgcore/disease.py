@@ -289,9 +289,14 @@ def finetune_config(method: str, budget: Budget) -> TrainConfig:
         # is under-represented in training, which pushes predictions away from it;
         # class-balanced loss weights remove that prior shift.
         return TrainConfig(
-            epochs=budget.scratch_epochs, lr=1e-3, patience=None, class_weights="balanced"
+            epochs=budget.scratch_epochs,
+            lr=1e-3,
+            patience=None,
+            class_weights="balanced",
         )
-    raise ValueError(f"Unknown method {method!r}; choose from {METHODS + ('scratch-bal',)}.")
+    raise ValueError(
+        f"Unknown method {method!r}; choose from {METHODS + ('scratch-bal',)}."
+    )
 
 
 def _cap_per_recording(

@@ -371,10 +371,7 @@ def _per_recording_table(methods: dict[str, Any]) -> list[str]:
         "",
     ]
     deep = [
-        m
-        for m in methods
-        if _is_deep(m)
-        and "items" in methods[m].get("recording", {})
+        m for m in methods if _is_deep(m) and "items" in methods[m].get("recording", {})
     ]
     deep.sort(key=lambda k: _ORDER.index(k) if k in _ORDER else 99)
     if not deep:

@@ -218,9 +218,13 @@ def predict(
         {
             "start_s": round(float(s), 4),
             "stop_s": round(float(e), 4),
-            "probabilities": {c: float(p) for c, p in zip(class_names, row, strict=True)},
+            "probabilities": {
+                c: float(p) for c, p in zip(class_names, row, strict=True)
+            },
         }
-        for s, e, row in zip(pre.window_starts_s, pre.window_stops_s, proba, strict=True)
+        for s, e, row in zip(
+            pre.window_starts_s, pre.window_stops_s, proba, strict=True
+        )
     ]
     return Prediction(
         probabilities={c: float(p) for c, p in zip(class_names, mean, strict=True)},

@@ -43,23 +43,32 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     summ.add_argument("--runs", default="runs/disease")
     summ.add_argument("--out", default="docs/results")
     summ.add_argument("--data-dir", default=None)
-    summ.add_argument("--rate-hz", type=float, default=1000.0,
-                      help="input rate the runs used (as given to 'protocol')")
+    summ.add_argument(
+        "--rate-hz",
+        type=float,
+        default=1000.0,
+        help="input rate the runs used (as given to 'protocol')",
+    )
     summ.set_defaults(func=run_summary)
 
     best = what.add_parser(
-        "best-source", help="print the tl-<source> method that does best on N2001 (seed 0)"
+        "best-source",
+        help="print the tl-<source> method that does best on N2001 (seed 0)",
     )
     best.add_argument("--runs", default="runs/disease")
     best.add_argument("--data-dir", default=None)
     best.set_defaults(func=run_best_source)
 
     emb = what.add_parser(
-        "embedding", help="PCA, class-centroid distances and t-SNE of the 128-d embedding"
+        "embedding",
+        help="PCA, class-centroid distances and t-SNE of the 128-d embedding",
     )
     emb.add_argument("--model", required=True)
-    emb.add_argument("--dataset", default="physionet_emgdb",
-                     choices=("physionet_emgdb", "emglab_n2001"))
+    emb.add_argument(
+        "--dataset",
+        default="physionet_emgdb",
+        choices=("physionet_emgdb", "emglab_n2001"),
+    )
     emb.add_argument("--out", required=True, help="output prefix (.json and .png)")
     emb.add_argument("--data-dir", default=None)
     emb.set_defaults(func=run_embedding)
@@ -171,24 +180,37 @@ def run_embedding(args: argparse.Namespace) -> int:
     from emgcore.plots import plot_embedding
 
     model, meta = load_checkpoint(args.model)
-    ws = load_dataset(args.dataset, args.data_dir,
-                      preprocess=PreprocessConfig.from_dict(meta["preprocess"]))
+    ws = load_dataset(
+        args.dataset,
+        args.data_dir,
+        preprocess=PreprocessConfig.from_dict(meta["preprocess"]),
+    )
     with torch.inference_mode():
-        emb = np.concatenate([
-            model.embed(torch.from_numpy(np.ascontiguousarray(ws.X[s : s + 128]))).numpy()
-            for s in range(0, len(ws), 128)
-        ])
+        emb = np.concatenate(
+            [
+                model.embed(
+                    torch.from_numpy(np.ascontiguousarray(ws.X[s : s + 128]))
+                ).numpy()
+                for s in range(0, len(ws), 128)
+            ]
+        )
     result = embedding_analysis(emb, ws.y, list(ws.class_names), seed=0)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    plot_embedding(result["tsne_xy"], result["tsne_y"], list(ws.class_names),
-                   out.with_suffix(".png"),
-                   title=f"t-SNE of the 128-d embedding, {args.dataset}")
+    plot_embedding(
+        result["tsne_xy"],
+        result["tsne_y"],
+        list(ws.class_names),
+        out.with_suffix(".png"),
+        title=f"t-SNE of the 128-d embedding, {args.dataset}",
+    )
     for key in ("tsne_xy", "tsne_y", "tsne_index"):
         result.pop(key, None)
     result.update(model=Path(args.model).name, dataset=args.dataset, n_windows=len(ws))
     out.with_suffix(".json").write_text(json.dumps(result, indent=1))
-    print(json.dumps({k: result[k] for k in ("pca_cumulative_2", "centroid_distances")}))
+    print(
+        json.dumps({k: result[k] for k in ("pca_cumulative_2", "centroid_distances")})
+    )
     return 0
 
 

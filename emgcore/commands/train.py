@@ -42,7 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     dis.add_argument("--pretrained", default=None, help="pretrained checkpoint (TL)")
     dis.add_argument("--method", default="tl", choices=("tl", "scratch", "scratch-bal"))
-    dis.add_argument("--rate-hz", type=float, default=1000.0, help="input sampling rate")
+    dis.add_argument(
+        "--rate-hz", type=float, default=1000.0, help="input sampling rate"
+    )
     dis.add_argument("--out", required=True, help="output checkpoint (.pt)")
     dis.add_argument(
         "--results",

@@ -10,7 +10,6 @@ README, docs/screenshots/gesture-*.png (only with MYOLENS_UPDATE_SCREENSHOTS=1).
 from __future__ import annotations
 
 import os
-
 import shutil
 import threading
 from pathlib import Path
@@ -30,8 +29,6 @@ DOCS = REPO_ROOT / "docs" / "screenshots"
 SHIPPED = REPO_ROOT / "models" / "gesture" / "allconvnet-myo-readings.pt"
 PASSWORD = "a-long-test-password-1"
 TIMEOUT_MS = 60_000
-
-
 
 
 @pytest.fixture

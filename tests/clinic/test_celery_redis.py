@@ -32,9 +32,26 @@ def redis_worker(redis_url, tmp_path):
     )
     log = open(tmp_path / "worker.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "clinic", "worker", "-Q", queue,
-         "--pool", "solo", "--loglevel", "INFO", "-n", f"{queue}@%h"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "clinic",
+            "worker",
+            "-Q",
+            queue,
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "-n",
+            f"{queue}@%h",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield queue
@@ -52,6 +69,8 @@ def test_a_task_goes_through_redis_to_a_real_worker_and_back(redis_url, redis_wo
     client = Celery("clinic", broker=redis_url, backend=redis_url)
     token = uuid.uuid4().hex
     started = time.monotonic()
-    result = client.send_task("clinic.tasks.ping_task", args=[token], queue=redis_worker)
+    result = client.send_task(
+        "clinic.tasks.ping_task", args=[token], queue=redis_worker
+    )
     assert result.get(timeout=90) == f"pong:{token}"
     assert time.monotonic() - started < 90

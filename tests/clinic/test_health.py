@@ -16,7 +16,9 @@ def test_the_test_database_is_postgresql_when_asked(settings):
 
 
 @pytest.mark.django_db
-def test_health_reports_database_ok_and_queues_a_heartbeat(client, django_capture_on_commit_callbacks):
+def test_health_reports_database_ok_and_queues_a_heartbeat(
+    client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.get("/health/")
     assert response.status_code == 200
@@ -28,7 +30,9 @@ def test_health_reports_database_ok_and_queues_a_heartbeat(client, django_captur
 
 
 @pytest.mark.django_db
-def test_health_shows_the_last_worker_heartbeat(client, django_capture_on_commit_callbacks):
+def test_health_shows_the_last_worker_heartbeat(
+    client, django_capture_on_commit_callbacks
+):
     row = worker_heartbeat_record(queue="celery", hostname="w1")
     with django_capture_on_commit_callbacks() as callbacks:
         body = client.get("/health/").json()

@@ -62,7 +62,9 @@ def test_an_operator_override_activates_below_thresholds_and_says_so(settings):
     weak.refresh_from_db()
     assert weak.is_active
     assert weak.activation_note.startswith("Shipped default model.")
-    assert "myopathy: sensitivity 0.75 is below the minimum 0.80" in weak.activation_note
+    assert (
+        "myopathy: sensitivity 0.75 is below the minimum 0.80" in weak.activation_note
+    )
     event = AuditEvent.objects.get(action=AuditEvent.Action.PROMOTED)
     assert event.details["override_reason"] == "Shipped default model."
     assert event.details["below_thresholds"]

@@ -21,7 +21,9 @@ from emgcore.disease_report import render_markdown, summarise
 def n2001_small(data_dir):
     # Three subjects, one per class: enough for leave-one-subject-out plumbing.
     return load_dataset(
-        "emglab_n2001", data_dir, preprocess=disease_preprocess(),
+        "emglab_n2001",
+        data_dir,
+        preprocess=disease_preprocess(),
         subjects=["A03", "C03", "M07"],
     )
 
@@ -31,14 +33,18 @@ def emgdb(data_dir):
     return load_dataset("physionet_emgdb", data_dir, preprocess=disease_preprocess())
 
 
-def test_loso_folds_hold_out_whole_subjects_and_validate_on_other_recordings(n2001_small):
+def test_loso_folds_hold_out_whole_subjects_and_validate_on_other_recordings(
+    n2001_small,
+):
     folds = protocol_splits("n2001_loso", n2001_small, seed=0, budget=Budget.tiny())
     assert sorted(f[0] for f in folds) == ["A03", "C03", "M07"]
     for subject, train, val, test in folds:
         assert set(n2001_small.subjects[test]) == {subject}
         assert subject not in set(n2001_small.subjects[np.concatenate([train, val])])
         # early stopping never sees a window of a training recording
-        assert not set(n2001_small.recording_ids[train]) & set(n2001_small.recording_ids[val])
+        assert not set(n2001_small.recording_ids[train]) & set(
+            n2001_small.recording_ids[val]
+        )
         # the per-recording cap of the budget applies to training windows
         _, counts = np.unique(n2001_small.recording_ids[train], return_counts=True)
         assert counts.max() <= Budget.tiny().max_windows_per_recording
@@ -47,13 +53,17 @@ def test_loso_folds_hold_out_whole_subjects_and_validate_on_other_recordings(n20
 def test_blocked_protocol_shares_no_raw_sample_between_sets(emgdb):
     from emgcore.datasets.splits import overlapping_windows
 
-    [(_, train, val, test)] = protocol_splits("blocked", emgdb, seed=1, budget=Budget.tiny())
+    [(_, train, val, test)] = protocol_splits(
+        "blocked", emgdb, seed=1, budget=Budget.tiny()
+    )
     for a, b in ((train, test), (train, val), (val, test)):
         assert len(overlapping_windows(emgdb, a, b)) == 0
 
 
 def test_paper_protocol_reports_on_its_early_stopping_set(emgdb):
-    [(_, train, val, test)] = protocol_splits("paper", emgdb, seed=0, budget=Budget.tiny())
+    [(_, train, val, test)] = protocol_splits(
+        "paper", emgdb, seed=0, budget=Budget.tiny()
+    )
     assert np.array_equal(val, test)  # the leak the paper has, reproduced on purpose
     assert len(test) == pytest.approx(0.2 * len(emgdb), abs=2)
 
