@@ -312,6 +312,9 @@ def render_markdown(summary: dict[str, Any]) -> str:
         if not methods:
             continue
         lines += [f"#### {titles[protocol]}", ""]
+        lines += _paper_beside_ours(
+            methods, "recording" if protocol == "n2001_loso" else "window"
+        )
         levels = ["recording", "window"] if protocol == "n2001_loso" else ["window"]
         for level in levels:
             lines += [
@@ -361,6 +364,38 @@ def render_markdown(summary: dict[str, Any]) -> str:
         if protocol == "n2001_loso":
             lines += _per_recording_table(methods)
     return "\n".join(lines)
+
+
+def _paper_beside_ours(methods: dict[str, Any], level: str) -> list[str]:
+    """The paper's per-class table (its TL model, its split) beside ours (seed 0)."""
+    deep = sorted(
+        (m for m in methods if _is_deep(m)),
+        key=lambda k: _ORDER.index(k) if k in _ORDER else 99,
+    )
+    cols = ["paper (TL)"] + [METHOD_LABELS.get(m, m) for m in deep]
+    lines = [
+        f"The paper's table (its TL model on its random split) beside ours ({level} "
+        "level, seed 0); sensitivity / specificity / F1 per class, then accuracy:",
+        "",
+        "| class | " + " | ".join(cols) + " |",
+        "|---|" + "---|" * len(cols),
+    ]
+    for c in DISEASE_CLASSES:
+        paper = PAPER_TABLE["per_class"][c]
+        cells = [
+            f"{paper['sensitivity']:.3f} / {paper['specificity']:.3f} / {paper['f1']:.3f}"
+        ]
+        for m in deep:
+            pc = methods[m][level]["report"]["per_class"][c]
+            cells.append(
+                f"{pc['sensitivity']:.3f} / {pc['specificity']:.3f} / {pc['f1']:.3f}"
+            )
+        lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    acc = [f"{PAPER_TABLE['accuracy']:.3f}"] + [
+        f"{methods[m][level]['report']['accuracy']:.3f}" for m in deep
+    ]
+    lines += ["| accuracy | " + " | ".join(acc) + " |", ""]
+    return lines
 
 
 def _per_recording_table(methods: dict[str, Any]) -> list[str]:
