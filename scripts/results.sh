@@ -68,7 +68,13 @@ print(best[1], best[2], best[3])
 PYEOF
 )
 echo "default model: $METHOD at $RATE Hz (from $SUMMARY)"
+# The shipped checkpoint is kept on a rerun (its card records the run that made
+# it); RETRAIN_DEFAULT=1 trains it again from the current summary.
+if [ -f models/disease/default.pt ] && [ "${RETRAIN_DEFAULT:-0}" != 1 ]; then
+  METHOD=keep
+fi
 case "$METHOD" in
+  keep) echo "models/disease/default.pt kept (RETRAIN_DEFAULT=1 to retrain)" ;;
   tl-*) $EMG train disease --method tl --pretrained models/pretrained/cnn_tcn-${METHOD#tl-}.pt \
           --rate-hz $RATE --results $SUMMARY --out models/disease/default.pt --budget cpu --no-progress ;;
   *)    $EMG train disease --method $METHOD --rate-hz $RATE --results $SUMMARY \
