@@ -100,6 +100,17 @@ ModelVersionListOut = inline_serializer(
 )
 
 
+def accepted_response(request, id_key: str, pk: int, detail_url: str) -> Response:
+    """202 for queued work: its id and the absolute URL to poll."""
+    return Response(
+        {
+            id_key: pk,
+            "status_url": request.build_absolute_uri(reverse(detail_url, args=[pk])),
+        },
+        status=status.HTTP_202_ACCEPTED,
+    )
+
+
 @extend_schema(
     request={"multipart/form-data": RecordingUploadSerializer},
     responses={
@@ -135,15 +146,7 @@ def recordings_create(request: Request) -> Response:
         notes=data["notes"],
         sfreq_hz=data["sfreq_hz"],
     )
-    return Response(
-        {
-            "job_id": job.pk,
-            "status_url": request.build_absolute_uri(
-                reverse("api_job_detail", args=[job.pk])
-            ),
-        },
-        status=status.HTTP_202_ACCEPTED,
-    )
+    return accepted_response(request, "job_id", job.pk, "api_job_detail")
 
 
 @extend_schema(responses={200: JobStatus}, summary="Status and result of a job")
@@ -278,15 +281,7 @@ def retraining_create(request: Request) -> Response:
         return Response(
             {"errors": {"__all__": [str(exc)]}}, status=status.HTTP_400_BAD_REQUEST
         )
-    return Response(
-        {
-            "run_id": run.pk,
-            "status_url": request.build_absolute_uri(
-                reverse("api_retraining_detail", args=[run.pk])
-            ),
-        },
-        status=status.HTTP_202_ACCEPTED,
-    )
+    return accepted_response(request, "run_id", run.pk, "api_retraining_detail")
 
 
 @extend_schema(responses={200: RetrainingStatus}, summary="Progress of a retraining")

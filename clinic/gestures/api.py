@@ -17,6 +17,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from clinic.api import accepted_response
 from clinic.errors import UserFacingError
 from clinic.forms import upload_request_too_large
 from clinic.gestures import selectors, services
@@ -169,14 +170,8 @@ def _sessions_create(request: Request) -> Response:
         return Response(
             {"errors": {"layout": [str(exc)]}}, status=status.HTTP_400_BAD_REQUEST
         )
-    return Response(
-        {
-            "session_id": session.pk,
-            "status_url": request.build_absolute_uri(
-                reverse("gestures:api_session_detail", args=[session.pk])
-            ),
-        },
-        status=status.HTTP_202_ACCEPTED,
+    return accepted_response(
+        request, "session_id", session.pk, "gestures:api_session_detail"
     )
 
 
