@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from celery import Celery
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.clinic.workers import celery_worker
 
 
 @pytest.fixture
@@ -22,46 +18,14 @@ def redis_worker(redis_url, tmp_path):
 
     redis.Redis.from_url(redis_url).flushdb()
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = dict(os.environ)
-    env.update(
+    with celery_worker(
+        queue,
+        tmp_path / "worker.log",
         CELERY_BROKER_URL=redis_url,
         CELERY_RESULT_BACKEND=redis_url,
-        DJANGO_SETTINGS_MODULE="clinic.settings",
-        SECRET_KEY=env.get("SECRET_KEY", "test-only"),
         MYOLENS_VAR_DIR=str(tmp_path),
-    )
-    log = open(tmp_path / "worker.log", "w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "clinic",
-            "worker",
-            "-Q",
-            queue,
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "-n",
-            f"{queue}@%h",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    ):
         yield queue
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.mark.services

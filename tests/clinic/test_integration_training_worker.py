@@ -4,9 +4,6 @@ reaches it between epochs."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
 
@@ -19,52 +16,32 @@ from clinic.models import ModelVersion, RetrainingRun
 from clinic.services import model_version_register
 from clinic.tasks import retraining_run_task
 from tests.clinic.factories import make_user
-from tests.clinic.test_integration_worker import REPO_ROOT, _database_url
+from tests.clinic.workers import celery_worker, shared_database_url
 from tests.conftest import make_tiny_disease_checkpoint
 
 
 @pytest.fixture
 def training_worker(redis_url, tmp_path, monkeypatch, model_dir, data_dir):
     queue = f"test-training-{uuid.uuid4().hex[:8]}"
-    env = dict(os.environ)
-    env.update(
-        CELERY_BROKER_URL=redis_url,
-        DATABASE_URL=_database_url(),
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        EMG_MODEL_DIR=str(model_dir),
-        EMG_DATA_DIR=str(data_dir),
-        EMG_RETRAIN_MAX_WINDOWS="12",
-        EMG_EVAL_N_BOOT="20",
-        MYOLENS_VAR_DIR=str(tmp_path / "var"),
-        DJANGO_SETTINGS_MODULE="clinic.settings",
-    )
-    log_path = tmp_path / "worker.log"
-    log = open(log_path, "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "clinic", "worker", "-Q", queue]
-        + ["--pool", "solo", "--loglevel", "INFO", "-n", f"{queue}@%h"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     client = Celery("clinic", broker=redis_url)
 
     def delay(run_id: int):
         return client.send_task(retraining_run_task.name, args=[run_id], queue=queue)
 
     monkeypatch.setattr("clinic.services.retraining.retraining_run_task.delay", delay)
-    try:
+    with celery_worker(
+        queue,
+        tmp_path / "worker.log",
+        CELERY_BROKER_URL=redis_url,
+        DATABASE_URL=shared_database_url(),
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        EMG_MODEL_DIR=str(model_dir),
+        EMG_DATA_DIR=str(data_dir),
+        EMG_RETRAIN_MAX_WINDOWS="12",
+        EMG_EVAL_N_BOOT="20",
+        MYOLENS_VAR_DIR=str(tmp_path / "var"),
+    ):
         yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        if proc.returncode not in (0, -15):
-            print(log_path.read_text()[-3000:])
 
 
 def _wait(run_id: int, condition, seconds: float = 150) -> RetrainingRun:

@@ -7,70 +7,23 @@ emgcore.inference.predict with a tiny real (untrained) checkpoint.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from celery import Celery
 from django.conf import settings
-from django.db import connection
 
 from clinic.models import AnalysisJob, Result
 from clinic.services import model_version_register
 from tests.clinic.factories import make_user
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return (
-        f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-    )
+from tests.clinic.workers import celery_worker, shared_database_url
 
 
 @pytest.fixture
 def analysis_worker(redis_url, tmp_path, monkeypatch, model_dir):
     """A worker on a private Redis queue that sees this test's DB and files."""
     queue = f"test-analysis-{uuid.uuid4().hex[:8]}"
-    env = dict(os.environ)
-    env.update(
-        CELERY_BROKER_URL=redis_url,
-        DATABASE_URL=_database_url(),
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        EMG_MODEL_DIR=str(model_dir),
-        MYOLENS_VAR_DIR=str(tmp_path / "var"),
-        DJANGO_SETTINGS_MODULE="clinic.settings",
-    )
-    log_path = tmp_path / "worker.log"
-    log = open(log_path, "w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "clinic",
-            "worker",
-            "-Q",
-            queue,
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "-n",
-            f"{queue}@%h",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     client = Celery("clinic", broker=redis_url)
     sent = []
 
@@ -82,17 +35,16 @@ def analysis_worker(redis_url, tmp_path, monkeypatch, model_dir):
 
     # The service sends after commit; route it to this worker's queue on Redis.
     monkeypatch.setattr("clinic.services.analysis.analysis_run_task.delay", delay)
-    try:
+    with celery_worker(
+        queue,
+        tmp_path / "worker.log",
+        CELERY_BROKER_URL=redis_url,
+        DATABASE_URL=shared_database_url(),
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        EMG_MODEL_DIR=str(model_dir),
+        MYOLENS_VAR_DIR=str(tmp_path / "var"),
+    ):
         yield sent
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        if proc.returncode not in (0, -15):
-            print(log_path.read_text()[-3000:])
 
 
 @pytest.mark.services

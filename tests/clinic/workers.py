@@ -1,0 +1,58 @@
+"""A real ``celery worker`` process for the tests that cross Redis."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.db import connection
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def shared_database_url() -> str:
+    """The URL of the database this test runs on, for a worker process to share."""
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return (
+        f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    )
+
+
+@contextlib.contextmanager
+def celery_worker(
+    queue: str, log_path: Path, **env_overrides: str
+) -> Iterator[subprocess.Popen]:
+    """Run a solo-pool worker for the clinic app on ``queue`` until the block ends.
+
+    ``env_overrides`` reach the worker's environment (broker URL, database,
+    folders). The worker's log is printed when it did not stop cleanly, so a
+    failing test shows why.
+    """
+    env = dict(os.environ)
+    env.setdefault("SECRET_KEY", "test-only")
+    env.update(DJANGO_SETTINGS_MODULE="clinic.settings", **env_overrides)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "clinic", "worker", "-Q", queue]
+            + ["--pool", "solo", "--loglevel", "INFO", "-n", f"{queue}@%h"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    if proc.returncode not in (0, -15):
+        print(Path(log_path).read_text()[-3000:])
