@@ -1,17 +1,31 @@
-// Polls the job's status endpoint about once a second and updates the page;
-// opens the result when the analysis has succeeded.
+// Polls a job's status endpoint about once a second and updates the page:
+// status, progress, the latest epoch where the page shows one (gesture
+// adaptation), any error; opens the result when the job has succeeded.
+// Used by the analysis job page and the gesture session page.
 (function () {
   "use strict";
   var box = document.getElementById("job");
   if (!box) { return; }
   var url = box.dataset.statusUrl;
   var labels = { QUEUED: "Queued", RUNNING: "Running", SUCCEEDED: "Succeeded", FAILED: "Failed" };
+  function showEpoch(history) {
+    var epoch = document.getElementById("job-epoch");
+    var last = history && history.length ? history[history.length - 1] : null;
+    if (!epoch || !last) { return; }
+    var text = "Epoch " + last.epoch;
+    if (typeof last.val_acc === "number") {
+      text += " · validation accuracy " + last.val_acc.toFixed(3);
+    }
+    epoch.textContent = text;
+    epoch.hidden = false;
+  }
   function show(s) {
     document.getElementById("job-status").textContent = labels[s.status] || s.status;
     var bar = document.getElementById("job-progress");
     bar.value = s.progress;
     bar.textContent = s.progress + "%";
     document.getElementById("job-progress-text").textContent = s.progress + "%";
+    showEpoch(s.history);
     var err = document.getElementById("job-error");
     if (s.error) { err.textContent = s.error; err.hidden = false; }
     if (s.result_url) {

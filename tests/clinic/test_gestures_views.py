@@ -129,7 +129,7 @@ def test_a_running_session_page_polls_its_status(client, world):
     page = _client(client, world, "clinician").get(f"/gestures/{world.running_id}/")
     html = page.content.decode()
     assert f'data-status-url="/gestures/{world.running_id}/status/"' in html
-    assert "<progress" in html and "gestures/session.js" in html
+    assert "<progress" in html and "js/job.js" in html
     status = client.get(f"/gestures/{world.running_id}/status/").json()
     assert status["status"] == "RUNNING" and status["progress"] == 40
     assert status["finished"] is False and status["report"] is None
@@ -140,7 +140,7 @@ def test_a_finished_session_shows_accuracy_and_the_confusion_matrices(client, wo
     html = page.content.decode()
     assert 'id="accuracy-before">0.250<' in html
     assert 'id="accuracy-after">0.750<' in html
-    assert "session.js" not in html  # finished: no polling
+    assert "js/job.js" not in html  # finished: no polling
     figure_json = html.split('id="figure-data" type="application/json">')[1]
     figure = json.loads(figure_json.split("</script>")[0])
     assert [t["type"] for t in figure["data"]] == ["heatmap", "heatmap"]
@@ -286,4 +286,4 @@ def test_a_failed_session_shows_the_message_and_a_way_to_start_again(
     client.force_login(user)
     html = client.get(f"/gestures/{failed.pk}/").content.decode()
     assert "no emg_k arrays" in html and 'href="/gestures/new/"' in html
-    assert "session.js" not in html and 'id="accuracy-after"' not in html
+    assert "js/job.js" not in html and 'id="accuracy-after"' not in html
