@@ -22,7 +22,8 @@ from clinic.forms import RetrainingForm, UploadForm, upload_request_too_large
 from clinic.models import ModelVersion, Upload
 
 
-def _require(request: Request, perm: str) -> None:
+def require_perm(request: Request, perm: str) -> None:
+    """403 with a plain reason unless the user's role grants ``perm``."""
     if not request.user.has_perm(perm):
         raise PermissionDenied("Your role may not do this.")
 
@@ -123,7 +124,7 @@ def accepted_response(request, id_key: str, pk: int, detail_url: str) -> Respons
 @api_view(["POST"])
 @parser_classes([MultiPartParser, FormParser])
 def recordings_create(request: Request) -> Response:
-    _require(request, "clinic.add_upload")
+    require_perm(request, "clinic.add_upload")
     too_large = upload_request_too_large(request.META.get("CONTENT_LENGTH"))
     if too_large:
         return Response(
@@ -175,12 +176,12 @@ def _model_payload(mv: ModelVersion) -> dict:
 @extend_schema(responses={200: ModelVersionListOut}, summary="Model versions")
 @api_view(["GET"])
 def models_list(request: Request) -> Response:
-    _require(request, "clinic.view_modelversion")
+    require_perm(request, "clinic.view_modelversion")
     return Response([_model_payload(mv) for mv in selectors.model_versions_list()])
 
 
 def _model_action(request: Request, model_version_id: int, action) -> Response:
-    _require(request, "clinic.promote_modelversion")
+    require_perm(request, "clinic.promote_modelversion")
     mv = selectors.model_version_get(model_version_id=model_version_id)
     try:
         active = action(actor=request.user, model_version=mv)
@@ -262,7 +263,7 @@ RetrainingStatus = inline_serializer(
 @api_view(["POST"])
 @parser_classes([JSONParser, MultiPartParser, FormParser])
 def retraining_create(request: Request) -> Response:
-    _require(request, "clinic.add_retrainingrun")
+    require_perm(request, "clinic.add_retrainingrun")
     data = dict(request.data.items())
     data.setdefault("use_emgdb", True)
     defaults = {"method": "tl", "epochs": 5, "learning_rate": 1e-4, "seed": 0}
@@ -287,6 +288,6 @@ def retraining_create(request: Request) -> Response:
 @extend_schema(responses={200: RetrainingStatus}, summary="Progress of a retraining")
 @api_view(["GET"])
 def retraining_detail(request: Request, run_id: int) -> Response:
-    _require(request, "clinic.view_retrainingrun")
+    require_perm(request, "clinic.view_retrainingrun")
     run = selectors.retraining_run_get_for_user(user=request.user, run_id=run_id)
     return Response(selectors.retraining_status_payload(run))

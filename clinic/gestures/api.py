@@ -12,22 +12,16 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from clinic.api import accepted_response
+from clinic.api import accepted_response, require_perm
 from clinic.errors import UserFacingError
 from clinic.forms import upload_request_too_large
 from clinic.gestures import selectors, services
 from clinic.gestures.forms import LAYOUTS, GestureSessionForm
 from clinic.gestures.models import MAX_K
-
-
-def _require(request: Request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied("Your role may not do this.")
 
 
 class GestureSessionSerializer(serializers.Serializer):
@@ -120,7 +114,7 @@ def sessions(request: Request) -> Response:
 
 
 def _sessions_list(request: Request) -> Response:
-    _require(request, "gestures.view_gesturesession")
+    require_perm(request, "gestures.view_gesturesession")
     rows = selectors.gesture_sessions_list_for_user(
         user=request.user, person_code=request.query_params.get("person", "")[:32]
     )[:MAX_LISTED]
@@ -143,7 +137,7 @@ def _sessions_list(request: Request) -> Response:
 
 
 def _sessions_create(request: Request) -> Response:
-    _require(request, "gestures.add_gesturesession")
+    require_perm(request, "gestures.add_gesturesession")
     too_large = upload_request_too_large(request.META.get("CONTENT_LENGTH"))
     if too_large:
         return Response(
@@ -189,7 +183,7 @@ def session_detail(request: Request, session_id: int) -> Response:
 @extend_schema(responses={200: GestureModelOut}, summary="Pretrained gesture models")
 @api_view(["GET"])
 def models_list(request: Request) -> Response:
-    _require(request, "gestures.view_gesturemodel")
+    require_perm(request, "gestures.view_gesturemodel")
     return Response(
         [selectors.gesture_model_payload(gm) for gm in selectors.gesture_models_list()]
     )
