@@ -65,6 +65,42 @@ def _load_runs(runs_dir: Path) -> dict[tuple[str, str], list[dict[str, Any]]]:
     return runs
 
 
+def _complete_seeds(
+    runs: dict[tuple[str, str], list[dict[str, Any]]],
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Keep only the seeds that have every fold of their protocol.
+
+    A seed still being run (some leave-one-subject-out folds missing) would
+    pool the test sets of part of the subjects and look like a result; it is
+    left out, with a warning, until its last fold is written. The folds of a
+    protocol are all the folds any run file of it names.
+    """
+    folds: dict[str, set[str]] = defaultdict(set)
+    for (protocol, _), records in runs.items():
+        folds[protocol].update(str(r["fold"]) for r in records)
+    kept: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for (protocol, method), records in runs.items():
+        by_seed: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for r in records:
+            by_seed[int(r["seed"])].append(r)
+        complete = []
+        for seed, recs in sorted(by_seed.items()):
+            missing = folds[protocol] - {str(r["fold"]) for r in recs}
+            if missing:
+                logger.warning(
+                    "%s %s seed %d left out: folds %s not run yet",
+                    protocol,
+                    method,
+                    seed,
+                    sorted(missing),
+                )
+            else:
+                complete += recs
+        if complete:
+            kept[(protocol, method)] = complete
+    return kept
+
+
 def _pool_seed(records: list[dict[str, Any]], y: np.ndarray, rec_ids: np.ndarray):
     """Concatenate the folds of one seed: test labels, probabilities, recordings."""
     idx = np.concatenate([np.asarray(r["test_idx"], dtype=int) for r in records])
@@ -144,7 +180,7 @@ def summarise(
     the windows the run files index into).
     """
     runs_dir = Path(runs_dir)
-    runs = _load_runs(runs_dir)
+    runs = _complete_seeds(_load_runs(runs_dir))
     summary: dict[str, Any] = {"protocols": {}, "paper": PAPER_TABLE}
     for (protocol, method), records in sorted(runs.items()):
         ws = data_by_protocol[protocol]
@@ -228,7 +264,7 @@ def write_figures(
     out_dir.mkdir(parents=True, exist_ok=True)
     names = list(DISEASE_CLASSES)
     written = []
-    runs = _load_runs(runs_dir)
+    runs = _complete_seeds(_load_runs(runs_dir))
     for (protocol, method), records in sorted(runs.items()):
         if not _is_deep(method):
             continue
@@ -446,7 +482,7 @@ def best_transfer_method(runs_dir: str | Path, ws: Any, *, seed: int = 0) -> str
     """
     from emgcore.metrics import aggregate_by_group, labels_by_group
 
-    runs = _load_runs(Path(runs_dir))
+    runs = _complete_seeds(_load_runs(Path(runs_dir)))
     scores = {}
     for (protocol, method), records in runs.items():
         if protocol != "n2001_loso" or not method.startswith("tl-"):
