@@ -249,7 +249,9 @@ def train_default_model(
     command = (
         f"python -m emgcore train disease --method {method} --rate-hz {rate_hz:g} "
         + (f"--pretrained {pretrained} " if parent_sha else "")
-        + f"--results {results_path} --out {out_path} --budget cpu --seed {seed}"
+        + f"--results {results_path} --out {out_path} "
+        + f"--budget {budget.cli_name() or 'paper'} --seed {seed}"
+        + ("" if budget.cli_name() else f"  # custom budget: {budget.to_dict()}")
     )
     card_md = model_card(dict(saved_meta), summary, command)
     out_path.with_suffix(".md").write_text(card_md)

@@ -1,62 +1,64 @@
 #!/usr/bin/env bash
 # `make results`: every number of docs/RESULTS.md (disease part), end to end.
-# Resumable: each run writes one file under runs/ and is skipped when present.
-# Sized for 2 CPU cores ("cpu" budget, see emgcore/disease.py: Budget.cpu).
+# Resumable: each run writes one file under docs/results/runs/ (committed, so a
+# later session continues where this one stopped) and is skipped when present.
+# The paper's budget (emgcore/disease.py: Budget): 60 pretraining epochs on 1,330
+# windows, fine-tuning up to 50 epochs (encoder frozen for 10, patience 10),
+# scratch 30 epochs; about 1.5 h on 2 CPU cores with two lanes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export OMP_NUM_THREADS=1   # two single-threaded jobs side by side use 2 cores best
-RUNS=runs/disease
+RUNS=docs/results/runs/disease
+RUNS_4K=docs/results/runs/disease_4k
 SEEDS="0 1 2 3 4"
 EMG="$PY -m emgcore"
+BUDGET="${BUDGET:-paper}"
 
 pre() {
   [ -f models/pretrained/cnn_tcn-$1.pt ] || $EMG train pretrain --source $1 \
-    --out models/pretrained/cnn_tcn-$1.pt --budget cpu --no-progress
+    --out models/pretrained/cnn_tcn-$1.pt --budget $BUDGET --no-progress
 }
-# Pretraining sources measured here: NinaPro DB1 and myo-readings. The mix of both
-# ("--source mix") is implemented but was not run within the 2-core budget.
-SOURCES="${SOURCES:-ninapro_db1 myo_readings}"
+# Pretraining sources: NinaPro DB1, myo-readings and the mix of both.
+SOURCES="${SOURCES:-ninapro_db1 myo_readings mix}"
 PRE=""
 for s in $SOURCES; do PRE="$PRE tl-$s=models/pretrained/cnn_tcn-$s.pt"; done
-loso() { $EMG evaluate protocol --protocol n2001_loso --runs $RUNS --pretrained $PRE "$@"; }
+loso() { $EMG evaluate protocol --protocol n2001_loso --runs $RUNS --budget $BUDGET --pretrained $PRE "$@"; }
+loso4k() { $EMG evaluate protocol --protocol n2001_loso --runs $RUNS_4K --rate-hz 4000 --budget $BUDGET "$@"; }
 emgdb() {
   for p in paper blocked; do
-    $EMG evaluate protocol --protocol $p --runs $RUNS --seeds $SEEDS --pretrained $PRE "$@"
+    $EMG evaluate protocol --protocol $p --runs $RUNS --seeds $SEEDS --budget $BUDGET --pretrained $PRE "$@"
   done
 }
+export EMG RUNS RUNS_4K SEEDS BUDGET PRE
+export -f pre loso loso4k emgdb
+# Run the given commands (one per argument) two at a time, in order; stop on failure.
+lanes() { printf '%s\n' "$@" | xargs -d '\n' -P 2 -I{} bash -c 'set -euo pipefail; {}'; }
 
-# 1. Pretrain the encoder on each gesture source.
-for s in $SOURCES; do pre $s & done
-wait
-
-# 2. Which source helps the disease task most: N2001 leave-one-subject-out, seed 0,
-#    one source per lane (two single-threaded lanes keep both cores busy).
-loso --seeds 0 --methods lda logreg rf
-for s in $SOURCES; do loso --seeds 0 --methods tl-$s & done
-wait
+# 1-2. Pretrain the encoder on each gesture source, then measure which source
+#      helps the disease task most: N2001 leave-one-subject-out, seed 0.
+queue=(); for s in $SOURCES; do queue+=("pre $s && loso --seeds 0 --methods tl-$s"); done
+lanes "${queue[@]}" "loso --seeds $SEEDS --methods lda logreg rf"
 BEST=$($EMG evaluate best-source --runs $RUNS)
 echo "best pretraining source: $BEST"
 
 # 3. The chosen source and scratch over five seeds on all three protocols, with the
-#    classic-feature peers; work split over two lanes.
-( loso --seeds 1 2 --methods $BEST && loso --seeds 0 1 --methods scratch lda logreg rf &&
-  emgdb --methods $BEST lda logreg rf ) &
-( loso --seeds 3 4 --methods $BEST && loso --seeds 2 3 4 --methods scratch lda logreg rf &&
-  emgdb --methods scratch ) &
-wait
+#    classic-feature peers; then beyond the paper: 4 kHz input (0.25 s windows,
+#    same 1000 samples) keeps more of the needle-EMG band, and "scratch-bal" adds
+#    class-balanced loss weights (scratch-bal at 1 kHz and scratch at 4 kHz
+#    separate the two effects).
+lanes "loso --seeds 1 2 --methods $BEST" "loso --seeds 3 4 --methods $BEST" \
+  "loso --seeds 0 1 2 --methods scratch" "loso --seeds 3 4 --methods scratch" \
+  "loso --seeds 0 1 2 --methods scratch-bal" "loso --seeds 3 4 --methods scratch-bal" \
+  "loso4k --seeds 0 1 2 --methods scratch-bal" "loso4k --seeds 3 4 --methods scratch-bal" \
+  "emgdb --methods $BEST lda logreg rf" "emgdb --methods scratch" \
+  "loso4k --seeds $SEEDS --methods lda logreg rf" \
+  "loso4k --seeds 0 1 2 --methods scratch" "loso4k --seeds 3 4 --methods scratch"
 
-# 4. Beyond the paper: 4 kHz input (0.25 s windows, same 1000 samples) keeps more of
-#    the needle-EMG band; "scratch-bal" adds class-balanced loss weights.
-$EMG evaluate protocol --protocol n2001_loso --runs runs/disease_4k --rate-hz 4000 \
-  --seeds $SEEDS --methods lda logreg rf
-$EMG evaluate protocol --protocol n2001_loso --runs runs/disease_4k --rate-hz 4000 \
-  --seeds ${SEEDS_4K:-0 1 2} --methods scratch-bal
-
-# 5. Tables, figures, the default model (the best deep method of N2001
+# 4. Tables, figures, the default model (the best deep method of N2001
 #    leave-one-subject-out at either rate) and its card.
 $EMG evaluate summary --runs $RUNS --out docs/results
-$EMG evaluate summary --runs runs/disease_4k --rate-hz 4000 --out docs/results/rate_4k
+$EMG evaluate summary --runs $RUNS_4K --rate-hz 4000 --out docs/results/rate_4k
 read -r METHOD RATE SUMMARY < <($PY - <<'PYEOF'
 import json
 best = None
@@ -76,16 +78,16 @@ fi
 case "$METHOD" in
   keep) echo "models/disease/default.pt kept (RETRAIN_DEFAULT=1 to retrain)" ;;
   tl-*) $EMG train disease --method tl --pretrained models/pretrained/cnn_tcn-${METHOD#tl-}.pt \
-          --rate-hz $RATE --results $SUMMARY --out models/disease/default.pt --budget cpu --no-progress ;;
+          --rate-hz $RATE --results $SUMMARY --out models/disease/default.pt --budget $BUDGET --no-progress ;;
   *)    $EMG train disease --method $METHOD --rate-hz $RATE --results $SUMMARY \
-          --out models/disease/default.pt --budget cpu --no-progress ;;
+          --out models/disease/default.pt --budget $BUDGET --no-progress ;;
 esac
 
-# 6. Embedding analysis of the default model, as in the paper (its training data).
+# 5. Embedding analysis of the default model, as in the paper (its training data).
 for d in physionet_emgdb emglab_n2001; do
   $EMG evaluate embedding --model models/disease/default.pt --dataset $d \
     --out docs/results/figures/embedding-$d
 done
 
-# 7. docs/RESULTS.md from its parts.
+# 6. docs/RESULTS.md from its parts.
 bash scripts/build_results_md.sh

@@ -34,7 +34,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="METHOD=CKPT",
         help="checkpoint of each transfer method, e.g. tl-mix=models/pretrained/cnn_tcn-mix.pt",
     )
-    proto.add_argument("--budget", default="cpu", choices=("paper", "cpu", "tiny"))
+    proto.add_argument(
+        "--budget",
+        default="paper",
+        choices=("paper", "cpu", "tiny"),
+        help="paper: the paper's epochs (default); cpu: a shorter schedule",
+    )
     proto.add_argument("--rate-hz", type=float, default=1000.0)
     proto.add_argument("--data-dir", default=None)
     proto.set_defaults(func=run_protocol_cmd)

@@ -90,3 +90,11 @@ def test_runs_resume_and_summarise_into_tables(n2001_small, tmp_path):
     assert "sensitivity_ci" in rec["report"]["per_class"]["healthy"]
     text = render_markdown(summary)
     assert "Protocol 3" in text and "classic features + LDA" in text
+
+
+def test_a_budget_knows_the_cli_name_that_reproduces_it():
+    import dataclasses
+
+    assert Budget().cli_name() == "paper"
+    assert Budget.cpu().cli_name() == "cpu"
+    assert dataclasses.replace(Budget(), finetune_epochs=3).cli_name() is None

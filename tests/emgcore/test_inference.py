@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -121,3 +122,27 @@ def test_predict_cli_prints_json_and_fails_cleanly(data_dir, tiny_checkpoint, tm
     )
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_the_shipped_default_model_calls_the_emgdb_neuropathy_recording_neuropathy(
+    data_dir,
+):
+    # The check of the committed checkpoint (a recording it was trained
+    # on, so this guards the plumbing and the shipped file, not the medicine).
+    repo = Path(__file__).resolve().parents[2]
+    model = repo / "models" / "disease" / "default.pt"
+    proc = subprocess.run(
+        [sys.executable, "-m", "emgcore", "predict"]
+        + [str(data_dir / "physionet-emgdb" / "emg_neuropathy"), "--model", str(model)],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.splitlines()[0])
+    assert out["label"] == "neuropathy"
+    assert out["probabilities"]["neuropathy"] > 0.5
+    shipped_sha = (
+        (repo / "models" / "disease" / "default.pt.sha256").read_text().split()[0]
+    )
+    assert out["model"]["sha256"] == shipped_sha
