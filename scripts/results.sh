@@ -16,8 +16,11 @@ EMG="$PY -m emgcore"
 BUDGET="${BUDGET:-paper}"
 
 pre() {
-  [ -f models/pretrained/cnn_tcn-$1.pt ] || $EMG train pretrain --source $1 \
-    --out models/pretrained/cnn_tcn-$1.pt --budget $BUDGET --no-progress
+  # Only the chosen source's encoder is committed; a source whose runs are already
+  # written needs no checkpoint (a missing run would fail naming the file).
+  [ -f models/pretrained/cnn_tcn-$1.pt ] || [ -d $RUNS/n2001_loso/tl-$1 ] ||
+    $EMG train pretrain --source $1 \
+      --out models/pretrained/cnn_tcn-$1.pt --budget $BUDGET --no-progress
 }
 # Pretraining sources: NinaPro DB1, myo-readings and the mix of both.
 SOURCES="${SOURCES:-ninapro_db1 myo_readings mix}"
