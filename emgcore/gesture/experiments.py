@@ -89,6 +89,36 @@ def pick_targets(subjects: Sequence[str], n: int) -> list[str]:
     return [subjects[i] for i in idx]
 
 
+def _testable_targets(
+    trials: Sequence[Any], targets: Sequence[str], k_max: int
+) -> list[str]:
+    """The targets that have both an adaptation trial and a test trial.
+
+    A subject with fewer than ``k_max + 1`` trials per gesture (e.g. one
+    recording session where the others have two) has no test trial; it is
+    left out with a warning rather than stopping the whole experiment.
+    """
+    kept, dropped = [], []
+    for target in targets:
+        orders = [t.order for t in trials if t.subject == target]
+        if orders and min(orders) == 0 and max(orders) >= k_max:
+            kept.append(target)
+        else:
+            dropped.append(f"{target} ({max(orders) + 1 if orders else 0} trials)")
+    if dropped:
+        logger.warning(
+            "Left out as targets, no trial ranked >= %d to test on: %s",
+            k_max,
+            ", ".join(dropped),
+        )
+    if not kept:
+        raise ValueError(
+            f"No target subject has a trial ranked >= {k_max} per gesture to test "
+            "on; lower --test-from or pick other --subjects."
+        )
+    return kept
+
+
 def make_folds(targets: Sequence[str], n_folds: int) -> list[list[str]]:
     """Round-robin folds of target subjects."""
     n_folds = max(1, min(int(n_folds), len(targets)))
@@ -207,6 +237,7 @@ def run_inter_subject(
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"Unknown method(s) {unknown}; known: {', '.join(METHODS)}.")
+    targets = _testable_targets(trials, targets, k_max)
     if source_checkpoint is not None:
         folds = [list(targets)]
     else:

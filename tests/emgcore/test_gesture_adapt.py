@@ -312,3 +312,29 @@ def test_intra_subject_inter_session_and_percent_protocols(
         adapt_config=TINY_ADAPT,
     )
     assert pct["per_percent"]["20"]["k"] < pct["per_percent"]["100"]["k"]
+
+
+def test_a_target_without_test_trials_is_left_out_and_none_left_is_an_error(
+    myo_trials, tiny_ckpt, tmp_path
+):
+    from types import SimpleNamespace
+
+    from emgcore.gesture.experiments import _testable_targets
+
+    # "B" has two trials per gesture only (one session): nothing ranked >= 2.
+    trials = [SimpleNamespace(subject=s, order=o) for s in "AB" for o in range(4)]
+    trials = [t for t in trials if not (t.subject == "B" and t.order >= 2)]
+    assert _testable_targets(trials, ["A", "B"], k_max=2) == ["A"]
+
+    spec, src, tgt_files = myo_trials
+    with pytest.raises(ValueError, match="No target subject has a trial ranked >= 50"):
+        run_inter_subject(
+            src + trials_from_files(tgt_files, spec),
+            spec,
+            tmp_path,
+            targets=["55555"],
+            ks=[1],
+            methods=["no_adapt"],
+            source_checkpoint=tiny_ckpt,
+            test_from=50,
+        )
