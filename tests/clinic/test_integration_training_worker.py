@@ -9,14 +9,13 @@ import uuid
 
 import pytest
 from celery import Celery
-from django.conf import settings
 
 from clinic.celery import app as clinic_app
 from clinic.models import ModelVersion, RetrainingRun
 from clinic.services import model_version_register
 from clinic.tasks import retraining_run_task
 from tests.clinic.factories import make_user
-from tests.clinic.workers import celery_worker, shared_database_url
+from tests.clinic.workers import celery_worker, this_tests_app_env
 from tests.conftest import make_tiny_disease_checkpoint
 
 
@@ -32,14 +31,10 @@ def training_worker(redis_url, tmp_path, monkeypatch, model_dir, data_dir):
     with celery_worker(
         queue,
         tmp_path / "worker.log",
-        CELERY_BROKER_URL=redis_url,
-        DATABASE_URL=shared_database_url(),
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        EMG_MODEL_DIR=str(model_dir),
+        **this_tests_app_env(redis_url, model_dir, tmp_path / "var"),
         EMG_DATA_DIR=str(data_dir),
         EMG_RETRAIN_MAX_WINDOWS="12",
         EMG_EVAL_N_BOOT="20",
-        MYOLENS_VAR_DIR=str(tmp_path / "var"),
     ):
         yield
 

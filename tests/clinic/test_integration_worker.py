@@ -12,12 +12,11 @@ import uuid
 
 import pytest
 from celery import Celery
-from django.conf import settings
 
 from clinic.models import AnalysisJob, Result
 from clinic.services import model_version_register
 from tests.clinic.factories import make_user
-from tests.clinic.workers import celery_worker, shared_database_url
+from tests.clinic.workers import celery_worker, this_tests_app_env
 
 
 @pytest.fixture
@@ -38,11 +37,7 @@ def analysis_worker(redis_url, tmp_path, monkeypatch, model_dir):
     with celery_worker(
         queue,
         tmp_path / "worker.log",
-        CELERY_BROKER_URL=redis_url,
-        DATABASE_URL=shared_database_url(),
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        EMG_MODEL_DIR=str(model_dir),
-        MYOLENS_VAR_DIR=str(tmp_path / "var"),
+        **this_tests_app_env(redis_url, model_dir, tmp_path / "var"),
     ):
         yield sent
 

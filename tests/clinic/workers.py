@@ -23,6 +23,21 @@ def shared_database_url() -> str:
     )
 
 
+def this_tests_app_env(
+    redis_url: str, model_dir: Path, var_dir: Path
+) -> dict[str, str]:
+    """What a worker needs to see this test's database, files and models."""
+    from django.conf import settings
+
+    return {
+        "CELERY_BROKER_URL": redis_url,
+        "DATABASE_URL": shared_database_url(),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "EMG_MODEL_DIR": str(model_dir),
+        "MYOLENS_VAR_DIR": str(var_dir),
+    }
+
+
 @contextlib.contextmanager
 def celery_worker(
     queue: str, log_path: Path, **env_overrides: str
