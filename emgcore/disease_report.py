@@ -58,11 +58,12 @@ def _is_deep(method: str) -> bool:
 
 
 def _load_runs(runs_dir: Path) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The run files by (protocol, method), complete seeds only."""
     runs: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for path in sorted(runs_dir.glob("*/*/seed*.json")):
         record = json.loads(path.read_text())
         runs[(record["protocol"], record["method"])].append(record)
-    return runs
+    return _complete_seeds(runs)
 
 
 def _complete_seeds(
@@ -180,7 +181,7 @@ def summarise(
     the windows the run files index into).
     """
     runs_dir = Path(runs_dir)
-    runs = _complete_seeds(_load_runs(runs_dir))
+    runs = _load_runs(runs_dir)
     summary: dict[str, Any] = {"protocols": {}, "paper": PAPER_TABLE}
     for (protocol, method), records in sorted(runs.items()):
         ws = data_by_protocol[protocol]
@@ -264,7 +265,7 @@ def write_figures(
     out_dir.mkdir(parents=True, exist_ok=True)
     names = list(DISEASE_CLASSES)
     written = []
-    runs = _complete_seeds(_load_runs(runs_dir))
+    runs = _load_runs(runs_dir)
     for (protocol, method), records in sorted(runs.items()):
         if not _is_deep(method):
             continue
@@ -482,7 +483,7 @@ def best_transfer_method(runs_dir: str | Path, ws: Any, *, seed: int = 0) -> str
     """
     from emgcore.metrics import aggregate_by_group, labels_by_group
 
-    runs = _complete_seeds(_load_runs(Path(runs_dir)))
+    runs = _load_runs(Path(runs_dir))
     scores = {}
     for (protocol, method), records in runs.items():
         if protocol != "n2001_loso" or not method.startswith("tl-"):
