@@ -106,10 +106,13 @@ def gesture_model_register(
     if existing is not None:
         return existing, False
     try:
-        _model, metadata, _scaler, spec = load_gesture_checkpoint(path)
+        _model, metadata, scaler, spec = load_gesture_checkpoint(path)
     except EmgCoreError as exc:
         raise UserFacingError(str(exc)) from exc
     metadata = json.loads(json.dumps(metadata, default=str))
+    # The model's n_chans counts image rows (raw + rectified rows per
+    # electrode); users need the electrodes their recordings must have.
+    metadata["n_chans"] = scaler.n_chans
     gm = GestureModel.objects.create(
         name=name or path.stem,
         dataset=spec.name,

@@ -40,6 +40,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--widths", type=int, nargs=2, default=[32, 64])
         p.add_argument("--epochs", type=int, default=12, help="max pretraining epochs")
         p.add_argument("--max-source-windows", type=int, default=20000)
+        p.add_argument(
+            "--representation",
+            choices=["raw", "raw+rectified"],
+            default=None,
+            help="window image rows (default: the dataset's; see RESULTS_GESTURE.md)",
+        )
+        p.add_argument(
+            "--scaling",
+            choices=["per-subject", "pooled"],
+            default="per-subject",
+            help="pretraining: scale each source subject by their own statistics "
+            "(default) or all by one pooled scaler",
+        )
 
     ex = sub.add_parser("experiment", help="inter-subject adaptation: JSON + PNG")
     data_args(ex)
@@ -166,16 +179,28 @@ def _pretrain_config(args: argparse.Namespace) -> Any:
     return dataclasses.replace(PRETRAIN_CONFIG, epochs=args.epochs)
 
 
+def _spec(args: argparse.Namespace) -> Any:
+    """The dataset's spec, with ``--representation`` if given."""
+    import dataclasses
+
+    from emgcore.gesture.data import get_spec
+
+    spec = get_spec(args.dataset)
+    if getattr(args, "representation", None):
+        spec = dataclasses.replace(spec, representation=args.representation)
+    return spec
+
+
 def _experiment(args: argparse.Namespace) -> int:
     import dataclasses
 
     from emgcore.checkpoint import load_checkpoint
     from emgcore.gesture.core import ADAPT_CONFIG, SCRATCH_CONFIG
-    from emgcore.gesture.data import get_spec, list_subjects, load_trials
+    from emgcore.gesture.data import list_subjects, load_trials
     from emgcore.gesture.experiments import METHODS, pick_targets, run_inter_subject
 
     _threads(args)
-    spec = get_spec(args.dataset)
+    spec = _spec(args)
     if args.summary_only:
         return _write_summary(spec, Path(args.out) / spec.name, None)
     if args.source_model:
@@ -205,6 +230,7 @@ def _experiment(args: argparse.Namespace) -> int:
         max_source_windows=args.max_source_windows,
         source_checkpoint=args.source_model,
         test_from=args.test_from,
+        per_subject=args.scaling == "per-subject",
     )
     return _write_summary(spec, out, _command_line(args))
 
@@ -305,11 +331,11 @@ def _other_protocol(
 
 def _pretrain(args: argparse.Namespace) -> int:
     from emgcore.gesture.api import pretrain_checkpoint
-    from emgcore.gesture.data import get_spec, list_subjects, load_trials
+    from emgcore.gesture.data import list_subjects, load_trials
     from emgcore.gesture.experiments import pick_targets
 
     _threads(args)
-    spec = get_spec(args.dataset)
+    spec = _spec(args)
     held = list(args.holdout)
     if args.n_holdout:
         held += [
@@ -329,6 +355,7 @@ def _pretrain(args: argparse.Namespace) -> int:
         config=_pretrain_config(args),
         widths=args.widths,
         max_windows=args.max_source_windows,
+        per_subject=args.scaling == "per-subject",
         command=_command_line(args),
     )
     print(

@@ -28,6 +28,7 @@ from emgcore.gesture.core import (
     accuracy_report,
     adapt,
     evaluate,
+    person_scaler,
     predict_proba,
     pretrain,
 )
@@ -141,6 +142,7 @@ def pretrain_checkpoint(
     config: TrainConfig = PRETRAIN_CONFIG,
     widths: Sequence[int] = (32, 64),
     max_windows: int | None = 20000,
+    per_subject: bool = True,
     command: str | None = None,
 ) -> dict[str, Any]:
     """Pretrain on every subject not in ``heldout``; save checkpoint + model card.
@@ -163,19 +165,36 @@ def pretrain_checkpoint(
     source_subjects = [s for s in subjects if s not in held]
     src = [t for t in trials if t.subject in set(source_subjects)]
     model, scaler, info = pretrain(
-        src, spec, config=config, seed=seed, widths=widths, max_windows=max_windows
+        src,
+        spec,
+        config=config,
+        seed=seed,
+        widths=widths,
+        max_windows=max_windows,
+        per_subject=per_subject,
     )
     metrics: dict[str, Any] = {"val_acc_source_time_split": info["best_val_acc"]}
     if held:
-        rep = evaluate(model, scaler, [t for t in trials if t.subject in held], spec)
-        metrics["heldout_no_adapt_accuracy"] = rep["accuracy"]
-        metrics["heldout_no_adapt_balanced_accuracy"] = rep["balanced_accuracy"]
+        # Each held-out person scored on their own; a per-subject model gets
+        # that person's statistics from their first trial per gesture.
+        reps = []
+        for subject in sorted(held):
+            own = [t for t in trials if t.subject == subject]
+            calib = [t for t in own if t.order == 0]
+            reps.append(evaluate(model, person_scaler(scaler, calib, spec), own, spec))
+        metrics["heldout_no_adapt_accuracy"] = float(
+            np.mean([r["accuracy"] for r in reps])
+        )
+        metrics["heldout_no_adapt_balanced_accuracy"] = float(
+            np.mean([r["balanced_accuracy"] for r in reps])
+        )
     train = {
         "config": config.to_dict(),
         "source_subjects": source_subjects,
         "heldout_subjects": sorted(held),
         "max_windows": max_windows,
         "validation": "last 20% of every source trial (time split)",
+        "scaling": info.get("scaling"),
         "command": command,
         **info,
     }
@@ -216,8 +235,20 @@ def model_card(
             "source_subjects": train.get("source_subjects", []),
             "heldout_subjects": train.get("heldout_subjects", []),
             "input": f"{model.n_chans} x {spec.window} image = "
-            f"{spec.window_s * 1000:.0f} ms window of every channel, per-channel "
-            "z-score (training statistics)",
+            f"{spec.window_s * 1000:.0f} ms window of "
+            f"{model.n_chans // spec.rows_per_channel} electrodes "
+            + (
+                "(raw rows, then the same rows rectified)"
+                if spec.representation == "raw+rectified"
+                else "(raw rows)"
+            )
+            + ", per-row z-score: "
+            + (
+                "each source subject by their own statistics; a new person by "
+                "theirs (calibration windows)"
+                if train.get("scaling") == "per subject"
+                else "training-window statistics"
+            ),
         },
         "training": {
             k: train.get(k)
@@ -352,7 +383,11 @@ def adapt_to_subject(
         raise InvalidRecordingError(
             f"No held-back trials: every gesture needs more than k={k} trials."
         )
-    before = evaluate(source, scaler, test_trials, spec)
+    # "Before" is the source model as it is, scaled as it was trained: a
+    # per-subject source model gets the person's own channel statistics.
+    before = evaluate(
+        source, person_scaler(scaler, adapt_trials, spec), test_trials, spec
+    )
     model, new_scaler, info = adapt(
         source,
         adapt_trials,
@@ -456,13 +491,14 @@ def predict_files(
             if spec.decimate > 1
             else gf.recording.data
         )
-        if data.shape[0] != model.n_chans:
+        if data.shape[0] != scaler.n_chans:
             raise InvalidRecordingError(
-                f"{gf.name}: {data.shape[0]} channels; the model reads {model.n_chans}."
+                f"{gf.name}: {data.shape[0]} channels; the model reads {scaler.n_chans}."
             )
         win = trial_windows(data, spec.window, spec.step)
         proba = (
-            predict_proba(model, scaler.transform(win))
+            # a per-subject source model scales by this recording's statistics
+            predict_proba(model, scaler.for_person(win).transform(win))
             if len(win)
             else np.zeros((0, 1))
         )

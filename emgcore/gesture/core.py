@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from emgcore.config import TrainConfig
 from emgcore.errors import InvalidRecordingError
 from emgcore.gesture.data import (
+    REPRESENTATIONS,
     ChannelScaler,
     GestureDatasetSpec,
     GestureTrial,
@@ -71,12 +72,15 @@ def build_gesture_model(
     widths: Sequence[int] = DEFAULT_WIDTHS,
     seed: int = 0,
 ) -> AllConvNet:
-    """A freshly initialised All-ConvNet for ``spec``'s windows (seeded)."""
+    """A freshly initialised All-ConvNet for ``spec``'s windows (seeded).
+
+    ``n_chans`` electrodes give ``n_chans * spec.rows_per_channel`` image rows.
+    """
     from emgcore.train import set_seeds
 
     set_seeds(seed)
     return AllConvNet(
-        n_chans=n_chans,
+        n_chans=n_chans * spec.rows_per_channel,
         n_times=spec.window,
         n_outputs=len(spec.class_names),
         sfreq=spec.sfreq,
@@ -143,26 +147,47 @@ def evaluate(
     return accuracy_report(win.y, proba.argmax(1), len(spec.class_names))
 
 
+def person_scaler(
+    scaler: ChannelScaler,
+    calibration: Sequence[GestureTrial],
+    spec: GestureDatasetSpec,
+) -> ChannelScaler:
+    """The scaler for a person the model has not seen, before adaptation.
+
+    For a source model trained per subject, fitted on the person's
+    calibration trials (their windows only; labels unused); otherwise the
+    model's own scaler.
+    """
+    if not scaler.per_subject:
+        return scaler
+    win = cut_windows(calibration, window=spec.window, step=spec.step)
+    if len(win) == 0:
+        raise InvalidRecordingError(
+            "No calibration windows to estimate the person's channel statistics."
+        )
+    return scaler.for_person(win.X)
+
+
 def _train(
     model: AllConvNet,
-    train: Windows,
-    val: Windows,
-    scaler: ChannelScaler,
+    train: tuple[NDArray[np.float32], NDArray[np.int64]],
+    val: tuple[NDArray[np.float32], NDArray[np.int64]],
     config: TrainConfig,
     seed: int,
     on_epoch: EpochCallback | None,
 ) -> dict[str, Any]:
+    """Fit on scaled images ``(X, y)``; a summary of the run."""
     from emgcore.train import fit
 
-    if len(train) == 0 or len(val) == 0:
+    if len(train[1]) == 0 or len(val[1]) == 0:
         raise InvalidRecordingError(
-            f"Too little data to train: {len(train)} training and {len(val)} "
-            "validation windows."
+            f"Too little data to train: {len(train[1])} training and "
+            f"{len(val[1])} validation windows."
         )
     res = fit(
         model,
-        (scaler.transform(train.X), train.y),
-        (scaler.transform(val.X), val.y),
+        train,
+        val,
         config=config,
         seed=seed,
         progress=False,
@@ -175,9 +200,34 @@ def _train(
         "stopped_early": res.stopped_early,
         "cancelled": res.cancelled,
         "train_s": round(res.elapsed_s, 2),
-        "n_train_windows": len(train),
-        "n_val_windows": len(val),
+        "n_train_windows": len(train[1]),
+        "n_val_windows": len(val[1]),
     }
+
+
+def _scaled_per_subject(
+    trials: Sequence[GestureTrial], train: Windows, val: Windows, representation: str
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Training and validation images, each subject scaled by their own statistics.
+
+    Statistics come from the subject's training windows only. A new person is
+    later scaled by their own calibration windows (:meth:`ChannelScaler.for_person`),
+    so the source model never learns one subject's amplitude as a cue.
+    """
+    subject = np.array([t.subject for t in trials])
+    rows = train.X.shape[1] * REPRESENTATIONS[representation]
+    Xt = np.empty((len(train), 1, rows, train.X.shape[2]), np.float32)
+    Xv = np.empty((len(val), 1, rows, val.X.shape[2]), np.float32)
+    for s in np.unique(subject):
+        mt = subject[train.trial] == s
+        mv = subject[val.trial] == s
+        if not mt.any():
+            continue
+        sc = ChannelScaler.fit(train.X[mt], representation)
+        Xt[mt] = sc.transform(train.X[mt])
+        if mv.any():
+            Xv[mv] = sc.transform(val.X[mv])
+    return Xt, Xv
 
 
 def pretrain(
@@ -188,6 +238,7 @@ def pretrain(
     seed: int = 0,
     widths: Sequence[int] = DEFAULT_WIDTHS,
     max_windows: int | None = 20000,
+    per_subject: bool = True,
     on_epoch: EpochCallback | None = None,
 ) -> tuple[AllConvNet, ChannelScaler, dict[str, Any]]:
     """Pretrain the source model on the trials of the source subjects.
@@ -204,6 +255,9 @@ def pretrain(
     max_windows : int or None
         Random subset (seeded) of the training windows, cut with
         ``spec.source_step``; bounds an epoch's cost.
+    per_subject : bool
+        Standardise every source subject with their own statistics (default)
+        instead of one pooled scaler; see :func:`_scaled_per_subject`.
     on_epoch : callable, optional
         Passed to :func:`emgcore.train.fit`.
 
@@ -211,7 +265,7 @@ def pretrain(
     -------
     model : AllConvNet
     scaler : ChannelScaler
-        Fitted on the training windows.
+        Fitted on the training windows (pooled; ``per_subject`` set as chosen).
     info : dict
         Training summary (epochs, windows, time).
     """
@@ -233,10 +287,16 @@ def pretrain(
     val = subsample(
         val, None if max_windows is None else max_windows // 4, seed=seed + 1
     )
-    scaler = ChannelScaler.fit(train.X)
+    scaler = ChannelScaler.fit(train.X, spec.representation, per_subject=per_subject)
+    if per_subject:
+        Xt, Xv = _scaled_per_subject(trials, train, val, spec.representation)
+    else:
+        Xt, Xv = scaler.transform(train.X), scaler.transform(val.X)
     model = build_gesture_model(spec, n_chans, widths=widths, seed=seed)
-    info = _train(model, train, val, scaler, config, seed, on_epoch)
+    info = _train(model, (Xt, train.y), (Xv, val.y), config, seed, on_epoch)
     info["n_parameters"] = count_parameters(model)
+    info["scaling"] = "per subject" if per_subject else "pooled"
+    info["representation"] = spec.representation
     logger.info("pretrained source model: %s", info)
     return model, scaler, info
 
@@ -296,7 +356,7 @@ def adapt(
     )
     if len(val) == 0:  # trials too short to keep a quarter aside
         val = train
-    scaler = ChannelScaler.fit(train.X)
+    scaler = ChannelScaler.fit(train.X, spec.representation)
     if method == "scratch":
         if source is not None:
             widths = source.get_config()["widths"]
@@ -305,10 +365,11 @@ def adapt(
     else:
         if source is None:
             raise InvalidRecordingError(f"Method {method!r} needs a source model.")
-        if source.n_chans != n_chans:
+        rows = n_chans * spec.rows_per_channel
+        if source.n_chans != rows:
             raise InvalidRecordingError(
-                f"The source model reads {source.n_chans} channels; the "
-                f"adaptation trials have {n_chans}."
+                f"The source model reads {source.n_chans // spec.rows_per_channel} "
+                f"channels; the adaptation trials have {n_chans}."
             )
         model = copy.deepcopy(source)
         cfg = config or ADAPT_CONFIG
@@ -318,7 +379,14 @@ def adapt(
             cfg = dataclasses.replace(
                 cfg, freeze_encoder_epochs=cfg.epochs, frozen_lr=cfg.lr
             )
-    info = _train(model, train, val, scaler, cfg, seed, on_epoch)
+    info = _train(
+        model,
+        (scaler.transform(train.X), train.y),
+        (scaler.transform(val.X), val.y),
+        cfg,
+        seed,
+        on_epoch,
+    )
     info["method"] = method
     info["n_trainable"] = (
         count_parameters(model)
@@ -342,7 +410,7 @@ def lda_accuracy(
 
     The peer to beat (LibEMG's classic pipeline): trained on ``train_trials``'
     windows (raw samples, ``spec.window`` long, ``step`` apart; default
-    ``spec.step``), tested on ``test_trials``' non-overlapping windows.
+    ``spec.peer_step``), tested on ``test_trials``' non-overlapping windows.
 
     Returns
     -------
@@ -351,7 +419,7 @@ def lda_accuracy(
     """
     from emgcore.baselines import fit_predict_classic
 
-    train = cut_windows(train_trials, window=spec.window, step=step or spec.step)
+    train = cut_windows(train_trials, window=spec.window, step=step or spec.peer_step)
     train = subsample(train, max_windows, seed=seed)
     test = cut_windows(test_trials, window=spec.window, step=spec.test_step)
     n_classes = len(spec.class_names)

@@ -36,6 +36,7 @@ from emgcore.gesture.core import (
     adapt,
     evaluate,
     lda_accuracy,
+    person_scaler,
     pretrain,
     timed,
 )
@@ -136,6 +137,7 @@ def _source_model(
     seed: int,
     widths: Sequence[int],
     max_windows: int | None,
+    per_subject: bool,
 ) -> tuple[torch.nn.Module, ChannelScaler, dict[str, Any]]:
     """Pretrain (or reload) a fold's source model, saved as a checkpoint."""
     from emgcore.checkpoint import load_checkpoint
@@ -151,7 +153,13 @@ def _source_model(
         )
     src = subject_trials(trials, source_subjects)
     model, scaler, info = pretrain(
-        src, spec, config=config, seed=seed, widths=widths, max_windows=max_windows
+        src,
+        spec,
+        config=config,
+        seed=seed,
+        widths=widths,
+        max_windows=max_windows,
+        per_subject=per_subject,
     )
     train_meta = {
         "config": config.to_dict(),
@@ -190,6 +198,7 @@ def run_inter_subject(
     max_source_windows: int | None = 20000,
     source_checkpoint: str | Path | None = None,
     test_from: int | None = None,
+    per_subject: bool = True,
 ) -> dict[str, Any]:
     """Leave-subject(s)-out adaptation with k = 1, 2, ... trials per gesture.
 
@@ -222,6 +231,9 @@ def run_inter_subject(
     test_from : int, optional
         First trial rank (0-based, per gesture) used for testing; must be
         >= max(ks). Fix it when runs with more k are added later.
+    per_subject : bool
+        Pretrain with every source subject scaled by their own statistics
+        (see :func:`emgcore.gesture.core.pretrain`).
 
     Returns
     -------
@@ -272,6 +284,7 @@ def run_inter_subject(
                     seed=seed,
                     widths=widths,
                     max_windows=max_source_windows,
+                    per_subject=per_subject,
                 )
         return sources[f]
 
@@ -307,6 +320,11 @@ def run_inter_subject(
         else:
             model, scaler, _ = source_for(f)
             if method == "no_adapt":
+                # A per-subject source model scales the target with the
+                # statistics of its first trial per gesture (labels unused).
+                calib = split_adapt_test(tgt, k=1, k_max=k_max)[0]
+                rec["scaling"] = "target's own" if scaler.per_subject else "source"
+                scaler = person_scaler(scaler, calib, spec)
                 rep, wall = timed(evaluate, model, scaler, test_trials, spec)
             else:
                 cfg = scratch_config if method == "scratch" else adapt_config
@@ -651,7 +669,8 @@ def run_inter_session(
             max_windows=max_source_windows,
             widths=widths,
         )
-        row = {"no_adapt": evaluate(model, scaler, test_tr, spec)["accuracy"]}
+        before = person_scaler(scaler, adapt_tr, spec)
+        row = {"no_adapt": evaluate(model, before, test_tr, spec)["accuracy"]}
         for m in ("tl_frozen", "scratch"):
             cfg = scratch_config if m == "scratch" else adapt_config
             m2, sc2, _ = adapt(model, adapt_tr, spec, method=m, config=cfg, seed=seed)

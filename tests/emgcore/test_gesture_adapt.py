@@ -18,8 +18,20 @@ from emgcore.gesture.api import (
     save_adapted,
     save_gesture_checkpoint,
 )
-from emgcore.gesture.core import ADAPT_CONFIG, PRETRAIN_CONFIG, adapt, pretrain
-from emgcore.gesture.data import get_spec, split_adapt_test, trials_from_files
+from emgcore.gesture.core import (
+    ADAPT_CONFIG,
+    PRETRAIN_CONFIG,
+    _scaled_per_subject,
+    adapt,
+    pretrain,
+)
+from emgcore.gesture.data import (
+    GestureTrial,
+    cut_windows,
+    get_spec,
+    split_adapt_test,
+    trials_from_files,
+)
 from emgcore.gesture.experiments import make_folds, pick_targets, run_inter_subject
 from emgcore.io.gestures import read_myo_readings
 
@@ -233,7 +245,11 @@ def test_cli_pretrain_and_experiment_smoke(data_dir, tmp_path, capsys):
     assert meta["class_names"][0] == "spherical"
     assert meta["train"]["heldout_subjects"] == ["female_1"]
     assert "heldout_no_adapt_accuracy" in meta["metrics"]
-    assert meta["preprocess"]["image_shape"] == [1, 2, 100]
+    # 2 electrodes -> raw rows + rectified rows; per-subject source scaling
+    assert meta["preprocess"]["image_shape"] == [1, 4, 100]
+    assert meta["preprocess"]["scaler"]["representation"] == "raw+rectified"
+    assert meta["preprocess"]["scaler"]["per_subject"] is True
+    assert meta["train"]["scaling"] == "per subject"
     card = json.loads((tmp_path / "semg.pt.card.json").read_text())
     assert "gesture pretrain" in card["training"]["command"]
     assert (tmp_path / "semg.md").read_text().startswith("# Model card")
@@ -338,3 +354,19 @@ def test_a_target_without_test_trials_is_left_out_and_none_left_is_an_error(
             source_checkpoint=tiny_ckpt,
             test_from=50,
         )
+
+
+def test_per_subject_pretraining_scales_each_source_subject_by_their_own_statistics():
+    rng = np.random.default_rng(0)
+
+    def trial(subject, gain):
+        data = rng.normal(0, gain, (2, 400)).astype(np.float32)
+        return GestureTrial(data, 0, subject, "1", 0, f"{subject}@0")
+
+    trials = [trial("loud", 50.0), trial("quiet", 0.1)]
+    train = cut_windows(trials, window=40, step=10, part=(0, 0.8))
+    val = cut_windows(trials, window=40, step=40, part=(0.8, 1))
+    Xt, Xv = _scaled_per_subject(trials, train, val, "raw")
+    for i in (0, 1):  # both subjects end up at unit scale, whatever their gain
+        assert abs(Xt[train.trial == i].std() - 1) < 0.05
+        assert 0.5 < Xv[val.trial == i].std() < 2

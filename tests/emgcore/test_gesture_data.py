@@ -78,6 +78,57 @@ def test_scaler_uses_training_statistics_only(rng):
         scaler.transform(test[:, :2])
 
 
+def test_raw_rectified_images_stack_the_rectified_rows_under_the_raw_ones(rng):
+    X = rng.normal(0.0, 3.0, size=(50, 2, 40)).astype(np.float32)
+    scaler = ChannelScaler.fit(X, "raw+rectified")
+    assert len(scaler.mean) == 4 and scaler.n_chans == 2
+    img = scaler.transform(X)
+    assert img.shape == (50, 1, 4, 40)
+    # rows 2-3 are |x| standardised: they order windows by amplitude
+    raw_back = (
+        img[:, 0, :2] * np.array(scaler.std[:2])[:, None]
+        + np.array(scaler.mean[:2])[:, None]
+    )
+    rect_back = (
+        img[:, 0, 2:] * np.array(scaler.std[2:])[:, None]
+        + np.array(scaler.mean[2:])[:, None]
+    )
+    np.testing.assert_allclose(rect_back, np.abs(raw_back), atol=1e-4)
+    assert ChannelScaler.from_dict(scaler.to_dict()) == scaler
+    with pytest.raises(InvalidRecordingError, match="representation"):
+        ChannelScaler.fit(X, "spectrogram")
+
+
+def test_a_per_subject_scaler_scales_a_new_person_by_their_own_statistics(rng):
+    source = rng.normal(0.0, 1.0, size=(100, 3, 40)).astype(np.float32)
+    person = rng.normal(0.0, 20.0, size=(100, 3, 40)).astype(np.float32)
+    pooled = ChannelScaler.fit(source)
+    assert pooled.for_person(person) is pooled  # a pooled model keeps its own
+    per = ChannelScaler.fit(source, per_subject=True)
+    own = per.for_person(person)
+    assert not own.per_subject and own.representation == per.representation
+    np.testing.assert_allclose(own.transform(person).std(), 1, atol=1e-3)
+    assert pooled.transform(person).std() > 10
+
+
+def test_old_checkpoint_scalers_and_specs_read_as_raw_and_pooled():
+    scaler = ChannelScaler.from_dict({"mean": [0.0, 1.0], "std": [1.0, 2.0]})
+    assert scaler.representation == "raw" and not scaler.per_subject
+    d = get_spec("myo-readings").to_dict()
+    for key in ("representation", "peer_step_s"):
+        d.pop(key)
+    old = type(get_spec("myo-readings")).from_dict(d)
+    assert old.representation == "raw" and old.rows_per_channel == 1
+    assert old.peer_step == old.step
+
+
+def test_the_lda_peer_keeps_its_own_window_step():
+    spec = get_spec("myo-readings")
+    assert spec.rows_per_channel == 2
+    assert spec.step == 5 and spec.peer_step == 20  # 25 ms vs 100 ms at 200 Hz
+    assert get_spec("ninapro-db1-e1").peer_step == get_spec("ninapro-db1-e1").step
+
+
 def test_split_keeps_adaptation_and_test_trials_disjoint():
     trials = [_trial(lab, o) for lab in range(3) for o in range(6)]
     for k in (1, 2, 3):
