@@ -47,6 +47,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             help="window image rows (default: the dataset's; see RESULTS_GESTURE.md)",
         )
         p.add_argument(
+            "--adapt-step-s",
+            type=float,
+            default=None,
+            help="seconds between adaptation windows (default: the dataset's; "
+            "myo-readings 0.025, earlier runs 0.1)",
+        )
+        p.add_argument(
             "--scaling",
             choices=["per-subject", "pooled"],
             default="per-subject",
@@ -188,6 +195,11 @@ def _spec(args: argparse.Namespace) -> Any:
     spec = get_spec(args.dataset)
     if getattr(args, "representation", None):
         spec = dataclasses.replace(spec, representation=args.representation)
+    if getattr(args, "adapt_step_s", None):
+        # the LDA peer keeps its own step (spec.peer_step)
+        spec = dataclasses.replace(
+            spec, step_s=args.adapt_step_s, peer_step_s=spec.peer_step_s or spec.step_s
+        )
     return spec
 
 

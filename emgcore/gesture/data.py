@@ -197,9 +197,9 @@ DATASETS: dict[str, GestureDatasetSpec] = {
         sfreq=200.0,
         label_codes=tuple(range(8)),
         class_names=tuple(MYO_READINGS_CLASSES[i] for i in range(8)),
-        # Adaptation windows every 25 ms: on fold 0 of the every-subject run
-        # TL gained 2 points over 100 ms; LDA did 0.9 points better at 100 ms
-        # and keeps that step.
+        # Adaptation windows every 25 ms (shifted copies of one short trial
+        # help the network); the LDA peer did better at 100 ms in an
+        # exploratory comparison and keeps that step (docs/RESULTS_GESTURE.md).
         step_s=0.025,
         peer_step_s=0.1,
         representation="raw+rectified",

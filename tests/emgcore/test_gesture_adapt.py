@@ -370,3 +370,23 @@ def test_per_subject_pretraining_scales_each_source_subject_by_their_own_statist
     for i in (0, 1):  # both subjects end up at unit scale, whatever their gain
         assert abs(Xt[train.trial == i].std() - 1) < 0.05
         assert 0.5 < Xv[val.trial == i].std() < 2
+
+
+def test_cli_flags_bring_back_the_earlier_set_up_and_keep_the_peer_step():
+    import argparse
+
+    from emgcore.commands.gesture import _spec
+
+    def spec(dataset, **kw):
+        base = {"dataset": dataset, "representation": None, "adapt_step_s": None}
+        return _spec(argparse.Namespace(**{**base, **kw}))
+
+    earlier = spec("myo-readings", representation="raw", adapt_step_s=0.1)
+    assert earlier.representation == "raw" and earlier.step == earlier.peer_step == 20
+    now = spec("myo-readings")
+    assert now.representation == "raw+rectified" and (now.step, now.peer_step) == (
+        5,
+        20,
+    )
+    nina = spec("ninapro-db1-e1", adapt_step_s=0.1)
+    assert nina.step == 10 and nina.peer_step == 5  # LDA stays at the 50 ms step
