@@ -221,10 +221,14 @@ def _scaled_per_subject(
     for s in np.unique(subject):
         mt = subject[train.trial] == s
         mv = subject[val.trial] == s
-        if not mt.any():
+        if not (mt.any() or mv.any()):
             continue
-        sc = ChannelScaler.fit(train.X[mt], representation)
-        Xt[mt] = sc.transform(train.X[mt])
+        # Subsampling can leave a subject with validation windows only; their
+        # statistics then come from those (labels unused, as for a new person).
+        own = train.X[mt] if mt.any() else val.X[mv]
+        sc = ChannelScaler.fit(own, representation)
+        if mt.any():
+            Xt[mt] = sc.transform(train.X[mt])
         if mv.any():
             Xv[mv] = sc.transform(val.X[mv])
     return Xt, Xv

@@ -27,6 +27,7 @@ from emgcore.gesture.core import (
 )
 from emgcore.gesture.data import (
     GestureTrial,
+    Windows,
     cut_windows,
     get_spec,
     split_adapt_test,
@@ -370,6 +371,15 @@ def test_per_subject_pretraining_scales_each_source_subject_by_their_own_statist
     for i in (0, 1):  # both subjects end up at unit scale, whatever their gain
         assert abs(Xt[train.trial == i].std() - 1) < 0.05
         assert 0.5 < Xv[val.trial == i].std() < 2
+
+    # a subject left with validation windows only (subsampling) is still scaled
+    only_val = Windows(
+        train.X[train.trial == 0],
+        train.y[train.trial == 0],
+        train.trial[train.trial == 0],
+    )
+    Xt, Xv = _scaled_per_subject(trials, only_val, val, "raw")
+    assert np.isfinite(Xv).all() and 0.5 < Xv[val.trial == 1].std() < 2
 
 
 def test_cli_flags_bring_back_the_earlier_set_up_and_keep_the_peer_step():
