@@ -45,7 +45,8 @@ def test_every_env_example_variable_is_read_by_the_settings_or_compose():
     settings_text = (ROOT / "clinic" / "settings.py").read_text()
     compose_text = (ROOT / "docker-compose.yml").read_text()
     unused = [
-        name for name in _env_example_names()
+        name
+        for name in _env_example_names()
         if f'"{name}"' not in settings_text
         and f"${{{name}" not in compose_text
         and not (name.endswith("_FILE") and f'"{name[:-5]}"' in settings_text)

@@ -21,6 +21,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     sub = parser.add_subparsers(dest="gesture_command", required=True, metavar="ACTION")
 
+    def augment_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--augment-copies",
+            type=int,
+            default=4,
+            help="randomly gained copies of each adaptation window (default 4; "
+            "0 = none, as in the tables made before gain augmentation)",
+        )
+
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--seed", type=int, default=0)
         p.add_argument(
@@ -85,6 +94,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="test on trials ranked >= this per gesture (default max k)",
     )
     ex.add_argument("--adapt-epochs", type=int, default=30)
+    augment_arg(ex)
     ex.add_argument(
         "--source-model",
         default=None,
@@ -140,6 +150,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--method", default="tl_frozen", choices=["tl_frozen", "tl_full", "scratch"]
     )
     ad.add_argument("--epochs", type=int, default=30)
+    augment_arg(ad)
     ad.add_argument("--out", required=True)
     common(ad)
     ad.set_defaults(func=_adapt)
@@ -151,6 +162,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     pr.add_argument("--sfreq", type=float, default=None)
     pr.add_argument("--threads", type=int, default=1)
     pr.set_defaults(func=_predict)
+
+
+def _augment(args: argparse.Namespace) -> Any:
+    """The adaptation's gain augmentation from ``--augment-copies``."""
+    import dataclasses
+
+    from emgcore.gesture.data import ADAPT_AUGMENT
+
+    if args.augment_copies < 0:
+        from emgcore.errors import EmgCoreError
+
+        raise EmgCoreError(
+            f"--augment-copies must be 0 or more, got {args.augment_copies}."
+        )
+    if args.augment_copies == 0:
+        return None
+    return dataclasses.replace(ADAPT_AUGMENT, copies=args.augment_copies)
 
 
 def _threads(args: argparse.Namespace) -> None:
@@ -243,6 +271,7 @@ def _experiment(args: argparse.Namespace) -> int:
         source_checkpoint=args.source_model,
         test_from=args.test_from,
         per_subject=args.scaling == "per-subject",
+        augment=_augment(args),
     )
     return _write_summary(spec, out, _command_line(args))
 
@@ -307,6 +336,7 @@ def _other_protocol(
             subjects=targets,
             seed=args.seed,
             config=dataclasses.replace(SCRATCH_CONFIG, epochs=args.adapt_epochs),
+            augment=_augment(args),
         )
     elif args.protocol == "inter-session":
         res = run_inter_session(
@@ -317,6 +347,7 @@ def _other_protocol(
             seed=args.seed,
             pretrain_config=_pretrain_config(args),
             max_source_windows=args.max_source_windows,
+            augment=_augment(args),
         )
     else:
         from emgcore.gesture.api import load_gesture_checkpoint
@@ -330,7 +361,14 @@ def _other_protocol(
             "protocol": "percent",
             "dataset": spec.name,
             "per_target": {
-                t: run_percent(trials, spec, source, target=t, seed=args.seed)
+                t: run_percent(
+                    trials,
+                    spec,
+                    source,
+                    target=t,
+                    seed=args.seed,
+                    augment=_augment(args),
+                )
                 for t in targets
             },
         }
@@ -418,6 +456,7 @@ def _adapt(args: argparse.Namespace) -> int:
         seed=args.seed,
         method=args.method,
         config=dataclasses.replace(ADAPT_CONFIG, epochs=args.epochs),
+        augment=_augment(args),
     )
     meta["train"]["command"] = _command_line(args)
     sha = save_adapted(args.out, model, meta)

@@ -33,7 +33,9 @@ from emgcore.gesture.core import (
     pretrain,
 )
 from emgcore.gesture.data import (
+    ADAPT_AUGMENT,
     ChannelScaler,
+    GainAugment,
     GestureDatasetSpec,
     GestureTrial,
     check_disjoint,
@@ -323,6 +325,7 @@ def adapt_to_subject(
     on_epoch: EpochCallback | None = None,
     method: str = "tl_frozen",
     config: TrainConfig = ADAPT_CONFIG,
+    augment: GainAugment | None = ADAPT_AUGMENT,
 ) -> tuple[AllConvNet, dict[str, Any], dict[str, Any]]:
     """Adapt a pretrained gesture checkpoint to one person.
 
@@ -345,6 +348,8 @@ def adapt_to_subject(
         cancels.
     method : {"tl_frozen", "tl_full", "scratch"}
     config : TrainConfig
+    augment : GainAugment or None
+        Random electrode gains on the training windows (default on).
 
     Returns
     -------
@@ -395,6 +400,7 @@ def adapt_to_subject(
         method=method,
         config=config,
         seed=seed,
+        augment=augment,
         on_epoch=on_epoch,
     )
     after = evaluate(model, new_scaler, test_trials, spec)

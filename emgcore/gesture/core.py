@@ -31,8 +31,10 @@ from numpy.typing import NDArray
 from emgcore.config import TrainConfig
 from emgcore.errors import InvalidRecordingError
 from emgcore.gesture.data import (
+    ADAPT_AUGMENT,
     REPRESENTATIONS,
     ChannelScaler,
+    GainAugment,
     GestureDatasetSpec,
     GestureTrial,
     Windows,
@@ -314,6 +316,7 @@ def adapt(
     config: TrainConfig | None = None,
     seed: int = 0,
     widths: Sequence[int] = DEFAULT_WIDTHS,
+    augment: GainAugment | None = ADAPT_AUGMENT,
     on_epoch: EpochCallback | None = None,
 ) -> tuple[AllConvNet, ChannelScaler, dict[str, Any]]:
     """Adapt (or train from scratch) on one subject's adaptation trials.
@@ -336,6 +339,10 @@ def adapt(
     seed : int
     widths : (int, int)
         Only for ``"scratch"`` without a source model.
+    augment : GainAugment or None
+        Random electrode gains added to the training windows (every method
+        alike; validation windows stay as recorded). None trains on the
+        windows as they are (the set-up of the earlier result tables).
     on_epoch : callable, optional
 
     Returns
@@ -383,15 +390,18 @@ def adapt(
             cfg = dataclasses.replace(
                 cfg, freeze_encoder_epochs=cfg.epochs, frozen_lr=cfg.lr
             )
+    # The scaler is fitted on the recorded windows, before augmentation.
+    X, y = (train.X, train.y) if augment is None else augment.apply(train, seed=seed)
     info = _train(
         model,
-        (scaler.transform(train.X), train.y),
+        (scaler.transform(X), y),
         (scaler.transform(val.X), val.y),
         cfg,
         seed,
         on_epoch,
     )
     info["method"] = method
+    info["augment"] = None if augment is None else augment.to_dict()
     info["n_trainable"] = (
         count_parameters(model)
         - sum(p.numel() for p in model.frozen_prefix_parameters(3))

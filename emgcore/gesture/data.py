@@ -918,3 +918,61 @@ def subsample(win: Windows, max_n: int | None, *, seed: int) -> Windows:
         return win
     idx = np.sort(np.random.default_rng(seed).choice(len(win), max_n, replace=False))
     return Windows(win.X[idx], win.y[idx], win.trial[idx])
+
+
+@dataclass(frozen=True)
+class GainAugment:
+    """Random electrode gains on the adaptation windows (training part only).
+
+    One or a few calibration trials show a person's muscles at one skin
+    contact and one effort level; on another day every electrode picks up a
+    somewhat different amplitude. Each copy multiplies every window's
+    electrodes by ``exp(N(0, channel_sd))`` times one ``exp(N(0, global_sd))``
+    for the whole window, so fine-tuning cannot lean on exact amplitude
+    ratios. The raw signal is scaled before the rectified rows are made, so
+    both rows of an electrode get the same gain.
+
+    Attributes
+    ----------
+    copies : int
+        Augmented copies added to the original windows (0 = none).
+    channel_sd, global_sd : float
+        Standard deviations of the log gains.
+    """
+
+    copies: int = 4
+    channel_sd: float = 0.25
+    global_sd: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.copies < 0 or self.channel_sd < 0 or self.global_sd < 0:
+            raise ValueError(
+                "Invalid gain augmentation: copies and standard deviations must "
+                f"be >= 0, got {self}."
+            )
+
+    def apply(
+        self, win: Windows, *, seed: int
+    ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+        """The original windows followed by ``copies`` gained copies (seeded)."""
+        rng = np.random.default_rng(seed)
+        n, c = len(win), win.X.shape[1]
+        Xs, ys = [win.X], [win.y]
+        for _ in range(self.copies):
+            log_gain = rng.normal(0, self.channel_sd, (n, c, 1)) + rng.normal(
+                0, self.global_sd, (n, 1, 1)
+            )
+            Xs.append((win.X * np.exp(log_gain)).astype(np.float32))
+            ys.append(win.y)
+        return np.concatenate(Xs), np.concatenate(ys)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "copies": self.copies,
+            "channel_sd": self.channel_sd,
+            "global_sd": self.global_sd,
+        }
+
+
+#: Adaptation default (docs/RESULTS_GESTURE.md, "Gain augmentation").
+ADAPT_AUGMENT = GainAugment()

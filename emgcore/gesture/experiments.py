@@ -41,7 +41,9 @@ from emgcore.gesture.core import (
     timed,
 )
 from emgcore.gesture.data import (
+    ADAPT_AUGMENT,
     ChannelScaler,
+    GainAugment,
     GestureDatasetSpec,
     GestureTrial,
     check_disjoint,
@@ -199,6 +201,7 @@ def run_inter_subject(
     source_checkpoint: str | Path | None = None,
     test_from: int | None = None,
     per_subject: bool = True,
+    augment: GainAugment | None = ADAPT_AUGMENT,
 ) -> dict[str, Any]:
     """Leave-subject(s)-out adaptation with k = 1, 2, ... trials per gesture.
 
@@ -234,6 +237,9 @@ def run_inter_subject(
     per_subject : bool
         Pretrain with every source subject scaled by their own statistics
         (see :func:`emgcore.gesture.core.pretrain`).
+    augment : GainAugment or None
+        Training-window augmentation of the adapted and scratch models
+        (see :func:`emgcore.gesture.core.adapt`); None for none.
 
     Returns
     -------
@@ -255,6 +261,7 @@ def run_inter_subject(
     else:
         folds = make_folds(list(targets), n_folds)
     sources: dict[int, tuple[Any, ChannelScaler, dict[str, Any]]] = {}
+    wanted_augment = None if augment is None else augment.to_dict()
 
     def source_for(f: int) -> tuple[Any, ChannelScaler, dict[str, Any]]:
         if f not in sources:
@@ -291,9 +298,15 @@ def run_inter_subject(
     def unit(f: int, target: str, method: str, k: int) -> None:
         path = out / "units" / f"fold{f}" / target / f"{method}_k{k}.json"
         if path.is_file():
-            if json.loads(path.read_text(encoding="utf-8"))["k_max"] != k_max:
+            done = json.loads(path.read_text(encoding="utf-8"))
+            if done["k_max"] != k_max:
                 raise ValueError(
                     f"{path} was made with another test set; use a new --out."
+                )
+            if "train" in done and done["train"].get("augment") != wanted_augment:
+                raise ValueError(
+                    f"{path} was made with another augmentation "
+                    f"({done['train'].get('augment')}); use a new --out."
                 )
             return
         tgt = subject_trials(trials, target)
@@ -337,6 +350,7 @@ def run_inter_subject(
                     config=cfg,
                     seed=seed,
                     widths=widths,
+                    augment=augment,
                 )
                 rep = evaluate(m2, sc2, test_trials, spec)
                 rec["train"] = info
@@ -533,9 +547,15 @@ def run_intra_subject(
     seed: int = 0,
     config: TrainConfig = SCRATCH_CONFIG,
     widths: Sequence[int] = DEFAULT_WIDTHS,
+    augment: GainAugment | None = ADAPT_AUGMENT,
 ) -> dict[str, Any]:
     """Intra-subject: train from scratch on a subject's first half of trials per
     gesture, test on the second half (disjoint trials); All-ConvNet and LDA.
+
+    Parameters
+    ----------
+    augment : GainAugment or None
+        Training-window augmentation (see :func:`emgcore.gesture.core.adapt`).
 
     Returns
     -------
@@ -556,6 +576,7 @@ def run_intra_subject(
             config=config,
             seed=seed,
             widths=widths,
+            augment=augment,
         )
         per[s] = {
             "allconvnet": evaluate(model, scaler, test, spec)["accuracy"],
@@ -592,12 +613,18 @@ def run_percent(
     seed: int = 0,
     adapt_config: TrainConfig = ADAPT_CONFIG,
     scratch_config: TrainConfig = SCRATCH_CONFIG,
+    augment: GainAugment | None = ADAPT_AUGMENT,
 ) -> dict[str, Any]:
     """Adaptation with 20..100 % of the target's training trials (paper's ratios).
 
     The target's first half of trials per gesture is its training pool, the
     second half its test set; ``p`` % of the pool (at least one trial per
     gesture, earliest first) adapts ``source`` (a trained All-ConvNet).
+
+    Parameters
+    ----------
+    augment : GainAugment or None
+        Training-window augmentation (see :func:`emgcore.gesture.core.adapt`).
 
     Returns
     -------
@@ -615,7 +642,9 @@ def run_percent(
         out[str(p)] = {"k": k}
         for m in methods:
             cfg = scratch_config if m == "scratch" else adapt_config
-            model, scaler, _ = adapt(source, sub, spec, method=m, config=cfg, seed=seed)
+            model, scaler, _ = adapt(
+                source, sub, spec, method=m, config=cfg, seed=seed, augment=augment
+            )
             out[str(p)][m] = evaluate(model, scaler, test, spec)["accuracy"]
     return {
         "protocol": "percent",
@@ -637,9 +666,15 @@ def run_inter_session(
     adapt_config: TrainConfig = ADAPT_CONFIG,
     scratch_config: TrainConfig = SCRATCH_CONFIG,
     widths: Sequence[int] = DEFAULT_WIDTHS,
+    augment: GainAugment | None = ADAPT_AUGMENT,
 ) -> dict[str, Any]:
     """Inter-session: pretrain on a subject's first session, adapt with the
     first k trials per gesture of the second session, test on the rest of it.
+
+    Parameters
+    ----------
+    augment : GainAugment or None
+        Training-window augmentation (see :func:`emgcore.gesture.core.adapt`).
 
     Returns
     -------
@@ -673,7 +708,9 @@ def run_inter_session(
         row = {"no_adapt": evaluate(model, before, test_tr, spec)["accuracy"]}
         for m in ("tl_frozen", "scratch"):
             cfg = scratch_config if m == "scratch" else adapt_config
-            m2, sc2, _ = adapt(model, adapt_tr, spec, method=m, config=cfg, seed=seed)
+            m2, sc2, _ = adapt(
+                model, adapt_tr, spec, method=m, config=cfg, seed=seed, augment=augment
+            )
             row[m] = evaluate(m2, sc2, test_tr, spec)["accuracy"]
         row["lda_target"] = lda_accuracy(adapt_tr, test_tr, spec, seed=seed)["accuracy"]
         per[s] = row

@@ -27,8 +27,6 @@ PASSWORD = "a-long-test-password-1"
 TIMEOUT_MS = 90_000
 
 
-
-
 @pytest.fixture
 def app(settings, model_dir, data_dir, tmp_path_factory, monkeypatch):
     """Analysis runs eagerly in the request; retraining in a thread (like a

@@ -26,6 +26,7 @@ from emgcore.gesture.core import (
     pretrain,
 )
 from emgcore.gesture.data import (
+    GainAugment,
     GestureTrial,
     Windows,
     cut_windows,
@@ -150,6 +151,38 @@ def test_inter_subject_units_are_resumable_and_use_disjoint_test_trials(
         run_inter_subject(trials, spec, tmp_path, **{**kw, "test_from": 3})
     with pytest.raises(ValueError, match="source checkpoint's training"):
         run_inter_subject(trials, spec, tmp_path / "x", **{**kw, "targets": ["44444"]})
+
+
+def test_augmentation_multiplies_the_training_windows_only(myo_trials, tiny_ckpt):
+    spec, _, tgt_files = myo_trials
+    source, _, _, _ = load_gesture_checkpoint(tiny_ckpt)
+    adapt_trials, _ = split_adapt_test(trials_from_files(tgt_files, spec), k=1)
+    kw = dict(method="tl_frozen", config=TINY_ADAPT)
+    _, sc_plain, plain = adapt(source, adapt_trials, spec, augment=None, **kw)
+    _, sc_aug, aug = adapt(source, adapt_trials, spec, augment=GainAugment(3), **kw)
+    assert plain["augment"] is None and aug["augment"]["copies"] == 3
+    assert aug["n_train_windows"] == 4 * plain["n_train_windows"]
+    assert aug["n_val_windows"] == plain["n_val_windows"]
+    # the scaler is the recorded windows' own, not the augmented ones'
+    assert sc_plain.mean == sc_aug.mean
+
+
+def test_units_of_another_augmentation_are_not_mixed(myo_trials, tiny_ckpt, tmp_path):
+    spec, src, tgt_files = myo_trials
+    trials = src + trials_from_files(tgt_files, spec)
+    kw = dict(
+        targets=["55555"],
+        ks=[1],
+        methods=["no_adapt", "tl_frozen"],
+        adapt_config=TINY_ADAPT,
+        source_checkpoint=tiny_ckpt,
+        test_from=2,
+    )
+    run_inter_subject(trials, spec, tmp_path, augment=None, **kw)
+    with pytest.raises(ValueError, match="another augmentation"):
+        run_inter_subject(trials, spec, tmp_path, augment=GainAugment(), **kw)
+    unit = json.loads((tmp_path / "units/fold0/55555/tl_frozen_k1.json").read_text())
+    assert unit["train"]["augment"] is None
 
 
 def test_folds_and_targets_are_deterministic():
@@ -400,3 +433,16 @@ def test_cli_flags_bring_back_the_earlier_set_up_and_keep_the_peer_step():
     )
     nina = spec("ninapro-db1-e1", adapt_step_s=0.1)
     assert nina.step == 10 and nina.peer_step == 5  # LDA stays at the 50 ms step
+
+
+def test_cli_augment_copies_flag():
+    import argparse
+
+    from emgcore.commands.gesture import _augment
+    from emgcore.errors import EmgCoreError
+
+    assert _augment(argparse.Namespace(augment_copies=0)) is None
+    assert _augment(argparse.Namespace(augment_copies=4)) == GainAugment()
+    assert _augment(argparse.Namespace(augment_copies=2)).copies == 2
+    with pytest.raises(EmgCoreError, match="0 or more, got -1"):
+        _augment(argparse.Namespace(augment_copies=-1))

@@ -9,7 +9,9 @@ import torch
 from emgcore.errors import InvalidRecordingError
 from emgcore.gesture.data import (
     ChannelScaler,
+    GainAugment,
     GestureTrial,
+    Windows,
     check_disjoint,
     cut_windows,
     get_spec,
@@ -219,3 +221,19 @@ def test_allconvnet_learns_synthetic_8x16_grid_gestures(rng):
         opt.step()
     model.eval()
     assert (model(x).argmax(1) == yt).float().mean() > 0.9
+
+
+def test_gain_augment_keeps_the_windows_and_adds_gained_copies(rng):
+    X = rng.normal(size=(6, 3, 20)).astype(np.float32)
+    win = Windows(X, np.arange(6), np.zeros(6, dtype=np.int64))
+    Xa, ya = GainAugment(copies=2).apply(win, seed=0)
+    assert Xa.shape == (18, 3, 20) and Xa.dtype == np.float32
+    assert np.array_equal(Xa[:6], X) and list(ya) == list(range(6)) * 3
+    ratio = Xa[6:12] / X  # one gain per window and electrode, all along time
+    assert np.allclose(ratio, ratio[:, :, :1], rtol=1e-4)
+    assert not np.allclose(ratio[:, 0, 0], ratio[:, 1, 0])
+    again, _ = GainAugment(copies=2).apply(win, seed=0)
+    assert np.array_equal(again, Xa)
+    assert len(GainAugment(copies=0).apply(win, seed=0)[0]) == 6
+    with pytest.raises(ValueError, match="must be >= 0"):
+        GainAugment(copies=-1)
