@@ -8,9 +8,10 @@ machine-readable line). Nothing is asserted. Needs the real data
 Measured in one run, on this CPU, with ``--threads`` torch threads:
 
 (a) adaptation wall time for one held-out subject of the checkpoint with k = 1
-    trial per gesture (TL, conv 1-3 frozen, as ``gesture adapt`` does it),
-    including windowing and the before/after evaluation, and the training part
-    alone;
+    trial per gesture (TL, conv 1-3 frozen, as ``gesture adapt`` does it, with
+    its default gain augmentation), including windowing and the before/after
+    evaluation, and the training part alone; then the same adaptation without
+    augmentation, and the ratio of the two;
 (b) forward-only windows/s of the adapted model at batch 1 (one window at a
     time, as a live decoder would run it), median of ``--repeats`` runs of
     ``--n-windows`` windows, beside the real-time requirement: a new window
@@ -65,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     t0, c0 = time.perf_counter(), time.process_time()
     model, _, report = adapt_to_subject(args.model, files, k=1, seed=0)
     adapt_wall, adapt_cpu = time.perf_counter() - t0, time.process_time() - c0
+    t0 = time.perf_counter()
+    _, _, plain = adapt_to_subject(args.model, files, k=1, seed=0, augment=None)
+    plain_wall = time.perf_counter() - t0
 
     model.eval()
     x = torch.randn(1, 1, model.n_chans, spec.window)
@@ -95,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         "adapt_windows": report["train"]["n_train_windows"],
         "accuracy_before": round(report["accuracy_before"], 4),
         "accuracy_after": round(report["accuracy_after"], 4),
+        "augment": report["train"]["augment"],
+        "plain_adapt_wall_s": round(plain_wall, 2),
+        "plain_adapt_windows": plain["train"]["n_train_windows"],
+        "plain_accuracy_after": round(plain["accuracy_after"], 4),
+        "augmented_vs_plain_time": round(adapt_wall / plain_wall, 2),
         "windows_per_s_batch1": round(wps, 1),
         "realtime_windows_per_s": needed,
         "realtime_ratio": round(wps / needed, 1),
@@ -120,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{res['adapt_cpu_s']} s CPU; training {res['adapt_train_s']} s for "
         f"{res['adapt_epochs']} epochs on {res['adapt_windows']} windows; accuracy "
         f"{res['accuracy_before']:.3f} -> {res['accuracy_after']:.3f}"
+    )
+    print(
+        f"      without gain augmentation: {res['plain_adapt_wall_s']} s wall on "
+        f"{res['plain_adapt_windows']} windows, accuracy -> "
+        f"{res['plain_accuracy_after']:.3f}; augmented / plain time "
+        f"{res['augmented_vs_plain_time']}x"
     )
     print(
         f"  (b) inference batch 1: {res['windows_per_s_batch1']} windows/s; real "

@@ -360,13 +360,9 @@ class RetrainingRun(models.Model):
     base_model = models.ForeignKey(
         ModelVersion, on_delete=models.PROTECT, related_name="retraining_runs"
     )
-    use_emgdb = models.BooleanField(
-        "PhysioNet emgdb (built-in)", default=True
-    )
+    use_emgdb = models.BooleanField("PhysioNet emgdb (built-in)", default=True)
     use_n2001 = models.BooleanField("EMGLAB N2001 (built-in)", default=False)
-    use_confirmed = models.BooleanField(
-        "Clinician-confirmed uploads", default=False
-    )
+    use_confirmed = models.BooleanField("Clinician-confirmed uploads", default=False)
     method = models.CharField(max_length=8, choices=Method.choices, default=Method.TL)
     epochs = models.PositiveSmallIntegerField(
         default=5, validators=[MinValueValidator(1), MaxValueValidator(200)]

@@ -73,6 +73,9 @@ def gesture_session_report_summary(session: GestureSession) -> dict[str, Any] | 
         "n_test_trials": r.get("n_test_trials"),
         "k": r.get("k", session.k),
         "method": r.get("method"),
+        "n_train_windows": (r.get("train") or {}).get("n_train_windows"),
+        # None for reports made before gain augmentation, or without it
+        "augment": (r.get("train") or {}).get("augment"),
     }
 
 

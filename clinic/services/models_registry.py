@@ -188,7 +188,11 @@ def _model_version_promote(
     mv.activated_at = timezone.now()
     mv.save(
         update_fields=[
-            "is_active", "status", "previous_active", "activated_at", "activation_note"
+            "is_active",
+            "status",
+            "previous_active",
+            "activated_at",
+            "activation_note",
         ]
     )
     audit_record(

@@ -120,6 +120,10 @@ def _make_session(*, user, gesture_model, status="QUEUED", **kwargs):
         "n_test_trials": 4 * n,
         "k": 1,
         "method": "tl_frozen",
+        "train": {
+            "n_train_windows": 500,
+            "augment": {"copies": 4, "channel_sd": 0.25, "global_sd": 0.2},
+        },
     }
     values = {
         "person_code": "G-1",

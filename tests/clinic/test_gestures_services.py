@@ -102,6 +102,8 @@ def test_it_adapts_a_real_persons_session_and_keeps_the_adapted_model(
     assert cm.shape == (8, 8)
     # One rest run per gesture is kept, so k=1 adapts 8 trials; the rest test.
     assert report["n_adapt_trials"] == 8 and report["n_test_trials"] > 8
+    # the app adapts with emgcore's default gain augmentation
+    assert report["train"]["augment"]["copies"] == 4
     assert cm.sum() == np.asarray(report["confusion_before"]).sum() > 0
     assert [h["epoch"] for h in session.history] == [1]
     # The adapted model is kept under its content address, child of the base.
