@@ -61,6 +61,8 @@ def gesture_session_report_summary(session: GestureSession) -> dict[str, Any] | 
     r = session.report or {}
     if session.status != GestureSession.Status.SUCCEEDED or not r:
         return None
+    train = r.get("train") or {}
+    refit = train.get("refit") or {}
     return {
         "accuracy_before": r.get("accuracy_before"),
         "accuracy_after": r.get("accuracy_after"),
@@ -73,9 +75,12 @@ def gesture_session_report_summary(session: GestureSession) -> dict[str, Any] | 
         "n_test_trials": r.get("n_test_trials"),
         "k": r.get("k", session.k),
         "method": r.get("method"),
-        "n_train_windows": (r.get("train") or {}).get("n_train_windows"),
+        # The final model's windows: the refit's where there was one
+        "n_train_windows": (refit or train).get("n_train_windows"),
         # None for reports made before gain augmentation, or without it
-        "augment": (r.get("train") or {}).get("augment"),
+        "augment": train.get("augment"),
+        # None for reports made before refitting, or without it
+        "refit_epochs": refit.get("epochs"),
     }
 
 

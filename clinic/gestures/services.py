@@ -343,7 +343,12 @@ def _adapt(session: GestureSession, checkpoint: Path, workdir: Path):
 
     def on_epoch(record: dict[str, Any]) -> bool:
         history.append(_json_ready(record))
-        share = min(1.0, record.get("epoch", len(history)) / max(1, config.epochs))
+        done = record.get("epoch", len(history))
+        if record.get("phase") == "refit":
+            # The second run, on the whole trials, is short: the last fifth.
+            share = 0.8 + 0.2 * min(1.0, done / max(1, record.get("epochs", done)))
+        else:
+            share = 0.8 * min(1.0, done / max(1, config.epochs))
         progress = _PROGRESS_TRAIN_START + int(
             (_PROGRESS_TRAIN_END - _PROGRESS_TRAIN_START) * share
         )

@@ -29,6 +29,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             help="randomly gained copies of each adaptation window (default 4; "
             "0 = none, as in the tables made before gain augmentation)",
         )
+        p.add_argument(
+            "--refit",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="after early stopping has chosen the epoch count, train again "
+            "from the start on the whole of each adaptation trial (default; "
+            "--no-refit keeps the early-stopped model, as in the tables made "
+            "before refitting)",
+        )
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--seed", type=int, default=0)
@@ -164,6 +173,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     pr.set_defaults(func=_predict)
 
 
+def _adapt_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``augment`` and ``refit`` keyword arguments of the adaptation."""
+    return {"augment": _augment(args), "refit": args.refit}
+
+
 def _augment(args: argparse.Namespace) -> Any:
     """The adaptation's gain augmentation from ``--augment-copies``."""
     import dataclasses
@@ -192,9 +206,12 @@ def _command_line(args: argparse.Namespace) -> str:
     skip = {"func", "command", "gesture_command", "verbose"}
     parts = ["python -m emgcore gesture", args.gesture_command]
     for key, value in vars(args).items():
+        flag = "--" + key.replace("_", "-")
+        if key == "refit":  # on by default: only its negation needs saying
+            parts += [] if value else ["--no-refit"]
+            continue
         if key in skip or value is None or value is False or value == []:
             continue
-        flag = "--" + key.replace("_", "-")
         if key == "paths":
             parts += [shlex.quote(str(v)) for v in value]
         elif value is True:
@@ -271,7 +288,7 @@ def _experiment(args: argparse.Namespace) -> int:
         source_checkpoint=args.source_model,
         test_from=args.test_from,
         per_subject=args.scaling == "per-subject",
-        augment=_augment(args),
+        **_adapt_options(args),
     )
     return _write_summary(spec, out, _command_line(args))
 
@@ -336,7 +353,7 @@ def _other_protocol(
             subjects=targets,
             seed=args.seed,
             config=dataclasses.replace(SCRATCH_CONFIG, epochs=args.adapt_epochs),
-            augment=_augment(args),
+            **_adapt_options(args),
         )
     elif args.protocol == "inter-session":
         res = run_inter_session(
@@ -347,7 +364,7 @@ def _other_protocol(
             seed=args.seed,
             pretrain_config=_pretrain_config(args),
             max_source_windows=args.max_source_windows,
-            augment=_augment(args),
+            **_adapt_options(args),
         )
     else:
         from emgcore.gesture.api import load_gesture_checkpoint
@@ -367,7 +384,7 @@ def _other_protocol(
                     source,
                     target=t,
                     seed=args.seed,
-                    augment=_augment(args),
+                    **_adapt_options(args),
                 )
                 for t in targets
             },
@@ -456,7 +473,7 @@ def _adapt(args: argparse.Namespace) -> int:
         seed=args.seed,
         method=args.method,
         config=dataclasses.replace(ADAPT_CONFIG, epochs=args.epochs),
-        augment=_augment(args),
+        **_adapt_options(args),
     )
     meta["train"]["command"] = _command_line(args)
     sha = save_adapted(args.out, model, meta)

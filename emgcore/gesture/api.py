@@ -326,6 +326,7 @@ def adapt_to_subject(
     method: str = "tl_frozen",
     config: TrainConfig = ADAPT_CONFIG,
     augment: GainAugment | None = ADAPT_AUGMENT,
+    refit: bool = True,
 ) -> tuple[AllConvNet, dict[str, Any], dict[str, Any]]:
     """Adapt a pretrained gesture checkpoint to one person.
 
@@ -350,6 +351,9 @@ def adapt_to_subject(
     config : TrainConfig
     augment : GainAugment or None
         Random electrode gains on the training windows (default on).
+    refit : bool
+        Retrain on the whole adaptation trials for the epoch count early
+        stopping chose (default on; see :func:`emgcore.gesture.core.adapt`).
 
     Returns
     -------
@@ -401,6 +405,7 @@ def adapt_to_subject(
         config=config,
         seed=seed,
         augment=augment,
+        refit=refit,
         on_epoch=on_epoch,
     )
     after = evaluate(model, new_scaler, test_trials, spec)

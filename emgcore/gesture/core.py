@@ -170,6 +170,35 @@ def person_scaler(
     return scaler.for_person(win.X)
 
 
+def _tagged(on_epoch: EpochCallback | None, phase: str) -> EpochCallback | None:
+    """``on_epoch`` with ``phase`` added to every record it gets."""
+    if on_epoch is None:
+        return None
+    return lambda record: on_epoch({**record, "phase": phase})
+
+
+def _fit(
+    model: AllConvNet,
+    train: tuple[NDArray[np.float32], NDArray[np.int64]],
+    val: tuple[NDArray[np.float32], NDArray[np.int64]] | None,
+    config: TrainConfig,
+    seed: int,
+    on_epoch: EpochCallback | None,
+) -> Any:
+    """:func:`emgcore.train.fit` without a progress bar."""
+    from emgcore.train import fit
+
+    return fit(
+        model,
+        train,
+        val,
+        config=config,
+        seed=seed,
+        progress=False,
+        on_epoch=on_epoch,
+    )
+
+
 def _train(
     model: AllConvNet,
     train: tuple[NDArray[np.float32], NDArray[np.int64]],
@@ -179,22 +208,12 @@ def _train(
     on_epoch: EpochCallback | None,
 ) -> dict[str, Any]:
     """Fit on scaled images ``(X, y)``; a summary of the run."""
-    from emgcore.train import fit
-
     if len(train[1]) == 0 or len(val[1]) == 0:
         raise InvalidRecordingError(
             f"Too little data to train: {len(train[1])} training and "
             f"{len(val[1])} validation windows."
         )
-    res = fit(
-        model,
-        train,
-        val,
-        config=config,
-        seed=seed,
-        progress=False,
-        on_epoch=on_epoch,
-    )
+    res = _fit(model, train, val, config, seed, on_epoch)
     return {
         "epochs_run": len(res.history),
         "best_epoch": res.best_epoch,
@@ -317,6 +336,7 @@ def adapt(
     seed: int = 0,
     widths: Sequence[int] = DEFAULT_WIDTHS,
     augment: GainAugment | None = ADAPT_AUGMENT,
+    refit: bool = True,
     on_epoch: EpochCallback | None = None,
 ) -> tuple[AllConvNet, ChannelScaler, dict[str, Any]]:
     """Adapt (or train from scratch) on one subject's adaptation trials.
@@ -343,12 +363,22 @@ def adapt(
         Random electrode gains added to the training windows (every method
         alike; validation windows stay as recorded). None trains on the
         windows as they are (the set-up of the earlier result tables).
+    refit : bool
+        After early stopping has picked the best epoch count ``E``, start
+        again from the same starting weights and train ``E`` epochs on the
+        whole of every adaptation trial (no validation part held out), so the
+        final model sees all the calibration data, as the LDA peer does.
+        ``info["refit"]`` describes that second run; the other keys describe
+        the first. False keeps the first run's model (the set-up of the
+        tables made before refitting).
     on_epoch : callable, optional
+        Its records carry ``phase``: ``"select"`` (first run) or ``"refit"``.
 
     Returns
     -------
     model, scaler, info
-        The scaler is refitted on the adaptation windows.
+        The scaler is refitted on the adaptation windows (all of them with
+        ``refit``).
     """
     if method not in ADAPT_METHODS:
         raise InvalidRecordingError(
@@ -371,7 +401,10 @@ def adapt(
     if method == "scratch":
         if source is not None:
             widths = source.get_config()["widths"]
-        model = build_gesture_model(spec, n_chans, widths=widths, seed=seed)
+
+        def start() -> AllConvNet:  # seeded: the same weights every call
+            return build_gesture_model(spec, n_chans, widths=widths, seed=seed)
+
         cfg = config or SCRATCH_CONFIG
     else:
         if source is None:
@@ -382,7 +415,10 @@ def adapt(
                 f"The source model reads {source.n_chans // spec.rows_per_channel} "
                 f"channels; the adaptation trials have {n_chans}."
             )
-        model = copy.deepcopy(source)
+
+        def start() -> AllConvNet:
+            return copy.deepcopy(source)
+
         cfg = config or ADAPT_CONFIG
         if method == "tl_frozen":
             # Frozen for every epoch: TrainConfig keeps the encoder (conv 1-3)
@@ -390,6 +426,7 @@ def adapt(
             cfg = dataclasses.replace(
                 cfg, freeze_encoder_epochs=cfg.epochs, frozen_lr=cfg.lr
             )
+    model = start()
     # The scaler is fitted on the recorded windows, before augmentation.
     X, y = (train.X, train.y) if augment is None else augment.apply(train, seed=seed)
     info = _train(
@@ -398,8 +435,36 @@ def adapt(
         (scaler.transform(val.X), val.y),
         cfg,
         seed,
-        on_epoch,
+        _tagged(on_epoch, "select"),
     )
+    if refit and not info["cancelled"]:
+        whole = cut_windows(
+            adapt_trials, window=spec.window, step=spec.step, n_chans=n_chans
+        )
+        scaler = ChannelScaler.fit(whole.X, spec.representation)
+        X, y = (
+            (whole.X, whole.y) if augment is None else augment.apply(whole, seed=seed)
+        )
+        model = start()
+        # No validation part is left, so no early stopping: the first run's
+        # best epoch count, taken as it is.
+        epochs = max(1, int(info["best_epoch"]))
+        cfg_refit = dataclasses.replace(cfg, epochs=epochs, patience=None)
+        res = _fit(
+            model,
+            (scaler.transform(X), y),
+            None,
+            cfg_refit,
+            seed,
+            _tagged(on_epoch, "refit"),
+        )
+        info["refit"] = {
+            "epochs": epochs,
+            "n_train_windows": len(y),
+            "train_s": round(res.elapsed_s, 2),
+            "cancelled": res.cancelled,
+        }
+        info["cancelled"] = res.cancelled
     info["method"] = method
     info["augment"] = None if augment is None else augment.to_dict()
     info["n_trainable"] = (

@@ -202,6 +202,7 @@ def run_inter_subject(
     test_from: int | None = None,
     per_subject: bool = True,
     augment: GainAugment | None = ADAPT_AUGMENT,
+    refit: bool = True,
 ) -> dict[str, Any]:
     """Leave-subject(s)-out adaptation with k = 1, 2, ... trials per gesture.
 
@@ -240,6 +241,9 @@ def run_inter_subject(
     augment : GainAugment or None
         Training-window augmentation of the adapted and scratch models
         (see :func:`emgcore.gesture.core.adapt`); None for none.
+    refit : bool
+        Retrain on the whole adaptation trials for the chosen epoch count
+        (see :func:`emgcore.gesture.core.adapt`).
 
     Returns
     -------
@@ -308,6 +312,9 @@ def run_inter_subject(
                     f"{path} was made with another augmentation "
                     f"({done['train'].get('augment')}); use a new --out."
                 )
+            if "train" in done and ("refit" in done["train"]) != refit:
+                made = "--no-refit" if refit else "--refit"
+                raise ValueError(f"{path} was made with {made}; use a new --out.")
             return
         tgt = subject_trials(trials, target)
         adapt_trials, test_trials = split_adapt_test(tgt, k=max(k, 1), k_max=k_max)
@@ -351,6 +358,7 @@ def run_inter_subject(
                     seed=seed,
                     widths=widths,
                     augment=augment,
+                    refit=refit,
                 )
                 rep = evaluate(m2, sc2, test_trials, spec)
                 rec["train"] = info
@@ -548,6 +556,7 @@ def run_intra_subject(
     config: TrainConfig = SCRATCH_CONFIG,
     widths: Sequence[int] = DEFAULT_WIDTHS,
     augment: GainAugment | None = ADAPT_AUGMENT,
+    refit: bool = True,
 ) -> dict[str, Any]:
     """Intra-subject: train from scratch on a subject's first half of trials per
     gesture, test on the second half (disjoint trials); All-ConvNet and LDA.
@@ -556,6 +565,8 @@ def run_intra_subject(
     ----------
     augment : GainAugment or None
         Training-window augmentation (see :func:`emgcore.gesture.core.adapt`).
+    refit : bool
+        See :func:`emgcore.gesture.core.adapt`.
 
     Returns
     -------
@@ -577,6 +588,7 @@ def run_intra_subject(
             seed=seed,
             widths=widths,
             augment=augment,
+            refit=refit,
         )
         per[s] = {
             "allconvnet": evaluate(model, scaler, test, spec)["accuracy"],
@@ -614,6 +626,7 @@ def run_percent(
     adapt_config: TrainConfig = ADAPT_CONFIG,
     scratch_config: TrainConfig = SCRATCH_CONFIG,
     augment: GainAugment | None = ADAPT_AUGMENT,
+    refit: bool = True,
 ) -> dict[str, Any]:
     """Adaptation with 20..100 % of the target's training trials (paper's ratios).
 
@@ -625,6 +638,8 @@ def run_percent(
     ----------
     augment : GainAugment or None
         Training-window augmentation (see :func:`emgcore.gesture.core.adapt`).
+    refit : bool
+        See :func:`emgcore.gesture.core.adapt`.
 
     Returns
     -------
@@ -643,7 +658,14 @@ def run_percent(
         for m in methods:
             cfg = scratch_config if m == "scratch" else adapt_config
             model, scaler, _ = adapt(
-                source, sub, spec, method=m, config=cfg, seed=seed, augment=augment
+                source,
+                sub,
+                spec,
+                method=m,
+                config=cfg,
+                seed=seed,
+                augment=augment,
+                refit=refit,
             )
             out[str(p)][m] = evaluate(model, scaler, test, spec)["accuracy"]
     return {
@@ -667,6 +689,7 @@ def run_inter_session(
     scratch_config: TrainConfig = SCRATCH_CONFIG,
     widths: Sequence[int] = DEFAULT_WIDTHS,
     augment: GainAugment | None = ADAPT_AUGMENT,
+    refit: bool = True,
 ) -> dict[str, Any]:
     """Inter-session: pretrain on a subject's first session, adapt with the
     first k trials per gesture of the second session, test on the rest of it.
@@ -675,6 +698,8 @@ def run_inter_session(
     ----------
     augment : GainAugment or None
         Training-window augmentation (see :func:`emgcore.gesture.core.adapt`).
+    refit : bool
+        See :func:`emgcore.gesture.core.adapt`.
 
     Returns
     -------
@@ -709,7 +734,14 @@ def run_inter_session(
         for m in ("tl_frozen", "scratch"):
             cfg = scratch_config if m == "scratch" else adapt_config
             m2, sc2, _ = adapt(
-                model, adapt_tr, spec, method=m, config=cfg, seed=seed, augment=augment
+                model,
+                adapt_tr,
+                spec,
+                method=m,
+                config=cfg,
+                seed=seed,
+                augment=augment,
+                refit=refit,
             )
             row[m] = evaluate(m2, sc2, test_tr, spec)["accuracy"]
         row["lda_target"] = lda_accuracy(adapt_tr, test_tr, spec, seed=seed)["accuracy"]

@@ -13,6 +13,7 @@
     var last = history && history.length ? history[history.length - 1] : null;
     if (!epoch || !last) { return; }
     var text = "Epoch " + last.epoch;
+    if (last.phase === "refit") { text += " of " + last.epochs + " · retraining on the whole trials"; }
     if (typeof last.val_acc === "number") {
       text += " · validation accuracy " + last.val_acc.toFixed(3);
     }

@@ -123,6 +123,7 @@ def _make_session(*, user, gesture_model, status="QUEUED", **kwargs):
         "train": {
             "n_train_windows": 500,
             "augment": {"copies": 4, "channel_sd": 0.25, "global_sd": 0.2},
+            "refit": {"epochs": 2, "n_train_windows": 650},
         },
     }
     values = {
@@ -139,7 +140,10 @@ def _make_session(*, user, gesture_model, status="QUEUED", **kwargs):
             progress=100,
             report=report,
             adapted_sha256="a" * 64,
-            history=[{"epoch": 1, "train_loss": 1.0, "val_loss": 1.1, "val_acc": 0.5}],
+            history=[
+                {"phase": "select", "epoch": 1, "train_loss": 1.0, "val_acc": 0.5},
+                {"phase": "refit", "epoch": 1, "train_loss": 0.9, "val_acc": None},
+            ],
         )
     values.update(kwargs)
     return GestureSession.objects.create(**values)

@@ -64,7 +64,10 @@ def test_a_person_is_adapted_through_the_api(
     assert 0 <= report["accuracy_before"] <= 1 and 0 <= report["accuracy_after"] <= 1
     assert len(report["confusion_after"]) == len(report["class_names"]) == 8
     assert status["adapted_model"]["sha256"] == session.adapted_checkpoint.name[-67:-3]
-    assert [h["epoch"] for h in status["history"]] == [1]
+    assert [(h["phase"], h["epoch"]) for h in status["history"]] == [
+        ("select", 1),
+        ("refit", 1),
+    ]
 
 
 def test_bad_input_gets_400_with_field_errors(gesture_model, person_file):

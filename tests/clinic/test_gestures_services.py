@@ -105,7 +105,12 @@ def test_it_adapts_a_real_persons_session_and_keeps_the_adapted_model(
     # the app adapts with emgcore's default gain augmentation
     assert report["train"]["augment"]["copies"] == 4
     assert cm.sum() == np.asarray(report["confusion_before"]).sum() > 0
-    assert [h["epoch"] for h in session.history] == [1]
+    # early stopping's run, then the retraining on the whole trials
+    assert [(h["phase"], h["epoch"]) for h in session.history] == [
+        ("select", 1),
+        ("refit", 1),
+    ]
+    assert report["train"]["refit"]["epochs"] == 1
     # The adapted model is kept under its content address, child of the base.
     assert session.adapted_checkpoint.name.endswith(f"{session.adapted_sha256}.pt")
     path = default_storage.path(session.adapted_checkpoint.name)

@@ -141,9 +141,12 @@ def test_a_finished_session_shows_accuracy_and_the_confusion_matrices(client, wo
     assert 'id="accuracy-before">0.250<' in html
     assert 'id="accuracy-after">0.750<' in html
     assert (
-        '<dd id="train-windows">500: the recorded windows and 4 copies of each with '
-        "random electrode gains</dd>" in html
+        '<dd id="train-windows">650: the recorded windows and 4 copies of each with '
+        "random electrode gains; whole trials, retrained for the 2 epochs early "
+        "stopping chose</dd>" in html
     )
+    assert "<td>early stopping</td><td>1</td>" in html
+    assert "<td>whole trials</td><td>1</td>" in html
     assert "js/job.js" not in html  # finished: no polling
     figure_json = html.split('id="figure-data" type="application/json">')[1]
     figure = json.loads(figure_json.split("</script>")[0])

@@ -26,6 +26,7 @@ from emgcore.gesture.core import (
     pretrain,
 )
 from emgcore.gesture.data import (
+    ChannelScaler,
     GainAugment,
     GestureTrial,
     Windows,
@@ -107,9 +108,11 @@ def test_adapt_to_subject_reports_before_and_after(myo_trials, tiny_ckpt, tmp_pa
         k=1,
         seed=0,
         config=TINY_ADAPT,
-        on_epoch=lambda r: epochs.append(r["epoch"]),
+        on_epoch=lambda r: epochs.append((r["phase"], r["epoch"])),
     )
-    assert epochs == [1]
+    # early stopping's run, then the refit on the whole trials (on by default)
+    assert epochs == [("select", 1), ("refit", 1)]
+    assert report["train"]["refit"]["epochs"] == 1
     assert 0 <= report["accuracy_before"] <= 1 and 0 <= report["accuracy_after"] <= 1
     cm = np.asarray(report["confusion_after"])
     assert cm.shape == (8, 8) and report["class_names"] == list(spec.class_names)
@@ -183,6 +186,91 @@ def test_units_of_another_augmentation_are_not_mixed(myo_trials, tiny_ckpt, tmp_
         run_inter_subject(trials, spec, tmp_path, augment=GainAugment(), **kw)
     unit = json.loads((tmp_path / "units/fold0/55555/tl_frozen_k1.json").read_text())
     assert unit["train"]["augment"] is None
+
+
+def test_refit_trains_again_on_the_whole_trials_for_the_chosen_epochs(
+    myo_trials, tiny_ckpt
+):
+    spec, _, tgt_files = myo_trials
+    source, _, _, _ = load_gesture_checkpoint(tiny_ckpt)
+    adapt_trials, _ = split_adapt_test(trials_from_files(tgt_files, spec), k=1)
+    records = []
+    cfg = dataclasses.replace(ADAPT_CONFIG, epochs=3, patience=None)
+    model, scaler, info = adapt(
+        source,
+        adapt_trials,
+        spec,
+        method="tl_frozen",
+        config=cfg,
+        augment=GainAugment(1),
+        refit=True,
+        on_epoch=records.append,
+    )
+    whole = cut_windows(adapt_trials, window=spec.window, step=spec.step)
+    assert info["refit"]["epochs"] == info["best_epoch"] >= 1
+    # every window of the trials, training and validation parts and the ones
+    # across the cut, each with its one gained copy
+    assert info["refit"]["n_train_windows"] == 2 * len(whole)
+    assert len(whole) > info["n_train_windows"] // 2 + info["n_val_windows"]
+    assert scaler.mean == ChannelScaler.fit(whole.X, spec.representation).mean
+    assert [r["phase"] for r in records] == ["select"] * 3 + ["refit"] * info[
+        "best_epoch"
+    ]
+    # the refit model starts again from the source: conv 1-3 still the source's
+    for a, b in zip(
+        model.frozen_prefix_parameters(3),
+        source.frozen_prefix_parameters(3),
+        strict=True,
+    ):
+        assert torch.equal(a, b)
+    # without refit the first run is the model, and "refit" is absent
+    _, sc_plain, plain = adapt(
+        source, adapt_trials, spec, config=cfg, augment=None, refit=False
+    )
+    assert "refit" not in plain and sc_plain.mean != scaler.mean
+
+
+def test_refit_stops_when_the_first_run_is_cancelled(myo_trials, tiny_ckpt):
+    spec, _, tgt_files = myo_trials
+    source, _, _, _ = load_gesture_checkpoint(tiny_ckpt)
+    adapt_trials, _ = split_adapt_test(trials_from_files(tgt_files, spec), k=1)
+    records = []
+
+    def stop(record):
+        records.append(record)
+        return False
+
+    _, _, info = adapt(
+        source,
+        adapt_trials,
+        spec,
+        config=TINY_ADAPT,
+        augment=None,
+        refit=True,
+        on_epoch=stop,
+    )
+    assert info["cancelled"] and "refit" not in info
+    assert [r["phase"] for r in records] == ["select"]
+
+
+def test_units_with_and_without_refit_are_not_mixed(myo_trials, tiny_ckpt, tmp_path):
+    spec, src, tgt_files = myo_trials
+    trials = src + trials_from_files(tgt_files, spec)
+    kw = dict(
+        targets=["55555"],
+        ks=[1],
+        methods=["tl_frozen"],
+        adapt_config=TINY_ADAPT,
+        source_checkpoint=tiny_ckpt,
+        test_from=2,
+        augment=None,
+    )
+    run_inter_subject(trials, spec, tmp_path, refit=True, **kw)
+    unit = json.loads((tmp_path / "units/fold0/55555/tl_frozen_k1.json").read_text())
+    assert unit["train"]["refit"]["epochs"] == 1
+    with pytest.raises(ValueError, match="made with --refit"):
+        run_inter_subject(trials, spec, tmp_path, refit=False, **kw)
+    run_inter_subject(trials, spec, tmp_path, refit=True, **kw)  # resumes
 
 
 def test_folds_and_targets_are_deterministic():
@@ -438,7 +526,7 @@ def test_cli_flags_bring_back_the_earlier_set_up_and_keep_the_peer_step():
 def test_cli_augment_copies_flag():
     import argparse
 
-    from emgcore.commands.gesture import _augment
+    from emgcore.commands.gesture import _adapt_options, _augment
     from emgcore.errors import EmgCoreError
 
     assert _augment(argparse.Namespace(augment_copies=0)) is None
@@ -446,3 +534,25 @@ def test_cli_augment_copies_flag():
     assert _augment(argparse.Namespace(augment_copies=2)).copies == 2
     with pytest.raises(EmgCoreError, match="0 or more, got -1"):
         _augment(argparse.Namespace(augment_copies=-1))
+    opts = _adapt_options(argparse.Namespace(augment_copies=0, refit=True))
+    assert opts == {"augment": None, "refit": True}
+
+
+@pytest.mark.parametrize(
+    ("flags", "refit"), [([], True), (["--refit"], True), (["--no-refit"], False)]
+)
+def test_cli_refit_is_on_by_default_and_its_negation_is_kept_in_the_command(
+    flags, refit
+):
+    from emgcore.cli import build_parser
+    from emgcore.commands.gesture import _command_line
+
+    args = build_parser().parse_args(
+        ["gesture", "experiment", "--dataset", "myo-readings", *flags]
+    )
+    assert args.refit is refit
+    line = _command_line(args)
+    assert ("--no-refit" in line) is (not refit)
+    # the saved command line parses back to the same setting
+    again = build_parser().parse_args(line.split()[3:])
+    assert again.refit is refit
