@@ -94,6 +94,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=1,
         help="source models to pretrain (targets split round-robin)",
     )
+    ex.add_argument(
+        "--fold",
+        type=int,
+        default=None,
+        help="run only this fold's units (0-based), e.g. one process per fold",
+    )
     ex.add_argument("--k", type=int, nargs="+", default=[1])
     ex.add_argument("--methods", nargs="+", default=None)
     ex.add_argument(
@@ -277,6 +283,7 @@ def _experiment(args: argparse.Namespace) -> int:
         out,
         targets=targets,
         n_folds=args.folds,
+        only_fold=args.fold,
         ks=args.k,
         methods=args.methods or METHODS,
         seed=args.seed,

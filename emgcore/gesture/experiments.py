@@ -203,6 +203,7 @@ def run_inter_subject(
     per_subject: bool = True,
     augment: GainAugment | None = ADAPT_AUGMENT,
     refit: bool = True,
+    only_fold: int | None = None,
 ) -> dict[str, Any]:
     """Leave-subject(s)-out adaptation with k = 1, 2, ... trials per gesture.
 
@@ -244,6 +245,9 @@ def run_inter_subject(
     refit : bool
         Retrain on the whole adaptation trials for the chosen epoch count
         (see :func:`emgcore.gesture.core.adapt`).
+    only_fold : int, optional
+        Run the units of this fold only (0-based), so that several processes
+        can share one run's folds; the summary covers every unit written.
 
     Returns
     -------
@@ -264,6 +268,13 @@ def run_inter_subject(
         folds = [list(targets)]
     else:
         folds = make_folds(list(targets), n_folds)
+    if only_fold is not None and not 0 <= only_fold < len(folds):
+        raise ValueError(
+            f"Fold {only_fold} does not exist: this run has folds 0-{len(folds) - 1}."
+        )
+    run_folds = [
+        (f, fold) for f, fold in enumerate(folds) if only_fold is None or f == only_fold
+    ]
     sources: dict[int, tuple[Any, ChannelScaler, dict[str, Any]]] = {}
     wanted_augment = None if augment is None else augment.to_dict()
 
@@ -378,13 +389,13 @@ def run_inter_subject(
         )
 
     # Order: source-free and k-free units first, then k by k.
-    for f, fold in enumerate(folds):
+    for f, fold in run_folds:
         for target in fold:
             for method in ("lda_source", "no_adapt"):
                 if method in methods:
                     unit(f, target, method, 0)
     for k in ks:
-        for f, fold in enumerate(folds):
+        for f, fold in run_folds:
             for target in fold:
                 for method in methods:
                     if method in ("lda_source", "no_adapt"):

@@ -273,6 +273,25 @@ def test_units_with_and_without_refit_are_not_mixed(myo_trials, tiny_ckpt, tmp_p
     run_inter_subject(trials, spec, tmp_path, refit=True, **kw)  # resumes
 
 
+def test_only_fold_runs_that_folds_units(myo_trials, tmp_path):
+    spec, src, tgt_files = myo_trials
+    trials = src + trials_from_files(tgt_files, spec)
+    kw = dict(targets=["44444", "55555"], n_folds=2, ks=[1], test_from=2)
+    # LDA units need no source model, so nothing is pretrained here
+    run_inter_subject(trials, spec, tmp_path, methods=["lda_target"], only_fold=1, **kw)
+    written = sorted(
+        p.relative_to(tmp_path / "units").parts[:2]
+        for p in tmp_path.glob("units/*/*/*.json")
+    )
+    assert written == [("fold1", "55555")]
+    with pytest.raises(
+        ValueError, match="Fold 2 does not exist: this run has folds 0-1"
+    ):
+        run_inter_subject(
+            trials, spec, tmp_path, methods=["lda_target"], only_fold=2, **kw
+        )
+
+
 def test_folds_and_targets_are_deterministic():
     subjects = [f"S{i}" for i in range(10)]
     assert pick_targets(subjects, 4) == ["S0", "S3", "S6", "S9"]
