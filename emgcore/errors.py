@@ -21,3 +21,7 @@ class IncompatibleCheckpointError(EmgCoreError):
 
 class DataNotFoundError(EmgCoreError, FileNotFoundError):
     """A dataset or file that emgcore was asked to load is not where it should be."""
+
+
+class InvalidOptionError(EmgCoreError, ValueError):
+    """An option of an experiment or command cannot be used as given."""

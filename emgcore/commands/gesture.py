@@ -14,6 +14,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from emgcore.errors import InvalidOptionError
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -58,6 +60,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--widths", type=int, nargs=2, default=[32, 64])
         p.add_argument("--epochs", type=int, default=12, help="max pretraining epochs")
         p.add_argument("--max-source-windows", type=int, default=20000)
+        p.add_argument(
+            "--source-val-subjects",
+            type=int,
+            default=0,
+            help="pretraining: keep this many source subjects aside for early "
+            "stopping, then refit on all (default 0: validate on the last fifth "
+            "of every source trial)",
+        )
         p.add_argument(
             "--representation",
             choices=["raw", "raw+rectified"],
@@ -284,6 +294,7 @@ def _experiment(args: argparse.Namespace) -> int:
         targets=targets,
         n_folds=args.folds,
         only_fold=args.fold,
+        source_val_subjects=args.source_val_subjects,
         ks=args.k,
         methods=args.methods or METHODS,
         seed=args.seed,
@@ -351,6 +362,10 @@ def _other_protocol(
         run_percent,
     )
 
+    if args.source_val_subjects:
+        raise InvalidOptionError(
+            "--source-val-subjects applies to the inter-subject protocol only."
+        )
     out.mkdir(parents=True, exist_ok=True)
     name = args.protocol.replace("-", "_")
     if args.protocol == "intra-subject":
@@ -430,6 +445,7 @@ def _pretrain(args: argparse.Namespace) -> int:
         widths=args.widths,
         max_windows=args.max_source_windows,
         per_subject=args.scaling == "per-subject",
+        val_subjects=args.source_val_subjects,
         command=_command_line(args),
     )
     print(

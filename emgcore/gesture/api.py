@@ -145,9 +145,12 @@ def pretrain_checkpoint(
     widths: Sequence[int] = (32, 64),
     max_windows: int | None = 20000,
     per_subject: bool = True,
+    val_subjects: int = 0,
     command: str | None = None,
 ) -> dict[str, Any]:
     """Pretrain on every subject not in ``heldout``; save checkpoint + model card.
+
+    ``val_subjects`` is passed to :func:`emgcore.gesture.core.pretrain`.
 
     Held-out subjects (if any) are evaluated without adaptation (all their
     trials) and that accuracy is stored in ``metrics``.
@@ -174,8 +177,10 @@ def pretrain_checkpoint(
         widths=widths,
         max_windows=max_windows,
         per_subject=per_subject,
+        val_subjects=val_subjects,
     )
-    metrics: dict[str, Any] = {"val_acc_source_time_split": info["best_val_acc"]}
+    val_key = "val_acc_source_subjects" if val_subjects else "val_acc_source_time_split"
+    metrics: dict[str, Any] = {val_key: info["best_val_acc"]}
     if held:
         # Each held-out person scored on their own; a per-subject model gets
         # that person's statistics from their first trial per gesture.
@@ -195,10 +200,14 @@ def pretrain_checkpoint(
         "source_subjects": source_subjects,
         "heldout_subjects": sorted(held),
         "max_windows": max_windows,
-        "validation": "last 20% of every source trial (time split)",
         "scaling": info.get("scaling"),
         "command": command,
         **info,
+        "validation": (
+            f"{val_subjects} source subjects left out, then refitted on all"
+            if val_subjects
+            else "last 20% of every source trial (time split)"
+        ),
     }
     sha = save_gesture_checkpoint(
         out, model, scaler, spec, train=train, seed=seed, metrics=metrics

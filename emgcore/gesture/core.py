@@ -264,6 +264,7 @@ def pretrain(
     widths: Sequence[int] = DEFAULT_WIDTHS,
     max_windows: int | None = 20000,
     per_subject: bool = True,
+    val_subjects: int = 0,
     on_epoch: EpochCallback | None = None,
 ) -> tuple[AllConvNet, ChannelScaler, dict[str, Any]]:
     """Pretrain the source model on the trials of the source subjects.
@@ -283,8 +284,17 @@ def pretrain(
     per_subject : bool
         Standardise every source subject with their own statistics (default)
         instead of one pooled scaler; see :func:`_scaled_per_subject`.
+    val_subjects : int
+        0 (default): early stopping validates on the last fifth of every
+        source trial. ``n > 0``: it validates on ``n`` source subjects left out
+        of training (chosen with ``seed``), so the chosen epoch count is the
+        one that generalises best to people the model has not seen, which is
+        what transfer needs; then the model is trained again from the same
+        initial weights for that many epochs on every source subject's whole
+        trials (``info["refit"]``), so no source data is lost.
     on_epoch : callable, optional
-        Passed to :func:`emgcore.train.fit`.
+        Passed to :func:`emgcore.train.fit`; records carry ``phase``
+        (``"select"`` or ``"refit"``) when ``val_subjects`` is set.
 
     Returns
     -------
@@ -297,33 +307,109 @@ def pretrain(
     if not trials:
         raise InvalidRecordingError("No source trials to pretrain on.")
     n_chans = trials[0].data.shape[0]
-    cut = TRAIN_PART["pretrain"]
-    train = cut_windows(
-        trials,
-        window=spec.window,
-        step=spec.source_step,
-        part=(0, cut),
-        n_chans=n_chans,
-    )
-    val = cut_windows(
-        trials, window=spec.window, step=spec.test_step, part=(cut, 1), n_chans=n_chans
-    )
+    subjects = sorted({t.subject for t in trials})
+    held: list[str] = []
+    if val_subjects:
+        if not 0 < val_subjects < len(subjects):
+            raise InvalidRecordingError(
+                f"Cannot keep {val_subjects} of {len(subjects)} source subjects "
+                f"for validation: at least one must remain to train on."
+            )
+        rng = np.random.default_rng(seed)
+        held = sorted(rng.choice(subjects, val_subjects, replace=False).tolist())
+        # Indices into ``trials`` throughout, so per-subject scaling can find
+        # each window's subject.
+        in_val = np.array([t.subject in held for t in trials])
+        train = _windows_of(trials, ~in_val, spec.window, spec.source_step, n_chans)
+        val = _windows_of(trials, in_val, spec.window, spec.test_step, n_chans)
+    else:
+        cut = TRAIN_PART["pretrain"]
+        train = cut_windows(
+            trials,
+            window=spec.window,
+            step=spec.source_step,
+            part=(0, cut),
+            n_chans=n_chans,
+        )
+        val = cut_windows(
+            trials,
+            window=spec.window,
+            step=spec.test_step,
+            part=(cut, 1),
+            n_chans=n_chans,
+        )
     train = subsample(train, max_windows, seed=seed)
     val = subsample(
         val, None if max_windows is None else max_windows // 4, seed=seed + 1
     )
-    scaler = ChannelScaler.fit(train.X, spec.representation, per_subject=per_subject)
-    if per_subject:
-        Xt, Xv = _scaled_per_subject(trials, train, val, spec.representation)
-    else:
-        Xt, Xv = scaler.transform(train.X), scaler.transform(val.X)
+
+    def scaled(
+        tr: Windows, va: Windows
+    ) -> tuple[ChannelScaler, NDArray[np.float32], NDArray[np.float32]]:
+        sc = ChannelScaler.fit(tr.X, spec.representation, per_subject=per_subject)
+        if per_subject:
+            return sc, *_scaled_per_subject(trials, tr, va, spec.representation)
+        return sc, sc.transform(tr.X), sc.transform(va.X)
+
+    scaler, Xt, Xv = scaled(train, val)
     model = build_gesture_model(spec, n_chans, widths=widths, seed=seed)
-    info = _train(model, (Xt, train.y), (Xv, val.y), config, seed, on_epoch)
+    info = _train(
+        model,
+        (Xt, train.y),
+        (Xv, val.y),
+        config,
+        seed,
+        _tagged(on_epoch, "select") if held else on_epoch,
+    )
+    info["validation"] = "held-out subjects" if held else "end of each trial"
+    if held and not info["cancelled"]:
+        info["val_subjects"] = held
+        whole = subsample(
+            cut_windows(
+                trials, window=spec.window, step=spec.source_step, n_chans=n_chans
+            ),
+            max_windows,
+            seed=seed,
+        )
+        empty = Windows(whole.X[:0], whole.y[:0], whole.trial[:0])
+        scaler, Xw, _ = scaled(whole, empty)
+        model = build_gesture_model(spec, n_chans, widths=widths, seed=seed)
+        epochs = max(1, int(info["best_epoch"]))
+        res = _fit(
+            model,
+            (Xw, whole.y),
+            None,
+            dataclasses.replace(config, epochs=epochs, patience=None),
+            seed,
+            _tagged(on_epoch, "refit"),
+        )
+        info["refit"] = {
+            "epochs": epochs,
+            "n_train_windows": len(whole),
+            "train_s": round(res.elapsed_s, 2),
+            "cancelled": res.cancelled,
+        }
+        info["cancelled"] = res.cancelled
     info["n_parameters"] = count_parameters(model)
     info["scaling"] = "per subject" if per_subject else "pooled"
     info["representation"] = spec.representation
     logger.info("pretrained source model: %s", info)
     return model, scaler, info
+
+
+def _windows_of(
+    trials: Sequence[GestureTrial],
+    keep: NDArray[np.bool_],
+    window: int,
+    step: int,
+    n_chans: int,
+) -> Windows:
+    """Windows of the trials where ``keep`` holds, ``trial`` indexing ``trials``."""
+    idx = np.flatnonzero(keep)
+    win = cut_windows(
+        [trials[i] for i in idx], window=window, step=step, n_chans=n_chans
+    )
+    return Windows(win.X, win.y, idx[win.trial] if len(win) else win.trial)
 
 
 def adapt(

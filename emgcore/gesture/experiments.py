@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from emgcore.config import TrainConfig
+from emgcore.errors import InvalidOptionError
 from emgcore.gesture.core import (
     ADAPT_CONFIG,
     ADAPT_METHODS,
@@ -115,7 +116,7 @@ def _testable_targets(
             ", ".join(dropped),
         )
     if not kept:
-        raise ValueError(
+        raise InvalidOptionError(
             f"No target subject has a trial ranked >= {k_max} per gesture to test "
             "on; lower --test-from or pick other --subjects."
         )
@@ -140,6 +141,7 @@ def _source_model(
     widths: Sequence[int],
     max_windows: int | None,
     per_subject: bool,
+    val_subjects: int = 0,
 ) -> tuple[torch.nn.Module, ChannelScaler, dict[str, Any]]:
     """Pretrain (or reload) a fold's source model, saved as a checkpoint."""
     from emgcore.checkpoint import load_checkpoint
@@ -147,7 +149,7 @@ def _source_model(
 
     ckpt = fold_dir / "source.pt"
     if ckpt.is_file():
-        model, meta = load_checkpoint(ckpt)
+        model, meta = load_checkpoint(ckpt)  # validation checked by the caller
         return (
             model,
             ChannelScaler.from_dict(meta["preprocess"]["scaler"]),
@@ -162,8 +164,10 @@ def _source_model(
         widths=widths,
         max_windows=max_windows,
         per_subject=per_subject,
+        val_subjects=val_subjects,
     )
     train_meta = {
+        "val_subjects_n": val_subjects,
         "config": config.to_dict(),
         "source_subjects": list(source_subjects),
         "heldout_subjects": list(heldout),
@@ -181,6 +185,17 @@ def _source_model(
         metrics={"val_acc": info["best_val_acc"]},
     )
     return model, scaler, train_meta
+
+
+def _check_source_validation(
+    ckpt: Path, meta: dict[str, Any], val_subjects: int
+) -> None:
+    """Refuse a fold's saved source model made with another pretraining validation."""
+    made = int(meta["train"].get("val_subjects_n", 0))
+    if made != val_subjects:
+        raise InvalidOptionError(
+            f"{ckpt} was pretrained with --source-val-subjects {made}; use a new --out."
+        )
 
 
 def run_inter_subject(
@@ -204,6 +219,7 @@ def run_inter_subject(
     augment: GainAugment | None = ADAPT_AUGMENT,
     refit: bool = True,
     only_fold: int | None = None,
+    source_val_subjects: int = 0,
 ) -> dict[str, Any]:
     """Leave-subject(s)-out adaptation with k = 1, 2, ... trials per gesture.
 
@@ -248,6 +264,10 @@ def run_inter_subject(
     only_fold : int, optional
         Run the units of this fold only (0-based), so that several processes
         can share one run's folds; the summary covers every unit written.
+    source_val_subjects : int
+        Source subjects kept aside for the pretraining's early stopping (see
+        ``val_subjects`` of :func:`emgcore.gesture.core.pretrain`); 0 validates
+        on the end of every source trial.
 
     Returns
     -------
@@ -258,24 +278,38 @@ def run_inter_subject(
     ks = sorted({int(k) for k in ks})
     k_max = ks[-1] if test_from is None else int(test_from)
     if k_max < ks[-1]:
-        raise ValueError(f"test_from={k_max} is below the largest k ({ks[-1]}).")
+        raise InvalidOptionError(
+            f"test_from={k_max} is below the largest k ({ks[-1]})."
+        )
     subjects = sorted({t.subject for t in trials})
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
-        raise ValueError(f"Unknown method(s) {unknown}; known: {', '.join(METHODS)}.")
+        raise InvalidOptionError(
+            f"Unknown method(s) {unknown}; known: {', '.join(METHODS)}."
+        )
     targets = _testable_targets(trials, targets, k_max)
     if source_checkpoint is not None:
         folds = [list(targets)]
     else:
         folds = make_folds(list(targets), n_folds)
     if only_fold is not None and not 0 <= only_fold < len(folds):
-        raise ValueError(
+        raise InvalidOptionError(
             f"Fold {only_fold} does not exist: this run has folds 0-{len(folds) - 1}."
         )
     run_folds = [
         (f, fold) for f, fold in enumerate(folds) if only_fold is None or f == only_fold
     ]
     sources: dict[int, tuple[Any, ChannelScaler, dict[str, Any]]] = {}
+    if source_checkpoint is None:
+        from emgcore.checkpoint import load_checkpoint
+
+        # Checked before any unit: finished units skip loading their source.
+        for f, _ in run_folds:
+            ckpt = out / f"fold{f}" / "source.pt"
+            if ckpt.is_file():
+                _check_source_validation(
+                    ckpt, load_checkpoint(ckpt)[1], source_val_subjects
+                )
     wanted_augment = None if augment is None else augment.to_dict()
 
     def source_for(f: int) -> tuple[Any, ChannelScaler, dict[str, Any]]:
@@ -287,7 +321,7 @@ def run_inter_subject(
                 held = set(meta["train"].get("heldout_subjects", []))
                 leaked = sorted(set(folds[f]) - held)
                 if leaked:
-                    raise ValueError(
+                    raise InvalidOptionError(
                         f"Target(s) {leaked} were in the source checkpoint's "
                         "training subjects."
                     )
@@ -307,6 +341,7 @@ def run_inter_subject(
                     widths=widths,
                     max_windows=max_source_windows,
                     per_subject=per_subject,
+                    val_subjects=source_val_subjects,
                 )
         return sources[f]
 
@@ -315,17 +350,19 @@ def run_inter_subject(
         if path.is_file():
             done = json.loads(path.read_text(encoding="utf-8"))
             if done["k_max"] != k_max:
-                raise ValueError(
+                raise InvalidOptionError(
                     f"{path} was made with another test set; use a new --out."
                 )
             if "train" in done and done["train"].get("augment") != wanted_augment:
-                raise ValueError(
+                raise InvalidOptionError(
                     f"{path} was made with another augmentation "
                     f"({done['train'].get('augment')}); use a new --out."
                 )
             if "train" in done and ("refit" in done["train"]) != refit:
                 made = "--no-refit" if refit else "--refit"
-                raise ValueError(f"{path} was made with {made}; use a new --out.")
+                raise InvalidOptionError(
+                    f"{path} was made with {made}; use a new --out."
+                )
             return
         tgt = subject_trials(trials, target)
         adapt_trials, test_trials = split_adapt_test(tgt, k=max(k, 1), k_max=k_max)

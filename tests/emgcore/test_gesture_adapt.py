@@ -375,6 +375,8 @@ def test_cli_pretrain_and_experiment_smoke(data_dir, tmp_path, capsys):
                 *common,
                 "--holdout",
                 "female_1",
+                "--source-val-subjects",
+                "1",
                 "--out",
                 str(ckpt),
             ]
@@ -386,6 +388,10 @@ def test_cli_pretrain_and_experiment_smoke(data_dir, tmp_path, capsys):
     assert meta["class_names"][0] == "spherical"
     assert meta["train"]["heldout_subjects"] == ["female_1"]
     assert "heldout_no_adapt_accuracy" in meta["metrics"]
+    # one of the four source subjects validated, then all four trained
+    assert "val_acc_source_subjects" in meta["metrics"]
+    assert meta["train"]["validation"].startswith("1 source subjects left out")
+    assert len(meta["train"]["val_subjects"]) == 1
     # 2 electrodes -> raw rows + rectified rows; per-subject source scaling
     assert meta["preprocess"]["image_shape"] == [1, 4, 100]
     assert meta["preprocess"]["scaler"]["representation"] == "raw+rectified"
@@ -419,6 +425,11 @@ def test_cli_pretrain_and_experiment_smoke(data_dir, tmp_path, capsys):
     )
     summary = json.loads((out / "uci-semg/summary.json").read_text())
     assert summary["targets"] == ["female_1"]
+    # an option the protocol cannot use is a message, not a traceback
+    capsys.readouterr()
+    intra = [*common, "--protocol", "intra-subject", "--source-val-subjects", "1"]
+    assert main(["gesture", "experiment", *intra, "--out", str(out)]) == 2
+    assert "applies to the inter-subject protocol only" in capsys.readouterr().err
     assert (out / "uci-semg/accuracy_vs_k.png").stat().st_size > 1000
     assert "TL (conv 1-3 frozen)" in (out / "uci-semg/summary.md").read_text()
 
@@ -520,6 +531,82 @@ def test_per_subject_pretraining_scales_each_source_subject_by_their_own_statist
     )
     Xt, Xv = _scaled_per_subject(trials, only_val, val, "raw")
     assert np.isfinite(Xv).all() and 0.5 < Xv[val.trial == 1].std() < 2
+
+
+def _synthetic_subjects(names, n_times=400):
+    """Two classes told apart by which electrode is active, per subject."""
+    rng = np.random.default_rng(1)
+    trials = []
+    for subject in names:
+        for label in (0, 1):
+            for order in (0, 1):
+                data = rng.normal(0, 0.1, (8, n_times)).astype(np.float32)
+                data[label] *= 20
+                src = f"{subject}-{label}-{order}@0"
+                trials.append(GestureTrial(data, label, subject, "1", order, src))
+    return trials
+
+
+def test_pretraining_can_validate_on_left_out_source_subjects_then_refit_on_all():
+    spec = get_spec("myo-readings")
+    trials = _synthetic_subjects(["A", "B", "C"])
+    cfg = dataclasses.replace(PRETRAIN_CONFIG, epochs=3, patience=None)
+    records = []
+    model, scaler, info = pretrain(
+        trials,
+        spec,
+        config=cfg,
+        widths=(4, 8),
+        max_windows=None,
+        val_subjects=1,
+        on_epoch=records.append,
+    )
+    (held,) = info["val_subjects"]
+    assert info["validation"] == "held-out subjects"
+    # validation: every non-overlapping window of the held-out subject's trials;
+    # training in the first run: the other two subjects' whole trials
+    per_trial_val = len(
+        cut_windows(trials[:1], window=spec.window, step=spec.test_step)
+    )
+    per_trial_train = len(
+        cut_windows(trials[:1], window=spec.window, step=spec.source_step)
+    )
+    assert info["n_val_windows"] == 4 * per_trial_val
+    assert info["n_train_windows"] == 8 * per_trial_train
+    # the refit: the chosen epoch count on all three subjects
+    assert info["refit"]["epochs"] == info["best_epoch"] >= 1
+    assert info["refit"]["n_train_windows"] == 12 * per_trial_train
+    assert [r["phase"] for r in records] == ["select"] * 3 + ["refit"] * info[
+        "best_epoch"
+    ]
+    assert scaler.per_subject and model.n_outputs == len(spec.class_names)
+    # the same seed keeps the same subject aside; at least one must train
+    again = pretrain(
+        trials, spec, config=TINY_PRE, widths=(4, 8), max_windows=None, val_subjects=1
+    )[2]
+    assert again["val_subjects"] == [held]
+    with pytest.raises(ValueError, match="Cannot keep 3 of 3 source subjects"):
+        pretrain(trials, spec, config=TINY_PRE, val_subjects=3)
+
+
+def test_source_models_of_another_validation_are_not_mixed(tmp_path):
+    spec = get_spec("myo-readings")
+    trials = _synthetic_subjects(["A", "B", "C", "D"])
+    kw = dict(
+        targets=["D"],
+        ks=[1],
+        methods=["no_adapt"],
+        pretrain_config=TINY_PRE,
+        widths=(4, 8),
+        max_source_windows=None,
+        test_from=1,
+    )
+    run_inter_subject(trials, spec, tmp_path, source_val_subjects=1, **kw)
+    _, meta = load_checkpoint(tmp_path / "fold0/source.pt")
+    assert meta["train"]["val_subjects_n"] == 1
+    assert meta["train"]["val_subjects"][0] in {"A", "B", "C"}
+    with pytest.raises(ValueError, match="pretrained with --source-val-subjects 1"):
+        run_inter_subject(trials, spec, tmp_path, **kw)
 
 
 def test_cli_flags_bring_back_the_earlier_set_up_and_keep_the_peer_step():
