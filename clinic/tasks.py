@@ -48,3 +48,19 @@ def retraining_run_task(self, run_id: int) -> None:
     from clinic.services import retraining_run
 
     retraining_run(run_id=run_id)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def model_report_compute_training_task(
+    self, model_version_id: int, user_id: int
+) -> None:
+    """Evaluation-set curves of a model version; heavy, so on the ``training`` queue."""
+    from clinic.services import model_version_report_run
+
+    model_version_report_run(model_version_id=model_version_id, user_id=user_id)

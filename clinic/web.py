@@ -341,6 +341,8 @@ def model_report(request: HttpRequest, model_version_id: int) -> HttpResponse:
     mv = selectors.model_version_get(model_version_id=model_version_id)
     report = services.model_version_report(user=request.user, model_version=mv)
     evaluation, confirmed = report["evaluation"], report["confirmed"]
+    job = services.report_job(mv)
+    job_active = job.get("state") in ("queued", "running")
     return render(
         request,
         "clinic/models/report.html",
@@ -360,7 +362,9 @@ def model_report(request: HttpRequest, model_version_id: int) -> HttpResponse:
                     for k, v in report_figures(confirmed, "Confirmed cases").items()
                 },
             },
-            "can_compute": not evaluation.get("roc"),
+            "job": job,
+            "job_active": job_active,
+            "can_compute": not evaluation.get("roc") and not job_active,
         },
     )
 
@@ -381,13 +385,19 @@ def _metric_rows(evaluation: dict) -> list[dict]:
 @login_required
 @require_POST
 def model_report_compute(request: HttpRequest, model_version_id: int) -> HttpResponse:
-    """Evaluate the checkpoint on its evaluation set now (seconds to minutes)."""
+    """Queue the evaluation of the checkpoint on its evaluation set (a worker job)."""
     _require(request, "clinic.view_model_report")
     mv = selectors.model_version_get(model_version_id=model_version_id)
     try:
-        services.model_version_report_compute(user=request.user, model_version=mv)
+        services.model_version_report_request(user=request.user, model_version=mv)
     except UserFacingError as exc:
         messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            "The curves are being computed by the training worker; "
+            "this page shows them when they are ready.",
+        )
     return redirect("model_report", model_version_id=mv.pk)
 
 

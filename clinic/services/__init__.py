@@ -27,6 +27,9 @@ from clinic.services.reports import (  # noqa: F401
     model_version_report,
     model_version_report_compute,
     model_version_report_export,
+    model_version_report_request,
+    model_version_report_run,
+    report_job,
 )
 from clinic.services.retraining import (  # noqa: F401
     retraining_cancel,

@@ -11,7 +11,10 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
 from clinic.errors import UserFacingError
 from clinic.models import AuditEvent, ConfirmedDiagnosis, ModelVersion, Result
@@ -151,6 +154,89 @@ def _evaluation_windows(mv: ModelVersion, meta: dict[str, Any]):
     ws = WindowSet.concat(parts)
     _, val = retraining.split_by_subject(ws, seed=seed)
     return ws, val, "built-in hold-out"
+
+
+#: Key of ``ModelVersion.report_cache`` that tracks the background computation.
+REPORT_JOB = "evaluation_job"
+REPORT_QUEUE_UNAVAILABLE = (
+    "The curves could not be computed because the task queue is unavailable; "
+    "ask again later."
+)
+
+
+def report_job(mv: ModelVersion) -> dict[str, Any]:
+    """The state of the version's curve computation ({} when never asked)."""
+    return dict((mv.report_cache or {}).get(REPORT_JOB) or {})
+
+
+def _report_job_set(mv: ModelVersion, **fields: Any) -> None:
+    """Update the job entry under a row lock, keeping the rest of the cache."""
+    with transaction.atomic():
+        row = ModelVersion.objects.select_for_update().get(pk=mv.pk)
+        cache = dict(row.report_cache or {})
+        cache[REPORT_JOB] = {**(cache.get(REPORT_JOB) or {}), **fields}
+        row.report_cache = cache
+        row.save(update_fields=["report_cache"])
+    mv.report_cache = cache
+
+
+def model_version_report_request(*, user, model_version: ModelVersion) -> ModelVersion:
+    """Queue the evaluation-set curves on the training worker.
+
+    Running the model over its evaluation recordings takes seconds to minutes,
+    too long for a web request; the report page shows the job's state.
+    """
+    mv = model_version
+    if report_job(mv).get("state") in ("queued", "running"):
+        raise UserFacingError("The curves of this version are already being computed.")
+    _report_job_set(
+        mv,
+        state="queued",
+        requested_by=user.get_username(),
+        requested_at=timezone.now().isoformat(),
+        message="",
+    )
+    user_id = user.pk
+    transaction.on_commit(lambda: _report_enqueue(mv.pk, user_id))
+    return mv
+
+
+def _report_enqueue(model_version_id: int, user_id: int) -> None:
+    from clinic.tasks import model_report_compute_training_task
+
+    try:
+        model_report_compute_training_task.delay(model_version_id, user_id)
+    except Exception:  # broker down: say so on the report, not a 500
+        logger.exception("Report of model version %s not queued", model_version_id)
+        _report_job_set(
+            ModelVersion.objects.get(pk=model_version_id),
+            state="failed",
+            message=REPORT_QUEUE_UNAVAILABLE,
+        )
+
+
+def model_version_report_run(*, model_version_id: int, user_id: int) -> None:
+    """Task body: compute the curves, recording the outcome on the version.
+
+    A failure becomes the job's message; the worker goes on, and the stored
+    evaluation is left as it was.
+    """
+    mv = ModelVersion.objects.get(pk=model_version_id)
+    user = get_user_model().objects.filter(pk=user_id).first()
+    _report_job_set(mv, state="running", started_at=timezone.now().isoformat())
+    try:
+        model_version_report_compute(user=user, model_version=mv)
+    except UserFacingError as exc:
+        state, message = "failed", str(exc)
+    except Exception:
+        logger.exception("Report of model version %s failed", model_version_id)
+        state = "failed"
+        message = "The computation failed unexpectedly; the worker log has the details."
+    else:
+        state, message = "done", ""
+    _report_job_set(
+        mv, state=state, message=message, finished_at=timezone.now().isoformat()
+    )
 
 
 def model_version_report_compute(*, user, model_version: ModelVersion) -> ModelVersion:

@@ -55,6 +55,15 @@ def test_the_training_task_is_routed_to_the_training_queue():
     )
 
 
+def test_the_report_curves_task_is_routed_to_the_training_queue():
+    # heavy (the model over its evaluation recordings): kept off the analysis queue
+    from clinic.tasks import model_report_compute_training_task
+
+    task = model_report_compute_training_task
+    route = clinic_app.amqp.router.route(task._get_exec_options(), task.name)
+    assert route["queue"].name == "training"
+
+
 @pytest.mark.services
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)

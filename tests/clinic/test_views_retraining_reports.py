@@ -112,21 +112,47 @@ def test_the_csv_export_holds_both_halves_and_is_audited(client, cases):
 
 
 def test_curves_missing_from_the_metadata_are_computed_once_and_cached(
-    client, settings, data_dir, model_dir
+    client,
+    settings,
+    data_dir,
+    model_dir,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
-    from clinic.services import model_version_register
+    from clinic.services import model_version_register, model_version_report_run
+    from clinic.tasks import model_report_compute_training_task
     from tests.conftest import make_tiny_disease_checkpoint
 
     settings.EMG_DATA_DIR = data_dir
     settings.EMG_EVAL_N_BOOT = 20
     path = make_tiny_disease_checkpoint(model_dir / "tiny.pt")
     mv = model_version_register(checkpoint_path=path)
-    client.force_login(make_user("auditor"))
+    auditor = make_user("auditor")
+    client.force_login(auditor)
     html = client.get(f"/models/{mv.pk}/report/").content.decode()
     assert "Compute the curves" in html
-    response = client.post(f"/models/{mv.pk}/report/compute/")
-    assert response.status_code == 302
+    sent = []
+    monkeypatch.setattr(
+        model_report_compute_training_task, "delay", lambda *a: sent.append(a)
+    )
+    # The request only queues the job: the web process evaluates nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/models/{mv.pk}/report/compute/")
+    assert response.status_code == 302 and sent == [(mv.pk, auditor.pk)]
     mv.refresh_from_db()
+    assert "evaluation" not in mv.report_cache
+    assert mv.report_cache["evaluation_job"]["state"] == "queued"
+    html = client.get(f"/models/{mv.pk}/report/").content.decode()
+    assert 'http-equiv="refresh"' in html and "Compute the curves" not in html
+    assert "queued, asked by" in html
+    # a second request while it waits is refused with a message
+    response = client.post(f"/models/{mv.pk}/report/compute/", follow=True)
+    assert "already being computed" in response.content.decode()
+    assert len(sent) == 1
+    # the worker runs it
+    model_version_report_run(model_version_id=mv.pk, user_id=auditor.pk)
+    mv.refresh_from_db()
+    assert mv.report_cache["evaluation_job"]["state"] == "done"
     evaluation = mv.report_cache["evaluation"]
     assert evaluation["evaluation_set"] == "built-in hold-out"
     assert evaluation["n"] > 0 and set(evaluation["report"]["per_class"]) == set(
@@ -134,7 +160,43 @@ def test_curves_missing_from_the_metadata_are_computed_once_and_cached(
     )
     html = client.get(f"/models/{mv.pk}/report/").content.decode()
     assert 'data-figure="evaluation-roc"' in html
-    assert "Compute the curves" not in html
+    assert "Compute the curves" not in html and 'http-equiv="refresh"' not in html
+
+
+def test_a_failed_curve_computation_is_a_message_and_keeps_the_stored_report(
+    client, model_dir, django_capture_on_commit_callbacks, monkeypatch
+):
+    from clinic.services import model_version_register, model_version_report_run
+    from clinic.tasks import model_report_compute_training_task
+    from tests.conftest import make_tiny_disease_checkpoint
+
+    mv = model_version_register(
+        checkpoint_path=make_tiny_disease_checkpoint(model_dir / "tiny.pt")
+    )
+    before = dict(mv.report_cache or {})
+    auditor = make_user("auditor")
+    client.force_login(auditor)
+
+    def broker_down(*args):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(model_report_compute_training_task, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/models/{mv.pk}/report/compute/")
+    mv.refresh_from_db()
+    job = mv.report_cache["evaluation_job"]
+    assert job["state"] == "failed" and "task queue is unavailable" in job["message"]
+    # the checkpoint file is gone by the time the worker runs: a clear message
+    path = model_dir / "tiny.pt"
+    path.unlink()
+    model_version_report_run(model_version_id=mv.pk, user_id=auditor.pk)
+    mv.refresh_from_db()
+    job = mv.report_cache["evaluation_job"]
+    assert job["state"] == "failed" and "is missing on the server" in job["message"]
+    assert {k: v for k, v in mv.report_cache.items() if k != "evaluation_job"} == before
+    html = client.get(f"/models/{mv.pk}/report/").content.decode()
+    assert "The curves could not be computed:" in html
+    assert "Compute the curves" in html  # it can be asked again
 
 
 def test_an_admin_starts_a_run_from_the_form_and_polls_it(
