@@ -15,19 +15,23 @@ def worker_heartbeat_record_task(self, queue: str) -> str:
     return row.seen_at.isoformat()
 
 
-@shared_task
-def ping_task(value: str) -> str:
-    """Echo for broker round-trip checks (tests, operators)."""
-    return f"pong:{value}"
-
-
-@shared_task(
+#: Long jobs: acknowledged after they finish, retried when the database blips.
+RETRY_ON_DB_ERRORS = dict(
     bind=True,
     acks_late=True,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=3,
 )
+
+
+@shared_task
+def ping_task(value: str) -> str:
+    """Echo for broker round-trip checks (tests, operators)."""
+    return f"pong:{value}"
+
+
+@shared_task(**RETRY_ON_DB_ERRORS)
 def analysis_run_task(self, job_id: int) -> None:
     from clinic.services import analysis_run
 
@@ -35,11 +39,7 @@ def analysis_run_task(self, job_id: int) -> None:
 
 
 @shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
+    **RETRY_ON_DB_ERRORS,
     soft_time_limit=settings.EMG_TRAINING_SOFT_TIME_LIMIT,
     time_limit=settings.EMG_TRAINING_TIME_LIMIT,
 )
@@ -50,13 +50,7 @@ def retraining_run_task(self, run_id: int) -> None:
     retraining_run(run_id=run_id)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-)
+@shared_task(**RETRY_ON_DB_ERRORS)
 def model_report_compute_training_task(
     self, model_version_id: int, user_id: int
 ) -> None:

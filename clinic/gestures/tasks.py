@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.db import OperationalError
+
+from clinic.tasks import RETRY_ON_DB_ERRORS
 
 
 # Adaptation is training: it runs on the separate `training` queue.
 @shared_task(
-    bind=True,
-    acks_late=True,
+    **RETRY_ON_DB_ERRORS,
     queue="training",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
     soft_time_limit=getattr(settings, "EMG_TRAINING_SOFT_TIME_LIMIT", None),
     time_limit=getattr(settings, "EMG_TRAINING_TIME_LIMIT", None),
 )

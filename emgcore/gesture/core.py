@@ -199,6 +199,38 @@ def _fit(
     )
 
 
+def _refit(
+    model: AllConvNet,
+    train: tuple[NDArray[np.float32], NDArray[np.int64]],
+    config: TrainConfig,
+    seed: int,
+    on_epoch: EpochCallback | None,
+    info: dict[str, Any],
+) -> None:
+    """Train ``model`` on all of ``train`` for the first run's best epoch count.
+
+    No validation part is left, so no early stopping: ``info["best_epoch"]``
+    (from the run that did early-stop) is taken as it is. Adds ``info["refit"]``
+    and updates ``info["cancelled"]``.
+    """
+    epochs = max(1, int(info["best_epoch"]))
+    res = _fit(
+        model,
+        train,
+        None,
+        dataclasses.replace(config, epochs=epochs, patience=None),
+        seed,
+        _tagged(on_epoch, "refit"),
+    )
+    info["refit"] = {
+        "epochs": epochs,
+        "n_train_windows": len(train[1]),
+        "train_s": round(res.elapsed_s, 2),
+        "cancelled": res.cancelled,
+    }
+    info["cancelled"] = res.cancelled
+
+
 def _train(
     model: AllConvNet,
     train: tuple[NDArray[np.float32], NDArray[np.int64]],
@@ -374,22 +406,7 @@ def pretrain(
         empty = Windows(whole.X[:0], whole.y[:0], whole.trial[:0])
         scaler, Xw, _ = scaled(whole, empty)
         model = build_gesture_model(spec, n_chans, widths=widths, seed=seed)
-        epochs = max(1, int(info["best_epoch"]))
-        res = _fit(
-            model,
-            (Xw, whole.y),
-            None,
-            dataclasses.replace(config, epochs=epochs, patience=None),
-            seed,
-            _tagged(on_epoch, "refit"),
-        )
-        info["refit"] = {
-            "epochs": epochs,
-            "n_train_windows": len(whole),
-            "train_s": round(res.elapsed_s, 2),
-            "cancelled": res.cancelled,
-        }
-        info["cancelled"] = res.cancelled
+        _refit(model, (Xw, whole.y), config, seed, on_epoch, info)
     info["n_parameters"] = count_parameters(model)
     info["scaling"] = "per subject" if per_subject else "pooled"
     info["representation"] = spec.representation
@@ -532,25 +549,7 @@ def adapt(
             (whole.X, whole.y) if augment is None else augment.apply(whole, seed=seed)
         )
         model = start()
-        # No validation part is left, so no early stopping: the first run's
-        # best epoch count, taken as it is.
-        epochs = max(1, int(info["best_epoch"]))
-        cfg_refit = dataclasses.replace(cfg, epochs=epochs, patience=None)
-        res = _fit(
-            model,
-            (scaler.transform(X), y),
-            None,
-            cfg_refit,
-            seed,
-            _tagged(on_epoch, "refit"),
-        )
-        info["refit"] = {
-            "epochs": epochs,
-            "n_train_windows": len(y),
-            "train_s": round(res.elapsed_s, 2),
-            "cancelled": res.cancelled,
-        }
-        info["cancelled"] = res.cancelled
+        _refit(model, (scaler.transform(X), y), cfg, seed, on_epoch, info)
     info["method"] = method
     info["augment"] = None if augment is None else augment.to_dict()
     info["n_trainable"] = (
