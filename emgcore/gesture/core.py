@@ -12,7 +12,8 @@ Validation for early stopping during adaptation comes from the adaptation
 trials only: the last quarter of each adaptation trial (windows never cross the
 cut, so training and validation windows share no sample). Test trials are never
 seen before testing. Pretraining validates on the last fifth of each source
-trial the same way.
+trial the same way, or on source subjects kept out of training
+(``pretrain(..., val_subjects=n)``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import torch
 from numpy.typing import NDArray
 
 from emgcore.config import TrainConfig
-from emgcore.errors import InvalidRecordingError
+from emgcore.errors import InvalidOptionError, InvalidRecordingError
 from emgcore.gesture.data import (
     ADAPT_AUGMENT,
     REPRESENTATIONS,
@@ -343,7 +344,7 @@ def pretrain(
     held: list[str] = []
     if val_subjects:
         if not 0 < val_subjects < len(subjects):
-            raise InvalidRecordingError(
+            raise InvalidOptionError(
                 f"Cannot keep {val_subjects} of {len(subjects)} source subjects "
                 f"for validation: at least one must remain to train on."
             )
