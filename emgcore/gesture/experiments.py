@@ -149,7 +149,7 @@ def _source_model(
 
     ckpt = fold_dir / "source.pt"
     if ckpt.is_file():
-        model, meta = load_checkpoint(ckpt)  # validation checked by the caller
+        model, meta = load_checkpoint(ckpt)  # its validation: checked by the caller
         return (
             model,
             ChannelScaler.from_dict(meta["preprocess"]["scaler"]),
@@ -188,10 +188,13 @@ def _source_model(
 
 
 def _check_source_validation(
-    ckpt: Path, meta: dict[str, Any], val_subjects: int
+    ckpt: Path, train: dict[str, Any], val_subjects: int
 ) -> None:
-    """Refuse a fold's saved source model made with another pretraining validation."""
-    made = int(meta["train"].get("val_subjects_n", 0))
+    """Refuse a fold's saved source model made with another pretraining validation.
+
+    ``train`` is the checkpoint's ``train`` metadata.
+    """
+    made = int(train.get("val_subjects_n", 0))
     if made != val_subjects:
         raise InvalidOptionError(
             f"{ckpt} was pretrained with --source-val-subjects {made}; use a new --out."
@@ -300,16 +303,6 @@ def run_inter_subject(
         (f, fold) for f, fold in enumerate(folds) if only_fold is None or f == only_fold
     ]
     sources: dict[int, tuple[Any, ChannelScaler, dict[str, Any]]] = {}
-    if source_checkpoint is None:
-        from emgcore.checkpoint import load_checkpoint
-
-        # Checked before any unit: finished units skip loading their source.
-        for f, _ in run_folds:
-            ckpt = out / f"fold{f}" / "source.pt"
-            if ckpt.is_file():
-                _check_source_validation(
-                    ckpt, load_checkpoint(ckpt)[1], source_val_subjects
-                )
     wanted_augment = None if augment is None else augment.to_dict()
 
     def source_for(f: int) -> tuple[Any, ChannelScaler, dict[str, Any]]:
@@ -344,6 +337,14 @@ def run_inter_subject(
                     val_subjects=source_val_subjects,
                 )
         return sources[f]
+
+    if source_checkpoint is None:
+        # Checked before any unit (finished units never ask for their source);
+        # the loaded models stay cached for the units still to run.
+        for f, _ in run_folds:
+            ckpt = out / f"fold{f}" / "source.pt"
+            if ckpt.is_file():
+                _check_source_validation(ckpt, source_for(f)[2], source_val_subjects)
 
     def unit(f: int, target: str, method: str, k: int) -> None:
         path = out / "units" / f"fold{f}" / target / f"{method}_k{k}.json"
