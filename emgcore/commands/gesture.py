@@ -70,7 +70,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         )
         p.add_argument(
             "--representation",
-            choices=["raw", "raw+rectified"],
+            choices=["raw", "raw+rectified", "logenv"],
             default=None,
             help="window image rows (default: the dataset's; see RESULTS_GESTURE.md)",
         )

@@ -691,7 +691,36 @@ def cut_windows(
 #: the sign of the raw wave, carries most of a gesture's information; the
 #: rectified rows hand it to the first conv layer directly, which a network
 #: trained on one trial per gesture otherwise has to learn from ~40 windows.
-REPRESENTATIONS: dict[str, int] = {"raw": 1, "raw+rectified": 2}
+#: ``"logenv"``: one row per electrode, the log of its short-time envelope
+#: (:func:`log_envelope`); tried on NinaPro DB1 (docs/RESULTS_GESTURE.md).
+REPRESENTATIONS: dict[str, int] = {"raw": 1, "raw+rectified": 2, "logenv": 1}
+
+#: Samples in the moving mean of |x| behind ``"logenv"`` rows (25 ms at 200 Hz).
+LOGENV_SMOOTH = 5
+
+
+def log_envelope(X: NDArray[np.floating]) -> NDArray[np.float32]:
+    """``"logenv"`` rows: the log of a short moving mean of |x|, per electrode.
+
+    The Hudgins + LDA peer works on log amplitudes; on a log scale an
+    electrode's gain (skin contact, placement) becomes an additive offset, which
+    the per-person standardisation then removes. The floor added before the
+    log is 1 % of the row's mean envelope in that window, so a gain scales it
+    too and silent stretches stay finite.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, n_chans, n_times)
+
+    Returns
+    -------
+    ndarray of float32, same shape
+    """
+    from scipy.ndimage import uniform_filter1d
+
+    env = uniform_filter1d(np.abs(X).astype(np.float32), LOGENV_SMOOTH, axis=-1)
+    floor = 1e-2 * env.mean(axis=-1, keepdims=True) + 1e-30
+    return np.log(env + floor).astype(np.float32)
 
 
 def represent(X: NDArray[np.floating], representation: str) -> NDArray[np.floating]:
@@ -706,6 +735,8 @@ def represent(X: NDArray[np.floating], representation: str) -> NDArray[np.floati
         return X
     if representation == "raw+rectified":
         return np.concatenate([X, np.abs(X)], axis=1)
+    if representation == "logenv":
+        return log_envelope(X)
     raise InvalidRecordingError(
         f"Invalid value for the 'representation' parameter. Allowed values are "
         f"{', '.join(REPRESENTATIONS)}, but got {representation!r} instead."

@@ -101,6 +101,25 @@ def test_raw_rectified_images_stack_the_rectified_rows_under_the_raw_ones(rng):
         ChannelScaler.fit(X, "spectrogram")
 
 
+def test_logenv_images_do_not_change_when_a_person_s_electrode_gains_do(rng):
+    X = rng.normal(0.0, 3.0, size=(60, 3, 40)).astype(np.float32)
+    X[:5, :, 10:30] = 0.0  # silent stretches stay finite
+    gains = np.array([0.2, 1.0, 7.0], np.float32)[None, :, None]
+    own = ChannelScaler.fit(X, "logenv")
+    assert len(own.mean) == 3 and own.n_chans == 3
+    img = own.transform(X)
+    assert img.shape == (60, 1, 3, 40) and np.isfinite(img).all()
+    # on a log scale a gain is an offset; each person's own scaling removes it
+    gained = ChannelScaler.fit(X * gains, "logenv").transform(X * gains)
+    np.testing.assert_allclose(gained, img, atol=1e-3)
+    # a moving mean over several samples: rows are smoother than log|x|
+    log_abs = np.log(np.abs(X) + 1e-3)
+    log_abs_img = ChannelScaler.fit(log_abs).transform(log_abs)
+    roughness = [np.abs(np.diff(a, axis=-1)).mean() for a in (img, log_abs_img)]
+    assert roughness[0] < roughness[1]
+    assert ChannelScaler.from_dict(own.to_dict()) == own
+
+
 def test_a_per_subject_scaler_scales_a_new_person_by_their_own_statistics(rng):
     source = rng.normal(0.0, 1.0, size=(100, 3, 40)).astype(np.float32)
     person = rng.normal(0.0, 20.0, size=(100, 3, 40)).astype(np.float32)
