@@ -137,9 +137,8 @@ def window_probabilities(
     model.eval()
     with torch.inference_mode():
         for start in range(0, len(windows), batch_size):
-            batch = torch.from_numpy(
-                np.ascontiguousarray(windows[start : start + batch_size])
-            )
+            # A copy: the windows may be a read-only strided view of the signal.
+            batch = torch.from_numpy(np.array(windows[start : start + batch_size]))
             logits = model(batch) / temperature
             out.append(torch.softmax(logits, dim=1).double().numpy())
     return np.concatenate(out, axis=0)

@@ -11,6 +11,7 @@ import csv
 import logging
 import math
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -85,15 +86,19 @@ def read_csv(path: Path, *, sfreq: float | None = None) -> Recording:
             "channel names is needed first."
         )
     try:
-        values = np.loadtxt(
-            path,
-            delimiter=delimiter,
-            skiprows=header_lineno,
-            comments="#",
-            ndmin=2,
-            dtype=np.float64,
-            encoding="utf-8",
-        )
+        with warnings.catch_warnings():
+            # numpy warns about a file without data rows; the check below says
+            # so to the user in plain words instead.
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data")
+            values = np.loadtxt(
+                path,
+                delimiter=delimiter,
+                skiprows=header_lineno,
+                comments="#",
+                ndmin=2,
+                dtype=np.float64,
+                encoding="utf-8",
+            )
     except (ValueError, UnicodeDecodeError):
         _diagnose(path, delimiter, len(names), header_lineno)
         raise  # _diagnose always raises; this is only reached on a numpy quirk

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from emgcore import InvalidRecordingError, Recording
-from emgcore.inference import INCONCLUSIVE, predict
+from emgcore.inference import INCONCLUSIVE, predict, window_probabilities
 from emgcore.io import read_recording
 from tests.conftest import make_tiny_disease_checkpoint
 
@@ -146,3 +147,20 @@ def test_the_shipped_default_model_calls_the_emgdb_neuropathy_recording_neuropat
         (repo / "models" / "disease" / "default.pt.sha256").read_text().split()[0]
     )
     assert out["model"]["sha256"] == shipped_sha
+
+
+class _ScalesItsInputInPlace(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x.mul_(2.0)
+        return x.flatten(1)[:, :3]
+
+
+def test_window_probabilities_never_write_into_the_callers_windows():
+    # Windows are often a read-only strided view of the stored signal.
+    windows = np.arange(5 * 1 * 8, dtype=np.float32).reshape(5, 1, 8)
+    windows.flags.writeable = False
+    before = windows.copy()
+    proba = window_probabilities(_ScalesItsInputInPlace(), windows, batch_size=2)
+    assert proba.shape == (5, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(windows, before)

@@ -86,6 +86,7 @@ def test_it_rejects_an_empty_file(tmp_path):
         read_recording(path, sfreq=1000)
 
 
+@pytest.mark.filterwarnings("error")  # our message, not numpy's warning
 def test_it_rejects_a_header_only_file(tmp_path):
     path = tmp_path / "h.csv"
     path.write_text("time,emg\n")
