@@ -51,6 +51,14 @@ logger = logging.getLogger(__name__)
 REPRESENTATION = "channels_x_time_window"
 
 
+#: How the model card describes each representation's image rows.
+ROWS_TEXT = {
+    "raw": "(raw rows)",
+    "raw+rectified": "(raw rows, then the same rows rectified)",
+    "logenv": "(log of each electrode's short-time envelope)",
+}
+
+
 def split_hash(subjects: Sequence[str], extra: Sequence[str] = ()) -> str:
     """sha256 (16 hex) of the sorted subject ids (and any extra ids)."""
     text = "|".join(sorted(map(str, subjects))) + "#" + "|".join(map(str, extra))
@@ -248,11 +256,7 @@ def model_card(
             "input": f"{model.n_chans} x {spec.window} image = "
             f"{spec.window_s * 1000:.0f} ms window of "
             f"{model.n_chans // spec.rows_per_channel} electrodes "
-            + (
-                "(raw rows, then the same rows rectified)"
-                if spec.representation == "raw+rectified"
-                else "(raw rows)"
-            )
+            + ROWS_TEXT[spec.representation]
             + ", per-row z-score: "
             + (
                 "each source subject by their own statistics; a new person by "

@@ -14,6 +14,7 @@ from emgcore.cli import main
 from emgcore.gesture.api import (
     adapt_to_subject,
     load_gesture_checkpoint,
+    model_card,
     predict_files,
     save_adapted,
     save_gesture_checkpoint,
@@ -23,6 +24,7 @@ from emgcore.gesture.core import (
     PRETRAIN_CONFIG,
     _scaled_per_subject,
     adapt,
+    build_gesture_model,
     pretrain,
 )
 from emgcore.gesture.data import (
@@ -662,3 +664,23 @@ def test_cli_refit_is_on_by_default_and_its_negation_is_kept_in_the_command(
     # the saved command line parses back to the same setting
     again = build_parser().parse_args(line.split()[3:])
     assert again.refit is refit
+
+
+@pytest.mark.parametrize(
+    ("representation", "words"),
+    [
+        ("raw", "(raw rows)"),
+        ("raw+rectified", "the same rows rectified"),
+        ("logenv", "log of each electrode's short-time envelope"),
+    ],
+)
+def test_the_model_card_says_what_the_image_rows_hold(tmp_path, representation, words):
+    spec = dataclasses.replace(
+        get_spec("ninapro-db1-e1"), representation=representation
+    )
+    model = build_gesture_model(spec, 10, widths=(2, 2))
+    card = model_card(
+        tmp_path / "m.pt", model, spec, train={}, metrics={}, sha256="0" * 64
+    )
+    assert words in card["data"]["input"]
+    assert words in (tmp_path / "m.md").read_text(encoding="utf-8")
