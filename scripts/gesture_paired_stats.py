@@ -11,22 +11,14 @@ many targets TL was better, and the two-sided Wilcoxon signed-rank p-value
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
+from gesture_compare_runs import _accuracies  # the sibling script (scripts/)
 from scipy.stats import wilcoxon
 
 OTHERS = ("lda_target", "scratch", "no_adapt")
-
-
-def _accuracies(folder: Path, method: str, k: int) -> dict[str, float]:
-    out = {}
-    for path in folder.glob(f"units/fold*/*/{method}_k{k}.json"):
-        unit = json.loads(path.read_text(encoding="utf-8"))
-        out[unit["target"]] = unit["accuracy"]
-    return out
 
 
 def _line(name: str, diff: np.ndarray) -> str:
@@ -47,9 +39,11 @@ def main(run: str, k: str = "1") -> int:
         print(f"no dataset folder with units/ under {run}")
         return 1
     for folder in folders:
-        tl = _accuracies(folder, "tl_frozen", k_tl)
+        tl = _accuracies(run, folder.name, "tl_frozen", k_tl)
         for other in OTHERS:
-            acc = _accuracies(folder, other, 0 if other == "no_adapt" else k_tl)
+            acc = _accuracies(
+                run, folder.name, other, 0 if other == "no_adapt" else k_tl
+            )
             both = sorted(set(tl) & set(acc))
             if len(both) < 2:
                 continue
