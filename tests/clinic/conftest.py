@@ -166,3 +166,8 @@ def browser(monkeypatch):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # Database work done while Playwright's loop runs gets connections of
+        # that context; left open, they keep the test database from being dropped.
+        from django.db import connections
+
+        connections.close_all()
