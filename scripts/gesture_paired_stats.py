@@ -34,6 +34,11 @@ def _line(name: str, diff: np.ndarray) -> str:
 def main(run: str, k: str = "1") -> int:
     k_tl = int(k)
     pooled: dict[str, list[float]] = {m: [] for m in OTHERS}
+    if not Path(run).is_dir():
+        print(
+            f"{run} is not a folder: give a run folder such as docs/gesture_results/refit"
+        )
+        return 2
     folders = sorted(p for p in Path(run).iterdir() if (p / "units").is_dir())
     if not folders:
         print(f"no dataset folder with units/ under {run}")
