@@ -24,6 +24,9 @@ from emgcore.recording import Recording
 logger = logging.getLogger(__name__)
 
 INCONCLUSIVE = "inconclusive"
+#: The label of a recording the signal-quality gate refused (emgcore.gate):
+#: no class, no probabilities.
+NOT_ANALYSABLE = "not_analysable"
 
 
 @dataclass(frozen=True)
@@ -32,43 +35,61 @@ class Prediction:
 
     Attributes
     ----------
-    probabilities : dict
+    probabilities : dict or None
         Class name -> probability for the whole recording (mean of the
-        calibrated window probabilities), in the checkpoint's class order.
+        calibrated window probabilities), in the checkpoint's class order;
+        None when the recording is not analysable.
     label : str
-        The most probable class, or ``"inconclusive"`` when its probability is
-        below the checkpoint's ``min_confidence``.
-    confidence : float
-        Probability of the most probable class.
+        The most probable class, ``"inconclusive"`` when its probability is
+        below the checkpoint's ``min_confidence``, or ``"not_analysable"``
+        when the signal-quality gate refused the recording.
+    confidence : float or None
+        Probability of the most probable class (None when not analysable).
     windows : list of dict
-        Per window: ``start_s``, ``stop_s`` (seconds of the original recording)
-        and ``probabilities``.
+        Per analysed window: ``start_s``, ``stop_s`` (seconds of the original
+        recording) and ``probabilities``. Windows overlapping a bad segment
+        are not analysed and not listed.
     quality : dict
         :func:`emgcore.quality.assess_quality` of the recording.
     model : dict
         ``name``, ``version``, ``sha256`` of the checkpoint used.
     notes : list of str
-        Things the reader should know (for example which channel was analysed).
+        Things the reader should know (which channel was analysed, how much
+        of the recording was left out, why it could not be analysed).
+    gate : dict
+        :meth:`emgcore.gate.Verdict.to_dict`: ``analysable``, ``reasons``,
+        ``excluded_s``, ``excluded_fraction``, ``bad_intervals_s``, ...
     """
 
-    probabilities: dict[str, float]
+    probabilities: dict[str, float] | None
     label: str
-    confidence: float
+    confidence: float | None
     windows: list[dict[str, Any]]
     quality: dict[str, Any]
     model: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    gate: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def analysable(self) -> bool:
+        return self.label != NOT_ANALYSABLE
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "probabilities": self.probabilities,
             "label": self.label,
             "confidence": self.confidence,
+            "analysable": self.analysable,
             "windows": self.windows,
             "quality": self.quality,
             "model": self.model,
             "notes": self.notes,
+            "gate": self.gate,
         }
+        if not self.analysable:
+            out["message"] = self.gate.get("message", "")
+            out["reasons"] = self.gate.get("reasons", [])
+        return out
 
 
 @lru_cache(maxsize=4)
@@ -171,16 +192,22 @@ def predict(
     Returns
     -------
     Prediction
+        With ``label == "not_analysable"`` and no probabilities when
+        :func:`emgcore.gate.check_recording` refuses the recording (flat,
+        clipped, mains only, implausible amplitude, too little usable signal,
+        wrong channel count or sampling rate); otherwise computed on the
+        windows that overlap no bad segment, the recording z-score taken over
+        the good samples only.
 
     Raises
     ------
     InvalidRecordingError
-        If the recording is sampled below the model's input rate, is shorter
-        than one window, or its channels do not fit the model.
+        If ``channel`` does not exist in the recording.
     IncompatibleCheckpointError
         If the checkpoint cannot be used (see :func:`load_checkpoint`).
     """
     from emgcore.config import PreprocessConfig
+    from emgcore.gate import ModelInput, check_recording
     from emgcore.preprocess import EMGPreprocessor
     from emgcore.quality import assess_quality
 
@@ -188,22 +215,39 @@ def predict(
         checkpoint_path, expected_sha256=expected_sha256
     )
     config = PreprocessConfig.from_dict(metadata["preprocess"])
-    model_sfreq = float(metadata["sfreq"])
-    # Upsampling cannot add the high-frequency content the model learnt from.
-    if recording.sfreq < model_sfreq - 1e-6:
-        raise InvalidRecordingError(
-            f"Sampling rate {recording.sfreq:g} Hz is below the {model_sfreq:g} Hz "
-            "this model expects."
-        )
-    recording.check_min_duration(config.window_s)
+    model_info = {
+        "name": metadata["model_name"],
+        "version": Path(checkpoint_path).stem,
+        "sha256": sha,
+        "created_at": metadata.get("created_at"),
+    }
+    quality = assess_quality(recording, window_s=config.window_s)
+    verdict = check_recording(
+        recording, ModelInput.from_metadata(metadata), channel=channel
+    )
+    if not verdict.analysable:
+        return _not_analysable(verdict.to_dict(), quality, model_info)
     picked, notes = _select_channel(
         recording, int(metadata["n_chans"]), config.replicate_to_n_chans, channel
     )
-    quality = assess_quality(recording, window_s=config.window_s)
     pre = EMGPreprocessor(config).transform(picked)
+    windows, starts_s, stops_s = _good_windows(pre, verdict)
+    if len(windows) == 0:  # good stretches too short for the window grid
+        gate = verdict.to_dict()
+        gate["analysable"] = False
+        text = (
+            "No analysis window fits wholly inside the usable parts of the "
+            "recording; record a longer stretch without interruptions."
+        )
+        gate["reasons"] = [*gate["reasons"], {"code": "too_short", "message": text}]
+        gate["message"] = "This recording cannot be analysed. " + text
+        return _not_analysable(gate, quality, model_info)
+    notes.extend(verdict.warnings)
+    if verdict.exclusion_note:
+        notes.append(verdict.exclusion_note)
     temperature = float(metadata["metrics"].get("temperature", 1.0) or 1.0)
     proba = window_probabilities(
-        model, pre.windows, temperature=temperature, batch_size=batch_size
+        model, windows, temperature=temperature, batch_size=batch_size
     )
     class_names = list(metadata["class_names"])
     mean = proba.mean(axis=0)
@@ -213,7 +257,7 @@ def predict(
     label = class_names[best]
     if min_conf is not None and confidence < float(min_conf):
         label = INCONCLUSIVE
-    windows = [
+    window_rows = [
         {
             "start_s": round(float(s), 4),
             "stop_s": round(float(e), 4),
@@ -221,21 +265,53 @@ def predict(
                 c: float(p) for c, p in zip(class_names, row, strict=True)
             },
         }
-        for s, e, row in zip(
-            pre.window_starts_s, pre.window_stops_s, proba, strict=True
-        )
+        for s, e, row in zip(starts_s, stops_s, proba, strict=True)
     ]
     return Prediction(
         probabilities={c: float(p) for c, p in zip(class_names, mean, strict=True)},
         label=label,
         confidence=confidence,
-        windows=windows,
+        windows=window_rows,
         quality=quality,
-        model={
-            "name": metadata["model_name"],
-            "version": Path(checkpoint_path).stem,
-            "sha256": sha,
-            "created_at": metadata.get("created_at"),
-        },
+        model=model_info,
         notes=notes,
+        gate=verdict.to_dict(),
     )
+
+
+def _not_analysable(
+    gate: dict[str, Any], quality: dict[str, Any], model_info: dict[str, Any]
+) -> Prediction:
+    return Prediction(
+        probabilities=None,
+        label=NOT_ANALYSABLE,
+        confidence=None,
+        windows=[],
+        quality=quality,
+        model=model_info,
+        notes=[gate["message"]],
+        gate=gate,
+    )
+
+
+def _good_windows(pre, verdict) -> tuple[NDArray[np.float32], NDArray, NDArray]:
+    """The windows that overlap no bad segment, with their start and stop times.
+
+    With ``zscore="recording"`` the preprocessor normalised each channel by the
+    mean and standard deviation of all its samples, bad ones included (a
+    zeroed half would scale the good half up by about 1.4). The kept windows
+    are normalised again by the statistics of the good samples only, so the
+    model sees the good part as if it had been recorded alone.
+    """
+    keep = verdict.keep_windows(pre.window_starts_s, pre.window_stops_s)
+    windows = pre.windows[keep]
+    if verdict.excluded_s > 0 and pre.config.zscore == "recording" and keep.any():
+        mask = verdict.good_sample_mask(pre.signal.shape[-1], pre.sfreq)
+        good = pre.signal[:, mask]
+        mean = good.mean(axis=1, dtype=np.float64)
+        std = good.std(axis=1, dtype=np.float64)
+        std = np.where(std < 1e-12, 1.0, std)
+        windows = ((windows - mean[None, :, None]) / std[None, :, None]).astype(
+            np.float32
+        )
+    return windows, pre.window_starts_s[keep], pre.window_stops_s[keep]

@@ -85,16 +85,23 @@ def _long_runs(
     return starts[keep], lens[keep]
 
 
-def _channel_quality(
-    x: NDArray[np.float32], sfreq: float, chunk: int
-) -> tuple[int, list[tuple[int, int]], int]:
-    """Clipped sample count, flat runs (start, n_samples) and flat sample count."""
+def channel_runs(
+    x: NDArray[np.floating], sfreq: float, chunk: int = CHUNK_SAMPLES
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Clipped runs and flat runs of one channel, each as ``(start, n_samples)``.
+
+    A clipped run is at least ``MIN_CLIP_RUN`` samples at the channel's max or
+    min (when that extreme is a rail, see ``RAIL_MIN_REACH``); a flat run is at
+    least ``MIN_FLAT_S`` of (near-)constant signal. The signal-quality gate
+    (:mod:`emgcore.gate`) places its bad segments with them.
+    """
+    x = np.asarray(x)
     n = x.shape[0]
     hi = float(x.max())
     lo = float(x.min())
     ptp = hi - lo
     if ptp == 0.0:  # a constant channel is one flat segment, not clipping
-        return 0, [(0, n)], n
+        return [], [(0, n)]
     tol = FLAT_REL_TOL * ptp
     # A rail counts only when it is an extreme of the signal, not where most of
     # it sits: rectified or envelope signals (NinaPro DB1) rest on their
@@ -114,8 +121,8 @@ def _channel_quality(
             mask |= piece <= lo + tol
         return mask
 
-    _, clip_lens = _long_runs(rail_mask, n, MIN_CLIP_RUN, chunk)
-    n_clipped = int(clip_lens.sum())
+    clip_starts, clip_lens = _long_runs(rail_mask, n, MIN_CLIP_RUN, chunk)
+    clipped = [(int(s), int(ln)) for s, ln in zip(clip_starts, clip_lens, strict=True)]
 
     # same[i] is True when sample i+1 repeats sample i; a run of k such
     # differences is a flat stretch of k + 1 samples.
@@ -126,7 +133,15 @@ def _channel_quality(
     min_flat = max(2, int(np.ceil(MIN_FLAT_S * sfreq)))
     starts, lens = _long_runs(same_mask, n - 1, min_flat - 1, chunk)
     flat = [(int(s), int(ln) + 1) for s, ln in zip(starts, lens, strict=True)]
-    return n_clipped, flat, int(lens.sum() + lens.size)
+    return clipped, flat
+
+
+def _channel_quality(
+    x: NDArray[np.float32], sfreq: float, chunk: int
+) -> tuple[int, list[tuple[int, int]], int]:
+    """Clipped sample count, flat runs (start, n_samples) and flat sample count."""
+    clipped, flat = channel_runs(x, sfreq, chunk)
+    return sum(ln for _, ln in clipped), flat, sum(ln for _, ln in flat)
 
 
 def assess_quality(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 
 DEFAULT_MODEL = (
@@ -18,6 +19,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="healthy/myopathy/neuropathy probabilities for recordings (JSON lines)",
         description="Classify each recording with a disease checkpoint; one JSON "
         "object per recording. Decision support, not a diagnosis.",
+        epilog="A recording the signal-quality gate refuses (flat, clipped, mains "
+        "interference only, implausible amplitude, too little usable signal, wrong "
+        'channel count or sampling rate) gets "label": "not_analysable", '
+        '"probabilities": null and its "reasons"; a plain message goes to stderr '
+        "and the exit status is 2 (also when only some of the recordings were "
+        "refused). Parts of a recording that are unusable are left out and the "
+        'JSON says how much ("gate": "excluded_s", "excluded_fraction"). See '
+        "docs/QUALITY.md.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument(
@@ -38,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from emgcore.inference import predict
     from emgcore.io import group_paths, read_recording
 
+    status = 0
     for group in group_paths(args.paths):
         recording = read_recording(
             group, format=args.format, sfreq=args.sfreq, min_duration_s=0
@@ -45,6 +55,11 @@ def run(args: argparse.Namespace) -> int:
         result = predict(recording, args.model, channel=args.channel).to_dict()
         if args.no_windows:
             result.pop("windows")
-        result = {"path": " ".join(str(p) for p in group), **result}
+        name = " ".join(str(p) for p in group)
+        result = {"path": name, **result}
         print(json.dumps(result), flush=True)
-    return 0
+        if not result["analysable"]:
+            # Exit status 2 as for unreadable input: no diagnosis was given.
+            print(f"emgcore predict: {name}: {result['message']}", file=sys.stderr)
+            status = 2
+    return status
