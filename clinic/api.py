@@ -60,9 +60,20 @@ ModelSummary = inline_serializer(
 JobResult = inline_serializer(
     "JobResult",
     {
-        "probabilities": serializers.DictField(child=serializers.FloatField()),
-        "label": serializers.CharField(),
-        "confidence": serializers.FloatField(),
+        "probabilities": serializers.DictField(
+            child=serializers.FloatField(),
+            allow_null=True,
+            help_text="null when the label is not_analysable",
+        ),
+        "label": serializers.CharField(
+            help_text="a class, inconclusive, or not_analysable (no diagnosis)"
+        ),
+        "confidence": serializers.FloatField(allow_null=True),
+        "analysable": serializers.BooleanField(),
+        "message": serializers.CharField(allow_null=True),
+        "reasons": serializers.ListField(child=serializers.CharField()),
+        "excluded_s": serializers.FloatField(allow_null=True),
+        "excluded_fraction": serializers.FloatField(allow_null=True),
         "model": ModelSummary,
     },
 )

@@ -238,9 +238,18 @@ class Result(models.Model):
     job = models.OneToOneField(
         AnalysisJob, on_delete=models.CASCADE, related_name="result"
     )
-    probabilities = models.JSONField(default=dict)
+    # A recording the signal-quality gate refused (emgcore.gate) gets the label
+    # "not_analysable", no probabilities and no confidence (a database check).
+    NOT_ANALYSABLE = "not_analysable"
+
+    probabilities = models.JSONField(null=True, blank=True)
     label = models.CharField(max_length=32)
-    confidence = models.FloatField()
+    confidence = models.FloatField(null=True, blank=True)
+    gate = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="emgcore.gate verdict: reasons, excluded seconds and fraction.",
+    )
     windows = models.JSONField(default=list, blank=True)
     quality = models.JSONField(default=dict, blank=True)
     features = models.JSONField(default=dict, blank=True)
@@ -255,8 +264,29 @@ class Result(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(label="not_analysable")
+                    & Q(probabilities__isnull=True)
+                    & Q(confidence__isnull=True)
+                )
+                | (
+                    ~Q(label="not_analysable")
+                    & Q(probabilities__isnull=False)
+                    & Q(confidence__isnull=False)
+                ),
+                name="not_analysable_has_no_probabilities",
+            ),
+        ]
+
     def __str__(self) -> str:
         return f"Result of job {self.job_id}: {self.label}"
+
+    @property
+    def analysable(self) -> bool:
+        return self.label != self.NOT_ANALYSABLE
 
 
 class ConfirmedDiagnosis(models.Model):

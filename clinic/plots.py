@@ -67,7 +67,7 @@ def result_figure(result: Result) -> dict[str, Any]:
         )
         fig.update_yaxes(title_text=ch["unit"], row=row, col=1)
     windows = result.windows or []
-    classes = list(result.probabilities)
+    classes = list(result.probabilities or {})  # None: not analysable
     for cls in classes:
         xs: list[float | None] = []
         ys: list[float | None] = []

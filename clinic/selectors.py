@@ -73,6 +73,11 @@ def job_status_payload(job: AnalysisJob) -> dict[str, Any]:
             "probabilities": r.probabilities,
             "label": r.label,
             "confidence": r.confidence,
+            "analysable": r.analysable,
+            "message": (r.gate or {}).get("message") or None,
+            "reasons": [x.get("message") for x in (r.gate or {}).get("reasons", [])],
+            "excluded_s": (r.gate or {}).get("excluded_s"),
+            "excluded_fraction": (r.gate or {}).get("excluded_fraction"),
             "model": {
                 "name": r.model_version.name,
                 "version": r.model_version.version,

@@ -111,7 +111,7 @@ def _result_context(request: HttpRequest, job: AnalysisJob, **extra) -> dict:
     mv = result.model_version
     upload = job.upload
     probabilities = sorted(
-        result.probabilities.items(), key=lambda kv: kv[1], reverse=True
+        (result.probabilities or {}).items(), key=lambda kv: kv[1], reverse=True
     )
     can_confirm = request.user.has_perm("clinic.add_confirmeddiagnosis")
     return {

@@ -152,7 +152,10 @@ def _recording_read(upload: Upload, workdir: Path):
     paths = _upload_files_materialise(upload, workdir)
     try:
         return read_recording(
-            paths if len(paths) > 1 else paths[0], sfreq=upload.sfreq_hz
+            paths if len(paths) > 1 else paths[0],
+            sfreq=upload.sfreq_hz,
+            # The signal-quality gate decides what is too short (not_analysable).
+            min_duration_s=0,
         )
     except EmgCoreError as exc:
         # Users see the message: name their file, not the server's temp folder.
@@ -327,7 +330,11 @@ def analysis_run(*, job_id: int) -> None:
                 job=job,
                 probabilities=prediction["probabilities"],
                 label=prediction["label"],
-                confidence=float(prediction["confidence"]),
+                # None for a not-analysable recording (emgcore.gate): no numbers.
+                confidence=None
+                if prediction["confidence"] is None
+                else float(prediction["confidence"]),
+                gate=prediction.get("gate") or {},
                 windows=prediction.get("windows", []),
                 quality=quality,
                 features=features,

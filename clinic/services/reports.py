@@ -298,7 +298,8 @@ def confirmed_cases(mv: ModelVersion) -> tuple[np.ndarray, np.ndarray, list[str]
         "-confirmed_at", "-id"
     )
     rows = (
-        Result.objects.filter(model_version=mv)
+        # A not-analysable result holds no prediction to evaluate.
+        Result.objects.filter(model_version=mv, probabilities__isnull=False)
         .annotate(confirmed=Subquery(latest.values("diagnosis")[:1]))
         .exclude(confirmed__isnull=True)
         .values_list("confirmed", "probabilities")

@@ -168,7 +168,12 @@ def _builtin_windows(name: str, preprocess) -> Any:
 def confirmed_uploads_for_training() -> list[tuple[Upload, str]]:
     """Uploads whose latest confirmed diagnosis is one of the model's classes."""
     out = []
-    uploads = Upload.objects.filter(confirmed_diagnoses__isnull=False).distinct()
+    # A recording the quality gate refused is no training example either.
+    uploads = (
+        Upload.objects.filter(confirmed_diagnoses__isnull=False)
+        .exclude(jobs__result__label="not_analysable")
+        .distinct()
+    )
     for upload in uploads.prefetch_related("confirmed_diagnoses"):
         latest = upload.confirmed_diagnoses.all()[0]  # ordered newest first
         if latest.diagnosis in CONFIRMED_CLASSES:

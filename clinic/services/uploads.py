@@ -144,6 +144,10 @@ def result_as_dict(result: Result) -> dict:
             ],
         },
         "label": result.label,
+        "outcome": "analysed" if result.analysable else "not_analysable",
+        "message": (result.gate or {}).get("message") or None,
+        "reasons": [r.get("message") for r in (result.gate or {}).get("reasons", [])],
+        "gate": result.gate,
         "confidence": result.confidence,
         "probabilities": result.probabilities,
         "windows": result.windows,
@@ -190,7 +194,7 @@ def result_export(*, user, job: AnalysisJob, fmt: str) -> tuple[str, str, str]:
         writer = csv.writer(buf)
         writer.writerow(["field", "value"])
         writer.writerows(rows)
-        classes = sorted(data["probabilities"])
+        classes = sorted(data["probabilities"] or {})
         writer.writerow([])
         writer.writerow(["window_start_s", "window_stop_s", *classes])
         for w in data["windows"]:

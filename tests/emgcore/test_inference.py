@@ -47,16 +47,18 @@ def test_it_rejects_a_sampling_rate_below_the_models(tiny_checkpoint, synthetic_
     rec = Recording(
         synthetic_emg(sfreq=500.0, duration_s=3.0), 500.0, ("ch1",), ("mV",)
     )
-    with pytest.raises(InvalidRecordingError, match="500 Hz is below the 1000 Hz"):
-        predict(rec, tiny_checkpoint)
+    pred = predict(rec, tiny_checkpoint)
+    assert pred.label == "not_analysable" and pred.probabilities is None
+    assert "500 Hz, below the 1000 Hz" in pred.gate["reasons"][0]["message"]
 
 
 def test_it_rejects_a_recording_shorter_than_one_window(tiny_checkpoint, synthetic_emg):
     rec = Recording(
         synthetic_emg(sfreq=2000.0, duration_s=0.5), 2000.0, ("ch1",), ("mV",)
     )
-    with pytest.raises(InvalidRecordingError, match="shorter than one 1 s"):
-        predict(rec, tiny_checkpoint)
+    pred = predict(rec, tiny_checkpoint)
+    assert pred.label == "not_analysable" and pred.confidence is None
+    assert [r["code"] for r in pred.gate["reasons"]] == ["too_short"]
 
 
 def test_multichannel_recordings_analyse_the_chosen_channel(
