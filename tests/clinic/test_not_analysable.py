@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from clinic.models import AnalysisJob, Result, Upload
 from clinic.selectors import job_status_payload
@@ -16,7 +17,9 @@ from tests.clinic.factories import make_user
 pytestmark = pytest.mark.django_db
 
 
-def test_it_stores_a_flat_recording_as_not_analysable_everywhere(emgdb, active_model):
+def test_it_stores_a_flat_recording_as_not_analysable_everywhere(
+    emgdb, active_model, client
+):
     header = (emgdb / "emg_healthy.hea").read_bytes()
     n = 50860  # samples in the header; format 16: two bytes each, all zero
     user = make_user("clinician")
@@ -46,3 +49,7 @@ def test_it_stores_a_flat_recording_as_not_analysable_everywhere(emgdb, active_m
     assert data["outcome"] == "not_analysable" and data["probabilities"] is None
     csv_text, _, _ = result_export(user=user, job=job, fmt="csv")
     assert "not_analysable" in csv_text and "flat" in csv_text
+    client.force_login(user)
+    page = client.get(reverse("job_result", args=[job.pk])).content.decode()
+    assert "Not analysable" in page and "flat" in page
+    assert "Most consistent with" not in page
