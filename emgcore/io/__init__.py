@@ -18,13 +18,12 @@ with a message naming the file and the problem. A missing file raises
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Union
 
 from emgcore.errors import DataNotFoundError, InvalidRecordingError
-from emgcore.io._common import MAX_FILE_BYTES, check_file, normalise_unit
+from emgcore.io._common import MAX_FILE_BYTES, normalise_unit
 from emgcore.io._n2001 import N2001_SFREQ_HZ, parse_n2001_name
 from emgcore.io.ninapro import NinaproSession, read_ninapro
 from emgcore.recording import Recording
@@ -258,14 +257,10 @@ def _as_paths(paths: PathLike | Sequence[PathLike]) -> list[Path]:
 
 
 def _check_zip_has_header(path: Path) -> None:
-    check_file(path)
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InvalidRecordingError(
-            f"{path}: not a readable zip file ({exc})."
-        ) from None
+    from emgcore.io._wfdb import open_zip
+
+    with open_zip(path) as zf:
+        names = zf.namelist()
     if not any(n.lower().endswith(".hea") for n in names):
         raise InvalidRecordingError(
             f"{path}: the zip holds no WFDB header (.hea); only zipped WFDB records "
