@@ -17,11 +17,13 @@ with a message naming the file and the problem. A missing file raises
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Union
 
+from emgcore._validation import MAX_SFREQ_HZ, MIN_SFREQ_HZ
 from emgcore.errors import DataNotFoundError, InvalidRecordingError
 from emgcore.io._common import MAX_FILE_BYTES, normalise_unit
 from emgcore.io._n2001 import N2001_SFREQ_HZ, parse_n2001_name
@@ -97,6 +99,8 @@ def read_recording(
         If the format is unknown or the content is unusable.
     """
     path_list = _as_paths(paths)
+    if sfreq is not None:
+        sfreq = _check_sfreq_argument(sfreq, path_list)
     fmt = detect_format(path_list) if format is None else str(format).lower()
     if fmt not in SUPPORTED_FORMATS:
         raise InvalidRecordingError(
@@ -254,6 +258,27 @@ def _as_paths(paths: PathLike | Sequence[PathLike]) -> list[Path]:
     if not path_list:
         raise InvalidRecordingError("No file was given.")
     return path_list
+
+
+def _check_sfreq_argument(sfreq: object, path_list: list[Path]) -> float:
+    """A sampling rate given by the caller (``sfreq``, ``--sfreq``, the upload
+    form): a finite number of Hz within the supported range, said plainly."""
+    names = ", ".join(p.name for p in path_list)
+    try:
+        value = float(sfreq)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidRecordingError(
+            f"{names}: the sampling rate given ({sfreq!r} Hz) is not a positive "
+            "number of samples per second."
+        )
+    if not MIN_SFREQ_HZ <= value <= MAX_SFREQ_HZ:
+        raise InvalidRecordingError(
+            f"{names}: the sampling rate given ({value:g} Hz) is outside the "
+            f"supported range for EMG ({MIN_SFREQ_HZ:g}-{MAX_SFREQ_HZ:g} Hz)."
+        )
+    return value
 
 
 def _check_zip_has_header(path: Path) -> None:
