@@ -240,7 +240,7 @@ def _check_finite(
     lineno = _data_line_number(path, header_lineno, row)
     raise InvalidRecordingError(
         f"{path}: line {lineno}, column {col + 1} ({names[col]!r}) holds "
-        f"{values[row, col]!r}, a missing or infinite value; {int(bad.sum())} cell(s) "
+        f"{float(values[row, col])!r}, a missing or infinite value; {int(bad.sum())} cell(s) "
         "in all. Recordings with gaps cannot be analysed; export the recording "
         "without them."
     )
