@@ -34,6 +34,9 @@ SUPPORTED_FORMATS = ("wfdb", "edf", "bdf", "csv", "n2001", "ninapro")
 
 PathLike = Union[str, "os.PathLike[str]"]
 
+# Suffixes of WFDB data files that join a header of the same name in group_paths.
+_WFDB_DATA_SUFFIXES = (".dat", ".bin")
+
 _SUFFIX_FORMATS = {
     ".hea": "wfdb",
     ".zip": "wfdb",
@@ -207,7 +210,7 @@ def detect_format(paths: PathLike | Sequence[PathLike]) -> str:
 def group_paths(paths: Sequence[PathLike]) -> list[list[Path]]:
     """Group command-line paths into recordings.
 
-    A ``.hea`` and the ``.dat`` with the same name form one recording; if one
+    A ``.hea`` and the ``.dat`` (or ``.bin``) with the same name form one recording; if one
     header and one data file are left over with different names (renamed
     uploads), they are paired too. A ``.dat`` still left is read with the
     ``.hea`` beside it. Every other path is its own recording.
@@ -233,7 +236,8 @@ def group_paths(paths: Sequence[PathLike]) -> list[list[Path]]:
         if suffix == ".hea":
             groups.setdefault(p, [p])
             order.append(p)
-        elif suffix == ".dat" and p.with_suffix("").name in headers:
+        elif suffix in _WFDB_DATA_SUFFIXES and p.with_suffix("").name in headers:
+            # "rec.dat" or "rec.bin" given with "rec.hea": its data file.
             hea = headers[p.with_suffix("").name]
             groups.setdefault(hea, [hea]).append(p)
         elif suffix == ".dat":

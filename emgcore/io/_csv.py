@@ -81,6 +81,9 @@ def read_csv(path: Path, *, sfreq: float | None = None) -> Recording:
     header_line, header_lineno = _first_line(path)
     delimiter = _sniff_delimiter(header_line)
     names = _split(header_line, delimiter)
+    if delimiter is None and len(names) > 1 and _single_column(path, header_lineno):
+        # One channel whose name has a space ("EMG (mV)"): the rows decide.
+        names = [header_line.strip()]
     if all(_is_number(n) for n in names):
         raise InvalidRecordingError(
             f"{path}: line {header_lineno} holds numbers, but a header row with the "
@@ -175,6 +178,16 @@ def _first_line(path: Path) -> tuple[str, int]:
     except UnicodeDecodeError:
         raise InvalidRecordingError(f"{path}: not a text (UTF-8) CSV file.") from None
     raise InvalidRecordingError(f"{path}: the file holds no header and no samples.")
+
+
+def _single_column(path: Path, header_lineno: int) -> bool:
+    """True if the first data row is one value with no delimiter."""
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            text = line.split("#", 1)[0].strip()
+            if lineno > header_lineno and text:
+                return _sniff_delimiter(text) is None and len(text.split()) == 1
+    return False
 
 
 def _sniff_delimiter(line: str) -> str | None:

@@ -270,7 +270,7 @@ def _read_zip(path: Path, *, sfreq: float | None) -> Recording:
         total = sum(m.file_size for m in members)
         if total > MAX_FILE_BYTES:
             raise InvalidRecordingError(
-                f"{path}: the zip unpacks to {format_bytes(total)}, more than the "
+                f"{path}: the zip would expand to {format_bytes(total)}, more than the "
                 f"{format_bytes(MAX_FILE_BYTES)} limit."
             )
         headers = []
@@ -324,15 +324,15 @@ def _extract_bounded(
                 out.write(chunk)
     except InvalidRecordingError:
         raise
+    except NotImplementedError:  # (a RuntimeError subclass, so caught first)
+        raise InvalidRecordingError(
+            f"{display}: the zip entry {member.filename!r} uses a compression method "
+            "that cannot be read; make the zip with ordinary (deflate) compression."
+        ) from None
     except RuntimeError:  # zipfile's "File is encrypted, password required"
         raise InvalidRecordingError(
             f"{display}: the zip entry {member.filename!r} is password-protected; "
             "upload an unencrypted zip."
-        ) from None
-    except NotImplementedError:  # compression methods zipfile cannot decode
-        raise InvalidRecordingError(
-            f"{display}: the zip entry {member.filename!r} uses a compression method "
-            "that cannot be read; make the zip with ordinary (deflate) compression."
         ) from None
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
         logger.info(

@@ -270,8 +270,8 @@ def _signal_line(line: str, number: int, display: object) -> SignalSpec:
     if fmt not in BYTES_PER_SAMPLE:
         supported = ", ".join(f for f in BYTES_PER_SAMPLE if f not in COMPRESSED_FMTS)
         raise InvalidRecordingError(
-            f"{display}: {where} gives the storage format {fmt!r}, which is not a "
-            f"WFDB format this application reads (supported: {supported})."
+            f"{display}: {where} gives the storage format {fields[1]!r}, which is not "
+            f"a WFDB format this application reads (supported: {supported})."
         )
     spf = 1 if parts["spf"] is None else _whole(parts["spf"])
     if spf is None or spf < 1:
