@@ -17,14 +17,15 @@ with a message naming the file and the problem. A missing file raises
 
 from __future__ import annotations
 
+import math
 import os
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Union
 
+from emgcore._validation import MAX_SFREQ_HZ, MIN_SFREQ_HZ
 from emgcore.errors import DataNotFoundError, InvalidRecordingError
-from emgcore.io._common import MAX_FILE_BYTES, check_file, normalise_unit
+from emgcore.io._common import MAX_FILE_BYTES, normalise_unit
 from emgcore.io._n2001 import N2001_SFREQ_HZ, parse_n2001_name
 from emgcore.io.ninapro import NinaproSession, read_ninapro
 from emgcore.recording import Recording
@@ -32,6 +33,9 @@ from emgcore.recording import Recording
 SUPPORTED_FORMATS = ("wfdb", "edf", "bdf", "csv", "n2001", "ninapro")
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+# Suffixes of WFDB data files that join a header of the same name in group_paths.
+_WFDB_DATA_SUFFIXES = (".dat", ".bin")
 
 _SUFFIX_FORMATS = {
     ".hea": "wfdb",
@@ -98,6 +102,8 @@ def read_recording(
         If the format is unknown or the content is unusable.
     """
     path_list = _as_paths(paths)
+    if sfreq is not None:
+        sfreq = _check_sfreq_argument(sfreq, path_list)
     fmt = detect_format(path_list) if format is None else str(format).lower()
     if fmt not in SUPPORTED_FORMATS:
         raise InvalidRecordingError(
@@ -204,7 +210,7 @@ def detect_format(paths: PathLike | Sequence[PathLike]) -> str:
 def group_paths(paths: Sequence[PathLike]) -> list[list[Path]]:
     """Group command-line paths into recordings.
 
-    A ``.hea`` and the ``.dat`` with the same name form one recording; if one
+    A ``.hea`` and the ``.dat`` (or ``.bin``) with the same name form one recording; if one
     header and one data file are left over with different names (renamed
     uploads), they are paired too. A ``.dat`` still left is read with the
     ``.hea`` beside it. Every other path is its own recording.
@@ -230,7 +236,8 @@ def group_paths(paths: Sequence[PathLike]) -> list[list[Path]]:
         if suffix == ".hea":
             groups.setdefault(p, [p])
             order.append(p)
-        elif suffix == ".dat" and p.with_suffix("").name in headers:
+        elif suffix in _WFDB_DATA_SUFFIXES and p.with_suffix("").name in headers:
+            # "rec.dat" or "rec.bin" given with "rec.hea": its data file.
             hea = headers[p.with_suffix("").name]
             groups.setdefault(hea, [hea]).append(p)
         elif suffix == ".dat":
@@ -257,15 +264,32 @@ def _as_paths(paths: PathLike | Sequence[PathLike]) -> list[Path]:
     return path_list
 
 
-def _check_zip_has_header(path: Path) -> None:
-    check_file(path)
+def _check_sfreq_argument(sfreq: object, path_list: list[Path]) -> float:
+    """A sampling rate given by the caller (``sfreq``, ``--sfreq``, the upload
+    form): a finite number of Hz within the supported range, said plainly."""
+    names = ", ".join(p.name for p in path_list)
     try:
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-    except (zipfile.BadZipFile, OSError) as exc:
+        value = float(sfreq)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
         raise InvalidRecordingError(
-            f"{path}: not a readable zip file ({exc})."
-        ) from None
+            f"{names}: the sampling rate given ({sfreq!r} Hz) is not a positive "
+            "number of samples per second."
+        )
+    if not MIN_SFREQ_HZ <= value <= MAX_SFREQ_HZ:
+        raise InvalidRecordingError(
+            f"{names}: the sampling rate given ({value:g} Hz) is outside the "
+            f"supported range for EMG ({MIN_SFREQ_HZ:g}-{MAX_SFREQ_HZ:g} Hz)."
+        )
+    return value
+
+
+def _check_zip_has_header(path: Path) -> None:
+    from emgcore.io._wfdb import open_zip
+
+    with open_zip(path) as zf:
+        names = zf.namelist()
     if not any(n.lower().endswith(".hea") for n in names):
         raise InvalidRecordingError(
             f"{path}: the zip holds no WFDB header (.hea); only zipped WFDB records "

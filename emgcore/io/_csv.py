@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emgcore._validation import MAX_SFREQ_HZ, MIN_SFREQ_HZ
 from emgcore.errors import InvalidRecordingError
 from emgcore.io._common import check_file, check_size, normalise_unit
 from emgcore.recording import Recording
@@ -80,6 +81,9 @@ def read_csv(path: Path, *, sfreq: float | None = None) -> Recording:
     header_line, header_lineno = _first_line(path)
     delimiter = _sniff_delimiter(header_line)
     names = _split(header_line, delimiter)
+    if delimiter is None and len(names) > 1 and _single_column(path, header_lineno):
+        # One channel whose name has a space ("EMG (mV)"): the rows decide.
+        names = [header_line.strip()]
     if all(_is_number(n) for n in names):
         raise InvalidRecordingError(
             f"{path}: line {header_lineno} holds numbers, but a header row with the "
@@ -99,7 +103,12 @@ def read_csv(path: Path, *, sfreq: float | None = None) -> Recording:
                 dtype=np.float64,
                 encoding="utf-8",
             )
-    except (ValueError, UnicodeDecodeError):
+    except UnicodeDecodeError:
+        raise InvalidRecordingError(
+            f"{path}: line {_first_undecodable_line(path)} is not UTF-8 text; save the "
+            "file as UTF-8 (plain) CSV."
+        ) from None
+    except ValueError:
         _diagnose(path, delimiter, len(names), header_lineno)
         raise  # _diagnose always raises; this is only reached on a numpy quirk
     if values.size == 0 or values.shape[0] == 0:
@@ -109,6 +118,7 @@ def read_csv(path: Path, *, sfreq: float | None = None) -> Recording:
             f"{path}: the header has {len(names)} columns but the rows have "
             f"{values.shape[1]}."
         )
+    _check_finite(path, values, names, header_lineno)
     time_idx = _time_column(names)
     channel_idx = [i for i in range(len(names)) if i != time_idx]
     if not channel_idx:
@@ -170,6 +180,16 @@ def _first_line(path: Path) -> tuple[str, int]:
     raise InvalidRecordingError(f"{path}: the file holds no header and no samples.")
 
 
+def _single_column(path: Path, header_lineno: int) -> bool:
+    """True if the first data row is one value with no delimiter."""
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            text = line.split("#", 1)[0].strip()
+            if lineno > header_lineno and text:
+                return _sniff_delimiter(text) is None and len(text.split()) == 1
+    return False
+
+
 def _sniff_delimiter(line: str) -> str | None:
     for delim in (",", ";", "\t"):
         if delim in line:
@@ -211,11 +231,55 @@ def _diagnose(
                 )
             for col, cell in enumerate(cells, start=1):
                 if not _is_number(cell):
-                    shown = repr(cell) if cell else "an empty cell"
+                    shown = repr(cell[:40]) if cell else "an empty cell"
+                    hint = ""
+                    if delimiter != "," and _is_number(cell.replace(",", ".")):
+                        hint = " (use '.' as the decimal mark, not ',')"
                     raise InvalidRecordingError(
-                        f"{path}: line {lineno}, column {col}: {shown} is not a number."
+                        f"{path}: line {lineno}, column {col}: {shown} is not a "
+                        f"number{hint}."
                     )
     raise InvalidRecordingError(f"{path}: the file could not be parsed as numbers.")
+
+
+def _check_finite(
+    path: Path, values: np.ndarray, names: list[str], header_lineno: int
+) -> None:
+    """Refuse 'nan'/'inf' cells (numpy parses them) as missing samples, saying where."""
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    row, col = (int(i) for i in np.argwhere(bad)[0])
+    lineno = _data_line_number(path, header_lineno, row)
+    raise InvalidRecordingError(
+        f"{path}: line {lineno}, column {col + 1} ({names[col]!r}) holds "
+        f"{float(values[row, col])!r}, a missing or infinite value; {int(bad.sum())} cell(s) "
+        "in all. Recordings with gaps cannot be analysed; export the recording "
+        "without them."
+    )
+
+
+def _data_line_number(path: Path, header_lineno: int, row: int) -> int:
+    """The 1-based file line of data row ``row`` (comments and blanks skipped)."""
+    seen = -1
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if lineno <= header_lineno or not line.split("#", 1)[0].strip():
+                continue
+            seen += 1
+            if seen == row:
+                return lineno
+    return header_lineno + row + 1  # not reached for rows numpy read
+
+
+def _first_undecodable_line(path: Path) -> int:
+    with open(path, "rb") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return lineno
+    return 1
 
 
 def _time_column(names: list[str]) -> int | None:
@@ -250,8 +314,15 @@ def _rate_from_time(
             f"({median * 1e3:g} ms) by more than {100 * STEP_TOLERANCE:g} %, the limit "
             f"is {100 * MAX_IRREGULAR_STEP_FRACTION:g} %. Resample it or give sfreq."
         )
-    rate = (t_s.size - 1) / float(t_s[-1] - t_s[0])
-    return float(f"{rate:.6g}")
+    rate = float(f"{(t_s.size - 1) / float(t_s[-1] - t_s[0]):.6g}")
+    if not MIN_SFREQ_HZ <= rate <= MAX_SFREQ_HZ:
+        raise InvalidRecordingError(
+            f"{path}: the time column {name!r} steps by {median:g} s, i.e. {rate:g} "
+            f"Hz, outside the supported range for EMG ({MIN_SFREQ_HZ:g}-"
+            f"{MAX_SFREQ_HZ:g} Hz); is the column in the unit its name says "
+            "(e.g. 'time_s' in seconds, 'time_ms' in milliseconds)?"
+        )
+    return rate
 
 
 def _name_and_unit(column: str) -> tuple[str, str | None]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import warnings
 from pathlib import Path
 
@@ -24,16 +23,13 @@ import numpy as np
 
 from emgcore.errors import InvalidRecordingError
 from emgcore.io._common import check_file, check_size, normalise_unit
+from emgcore.io._edf_header import EdfSignalSpec, check_edf_header
 from emgcore.recording import Recording
 
 logger = logging.getLogger(__name__)
 
 # EDF+ annotations kept in ``source`` (onset/duration in s, text); more are dropped.
 MAX_ANNOTATIONS = 1000
-
-_RECORDS_WARNING = re.compile(
-    r"indicates (-?\d+) data records, but file contains (\d+)"
-)
 
 
 def read_edf(path: Path, *, bdf: bool = False, sfreq: float | None = None) -> Recording:
@@ -65,27 +61,31 @@ def read_edf(path: Path, *, bdf: bool = False, sfreq: float | None = None) -> Re
 
     fmt = "bdf" if bdf else "edf"
     path = check_file(path)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    specs = check_edf_header(path, fmt=fmt)
+    # edfio decodes lazily: samples and annotations are parsed on first access,
+    # so everything that touches them is inside this block.
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")  # recorded, not shown: checked above
         try:
             edf = edfio.read_bdf(path) if bdf else edfio.read_edf(path)
-        except Exception as exc:  # edfio raises ValueError/IndexError on bad bytes
+            return _to_recording(edf, specs, path, fmt, sfreq)
+        except InvalidRecordingError:
+            raise
+        except Exception:
+            # The header was checked field by field above, so what is left is
+            # damage edfio finds deeper (e.g. EDF+ annotation text); the
+            # exception text is for operators, not users.
+            logger.info("edfio could not read %s", path, exc_info=True)
             raise InvalidRecordingError(
-                f"{path}: not a readable {fmt.upper()} file ({exc})."
+                f"{path}: the {fmt.upper()} file could not be read although its "
+                "header fields are valid; it may be damaged (e.g. unreadable EDF+ "
+                "annotations). Export it again."
             ) from None
-    for w in caught:
-        text = str(w.message)
-        if "Incomplete data record" in text:
-            raise InvalidRecordingError(
-                f"{path}: the {fmt.upper()} file is truncated: its last data record "
-                "is incomplete."
-            )
-        match = _RECORDS_WARNING.search(text)
-        if match and int(match.group(1)) != -1:
-            raise InvalidRecordingError(
-                f"{path}: the {fmt.upper()} header expects {match.group(1)} data "
-                f"records but the file holds {match.group(2)} (truncated or corrupt)."
-            )
+
+
+def _to_recording(
+    edf, specs: list[EdfSignalSpec], path: Path, fmt: str, sfreq: float | None
+) -> Recording:
     if not edf.is_continuous:
         raise InvalidRecordingError(
             f"{path}: discontinuous EDF+D recordings are not supported; export a "
@@ -94,9 +94,17 @@ def read_edf(path: Path, *, bdf: bool = False, sfreq: float | None = None) -> Re
     signals = list(edf.signals)
     if not signals:
         raise InvalidRecordingError(f"{path}: the file holds no signals.")
+    # Units as written: edfio decodes header text as ASCII ("µV" -> "\ufffdV").
+    data_specs = [s for s in specs if not s.is_annotation]
+    units_written = (
+        [s.unit for s in data_specs]
+        if len(data_specs) == len(signals)
+        else [s.physical_dimension for s in signals]
+    )
     rates = [float(s.sampling_frequency) for s in signals]
     top = max(rates)
-    kept = [s for s, r in zip(signals, rates, strict=True) if math.isclose(r, top)]
+    kept_idx = [i for i, r in enumerate(rates) if math.isclose(r, top)]
+    kept = [signals[i] for i in kept_idx]
     dropped = [
         s.label for s, r in zip(signals, rates, strict=True) if not math.isclose(r, top)
     ]
@@ -124,7 +132,7 @@ def read_edf(path: Path, *, bdf: bool = False, sfreq: float | None = None) -> Re
         data=data,
         sfreq=top,
         ch_names=tuple(names),
-        units=tuple(normalise_unit(s.physical_dimension) for s in kept),
+        units=tuple(normalise_unit(units_written[i]) for i in kept_idx),
         source={
             "format": fmt,
             "path": str(path),

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -20,12 +21,12 @@ from typing import Any
 import numpy as np
 
 from emgcore.errors import InvalidRecordingError
-from emgcore.io._common import (
-    MAX_FILE_BYTES,
-    check_file,
-    check_size,
-    format_bytes,
-    normalise_unit,
+from emgcore.io._common import MAX_FILE_BYTES, check_file, format_bytes, normalise_unit
+from emgcore.io._wfdb_header import (
+    HeaderSpec,
+    check_data_sizes,
+    parse_header,
+    read_header_text,
 )
 from emgcore.recording import Recording
 
@@ -68,8 +69,8 @@ def read_wfdb(paths: Sequence[Path], *, sfreq: float | None = None) -> Recording
         return _read_zip(paths[0], sfreq=sfreq)
     header, data_files = _split_paths(paths)
     with tempfile.TemporaryDirectory(prefix="emgcore-wfdb-") as tmp:
-        record_base = _stage(header, data_files, Path(tmp))
-        return _read_staged(record_base, display=header, sfreq=sfreq)
+        staged = _stage(header, data_files, Path(tmp))
+        return _read_staged(staged, display=header, sfreq=sfreq)
 
 
 def _split_paths(paths: list[Path]) -> tuple[Path, list[Path]]:
@@ -100,24 +101,24 @@ def _split_paths(paths: list[Path]) -> tuple[Path, list[Path]]:
 
 def _stage(
     header: Path, data_files: list[Path], tmp: Path, *, in_zip: Path | None = None
-) -> Path:
-    """Link the header and data files into ``tmp`` under the names wfdb expects.
+) -> tuple[Path, HeaderSpec, int]:
+    """Check the header, then link it and its data files into ``tmp`` under the
+    names wfdb expects.
 
-    Returns the record path (without ``.hea``) to hand to ``wfdb.rdrecord``.
-    ``in_zip`` is the archive the files came from, used in messages.
+    Returns the record path (without ``.hea``) to hand to ``wfdb.rdrecord``, the
+    checked header and the number of samples per signal. ``in_zip`` is the
+    archive the files came from, used in messages.
     """
-    staged_header = tmp / "record.hea"
-    _link(header, staged_header)
-    hdr = _read_header(tmp / "record", display=in_zip or header)
-    wanted = _data_file_names(hdr, display=header)
+    display = in_zip or header
+    spec = parse_header(read_header_text(header, display=display), display=display)
+    wanted = list(dict.fromkeys(s.file_name for s in spec.signals))
     if not data_files:
         # Header alone or a record path: data files live beside the header.
         for name in wanted:
             src = header.parent / name
             if not src.is_file():
                 raise InvalidRecordingError(
-                    f"{in_zip or header}: the data file {name} named in the header "
-                    "is missing."
+                    f"{display}: the data file {name} named in the header is missing."
                 )
             data_files.append(src)
         mapping = dict(zip(wanted, data_files, strict=True))
@@ -133,13 +134,13 @@ def _stage(
                 f"which were not given (got {', '.join(sorted(by_name))})."
             )
         mapping = {n: by_name[n] for n in wanted}
-    for name, src in mapping.items():
+    for src in mapping.values():
         check_file(src)
-        dest = tmp / name
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        _link(src, dest)
-    _check_data_sizes(hdr, mapping, display=header, in_zip=in_zip)
-    return tmp / "record"
+    n_times = check_data_sizes(spec, mapping, display=header, in_zip=in_zip)
+    _link(header, tmp / "record.hea")
+    for name, src in mapping.items():
+        _link(src, tmp / name)
+    return tmp / "record", spec, n_times
 
 
 def _link(src: Path, dest: Path) -> None:
@@ -149,136 +150,116 @@ def _link(src: Path, dest: Path) -> None:
         shutil.copyfile(src, dest)
 
 
-def _read_header(record_base: Path, *, display: Path) -> Any:
+def _read_staged(
+    staged: tuple[Path, HeaderSpec, int], *, display: Path, sfreq: float | None
+) -> Recording:
     import wfdb
 
-    try:
-        hdr = wfdb.rdheader(str(record_base))
-    except Exception as exc:  # wfdb raises many types for bad text
+    record_base, spec, n_times = staged
+    if sfreq is not None and not math.isclose(float(sfreq), spec.fs, rel_tol=1e-3):
         raise InvalidRecordingError(
-            f"{display}: not a readable WFDB header ({exc})."
-        ) from None
-    if not isinstance(hdr, wfdb.Record):
-        raise InvalidRecordingError(
-            f"{display}: multi-segment WFDB records are not supported; convert it "
-            "to a single-segment record."
+            f"{display}: the header gives a sampling rate of {spec.fs:g} Hz, but "
+            f"{float(sfreq):g} Hz was requested; leave the rate out for WFDB files."
         )
-    if not hdr.n_sig:
-        raise InvalidRecordingError(f"{display}: the WFDB header lists no signals.")
-    return hdr
-
-
-def _data_file_names(hdr: Any, *, display: Path) -> list[str]:
-    names: list[str] = []
-    for name in hdr.file_name:
-        if name == "~" or not name:
-            raise InvalidRecordingError(
-                f"{display}: the header has a signal without a data file, which is "
-                "not supported."
-            )
-        pure = PurePosixPath(name)
-        if pure.is_absolute() or ".." in pure.parts:
-            raise InvalidRecordingError(
-                f"{display}: the header names data file {name!r} outside its folder."
-            )
-        if name not in names:
-            names.append(name)
-    return names
-
-
-def _check_data_sizes(
-    hdr: Any, mapping: dict[str, Path], *, display: Path, in_zip: Path | None
-) -> None:
-    """Compare each data file's size with the samples the header promises."""
-    from wfdb.io._signal import BYTES_PER_SAMPLE
-
-    check_size(display, int(hdr.n_sig), int(hdr.sig_len or 0))
-    if hdr.sig_len is None:
-        return  # wfdb infers the length from the file size
-    spf = hdr.samps_per_frame or [1] * hdr.n_sig
-    offsets = hdr.byte_offset or [None] * hdr.n_sig
-    for name, src in mapping.items():
-        idx = [i for i, f in enumerate(hdr.file_name) if f == name]
-        fmt = str(hdr.fmt[idx[0]])
-        bps = BYTES_PER_SAMPLE.get(fmt, 0)
-        if not bps:
-            continue  # compressed (FLAC) formats: size says nothing
-        per_frame = sum(int(spf[i] or 1) for i in idx)
-        offset = int(offsets[idx[0]] or 0)
-        expected_bytes = offset + math.ceil(hdr.sig_len * per_frame * bps)
-        size = src.stat().st_size
-        if size < expected_bytes:
-            found = max(0, int((size - offset) / (per_frame * bps)))
-            where = f"{in_zip} ({src.name})" if in_zip else str(src)
-            raise InvalidRecordingError(
-                f"{where}: WFDB data file is truncated: the header {display.name} "
-                f"expects {hdr.sig_len} samples per channel ({expected_bytes} bytes) "
-                f"but the file holds only {found} ({size} bytes)."
-            )
-        if size > expected_bytes:
-            logger.info(
-                "%s: %d bytes after the last sample are ignored",
-                src,
-                size - expected_bytes,
-            )
-
-
-def _read_staged(record_base: Path, *, display: Path, sfreq: float | None) -> Recording:
-    import wfdb
-
     try:
         rec = wfdb.rdrecord(str(record_base), physical=True)
-    except InvalidRecordingError:
-        raise
-    except Exception as exc:
+    except Exception:
+        # The header and sizes were checked above, so this is a damaged data
+        # file or a wfdb limitation: the detail is for operators, not users.
+        logger.info("wfdb could not read %s", display, exc_info=True)
         raise InvalidRecordingError(
-            f"{display}: the WFDB record could not be read ({exc})."
+            f"{display}: the WFDB samples could not be decoded although the header "
+            "and file sizes are consistent; the data file may be damaged. Export "
+            "the record again (format 16 is the most widely readable)."
         ) from None
-    if rec.p_signal is None or rec.p_signal.size == 0:
-        raise InvalidRecordingError(f"{display}: the WFDB record holds no samples.")
-    if any(int(s or 1) != 1 for s in (rec.samps_per_frame or [])):
+    _check_agrees(rec, spec, n_times, display)
+    names = [s.description or f"ch{i + 1}" for i, s in enumerate(spec.signals)]
+    _check_missing_samples(rec, spec, names, display)
+    if any(s.samps_per_frame != 1 for s in spec.signals):
         logger.warning(
             "%s: signals with several samples per frame were averaged to "
             "the frame rate by wfdb",
             display,
         )
-    fs = float(rec.fs)
-    if sfreq is not None and not math.isclose(float(sfreq), fs, rel_tol=1e-3):
-        raise InvalidRecordingError(
-            f"{display}: the header gives a sampling rate of {fs:g} Hz, but "
-            f"{float(sfreq):g} Hz was requested; leave the rate out for WFDB files."
-        )
-    n_sig = int(rec.n_sig)
-    names = [
-        str(n) if n not in (None, "") else f"ch{i + 1}"
-        for i, n in enumerate(rec.sig_name or [None] * n_sig)
-    ]
-    units = [normalise_unit(u) for u in (rec.units or [None] * n_sig)]
     data = np.ascontiguousarray(rec.p_signal.T, dtype=np.float32)
     return Recording(
         data=data,
-        sfreq=fs,
+        sfreq=spec.fs,
         ch_names=tuple(names),
-        units=tuple(units),
+        # Units as the header writes them (wfdb drops non-ASCII, e.g. "µV" -> "V").
+        # A header without units says nothing about them: "a.u.", not WFDB's
+        # documented millivolt default, so later checks see what was recorded.
+        units=tuple(normalise_unit(s.units) for s in spec.signals),
         source={
             "format": "wfdb",
             "path": str(display),
-            "record_name": str(rec.record_name),
-            "comments": [str(c) for c in (rec.comments or [])],
-            "fmt": [str(f) for f in (rec.fmt or [])],
+            "record_name": spec.record_name,
+            "comments": list(spec.comments),
+            "fmt": [s.fmt for s in spec.signals],
+            "units_as_written": [s.units for s in spec.signals],
         },
+    )
+
+
+def _check_agrees(rec: Any, spec: HeaderSpec, n_times: int, display: Path) -> None:
+    """wfdb must have read the same header we checked (its parser is looser)."""
+    read = {
+        "sampling rate": (float(rec.fs), spec.fs),
+        "signal count": (int(rec.n_sig), spec.n_sig),
+        "sample count": (int(rec.sig_len), n_times),
+        "gain": (list(map(float, rec.adc_gain)), [s.gain for s in spec.signals]),
+    }
+    baselines = [s.baseline for s in spec.signals]
+    if None not in baselines:
+        read["baseline"] = (list(map(int, rec.baseline)), baselines)
+    shape = getattr(rec.p_signal, "shape", None)
+    read["samples read"] = (tuple(shape or ()), (n_times, spec.n_sig))
+    for field, (got, want) in read.items():
+        if got != want:
+            logger.warning(
+                "%s: wfdb read %s %r, the header text says %r",
+                display,
+                field,
+                got,
+                want,
+            )
+            raise InvalidRecordingError(
+                f"{display}: the header's {field} could not be read unambiguously; "
+                "rewrite the header in the standard WFDB layout (e.g. with "
+                "wfdb.wrsamp)."
+            )
+
+
+def _check_missing_samples(
+    rec: Any, spec: HeaderSpec, names: list[str], display: Path
+) -> None:
+    """WFDB marks missing samples with a reserved value (-32768 in format 16);
+    wfdb turns them into NaN. A recording with gaps is refused, saying where."""
+    from wfdb.io._signal import INVALID_SAMPLE_VALUE
+
+    missing = ~np.isfinite(rec.p_signal)
+    if not missing.any():
+        return
+    counts = missing.sum(axis=0)
+    ch = int(np.flatnonzero(counts)[0])
+    first = int(np.flatnonzero(missing[:, ch])[0])
+    marker = INVALID_SAMPLE_VALUE.get(spec.signals[ch].fmt)
+    raise InvalidRecordingError(
+        f"{display}: {int(counts[ch])} sample(s) of channel {names[ch]!r} (the first "
+        f"at {first / spec.fs:.3f} s) hold WFDB's 'missing sample' value"
+        + (
+            f" ({marker} in format {spec.signals[ch].fmt})"
+            if marker is not None
+            else ""
+        )
+        + f"; {int(counts.sum())} in all. Recordings with gaps cannot be analysed; "
+        "export the recording without them."
     )
 
 
 def _read_zip(path: Path, *, sfreq: float | None) -> Recording:
     """Extract a zip safely (no path traversal, bounded size) and read its record."""
-    check_file(path)
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InvalidRecordingError(
-            f"{path}: not a readable zip file ({exc})."
-        ) from None
+    zf = open_zip(path)
     with zf, tempfile.TemporaryDirectory(prefix="emgcore-zip-") as tmp:
         members = [m for m in zf.infolist() if not m.is_dir()]
         if len(members) > MAX_ZIP_MEMBERS:
@@ -289,7 +270,7 @@ def _read_zip(path: Path, *, sfreq: float | None) -> Recording:
         total = sum(m.file_size for m in members)
         if total > MAX_FILE_BYTES:
             raise InvalidRecordingError(
-                f"{path}: the zip unpacks to {format_bytes(total)}, more than the "
+                f"{path}: the zip would expand to {format_bytes(total)}, more than the "
                 f"{format_bytes(MAX_FILE_BYTES)} limit."
             )
         headers = []
@@ -319,8 +300,8 @@ def _read_zip(path: Path, *, sfreq: float | None) -> Recording:
                 f"{len(headers)}."
             )
         with tempfile.TemporaryDirectory(prefix="emgcore-wfdb-") as stage:
-            base = _stage(headers[0], [], Path(stage), in_zip=path)
-            rec = _read_staged(base, display=path, sfreq=sfreq)
+            staged = _stage(headers[0], [], Path(stage), in_zip=path)
+            rec = _read_staged(staged, display=path, sfreq=sfreq)
     rec.source["zip_member"] = headers[0].name
     return rec
 
@@ -341,7 +322,37 @@ def _extract_bounded(
                         "its declared size."
                     )
                 out.write(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except InvalidRecordingError:
+        raise
+    except NotImplementedError:  # (a RuntimeError subclass, so caught first)
         raise InvalidRecordingError(
-            f"{display}: zip entry {member.filename!r} is corrupt ({exc})."
+            f"{display}: the zip entry {member.filename!r} uses a compression method "
+            "that cannot be read; make the zip with ordinary (deflate) compression."
+        ) from None
+    except RuntimeError:  # zipfile's "File is encrypted, password required"
+        raise InvalidRecordingError(
+            f"{display}: the zip entry {member.filename!r} is password-protected; "
+            "upload an unencrypted zip."
+        ) from None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        logger.info(
+            "Corrupt zip entry %s in %s", member.filename, display, exc_info=True
+        )
+        raise InvalidRecordingError(
+            f"{display}: the zip entry {member.filename!r} is damaged (its data do "
+            "not decompress or fail the zip's checksum); make the zip again."
+        ) from None
+
+
+def open_zip(path: Path) -> zipfile.ZipFile:
+    """Open a zip upload, refusing damaged or non-zip files in plain words."""
+    check_file(path)
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        # ValueError / NotImplementedError: malformed or exotic central directory.
+        logger.info("Unreadable zip %s", path, exc_info=True)
+        raise InvalidRecordingError(
+            f"{path}: not a readable zip file (the file is damaged, truncated or not "
+            "a zip archive)."
         ) from None

@@ -30,6 +30,7 @@ Trial definitions:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ from emgcore.errors import InvalidRecordingError
 from emgcore.io._common import check_file
 from emgcore.io.ninapro import read_ninapro
 from emgcore.recording import Recording
+
+logger = logging.getLogger(__name__)
 
 MYO_READINGS_SFREQ_HZ = 200.0
 MYO_READINGS_CLASSES = {
@@ -194,9 +197,11 @@ def _load_npz(path: Path) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
-    except Exception as exc:  # zipfile/ValueError on corrupt archives
+    except Exception:  # zipfile/ValueError on corrupt archives
+        logger.info("numpy could not read %s", path, exc_info=True)
         raise InvalidRecordingError(
-            f"{path}: not a readable .npz file ({exc})."
+            f"{path}: not a readable .npz file (damaged, truncated or not a numpy "
+            "archive)."
         ) from None
 
 
@@ -365,9 +370,11 @@ def read_uci_semg(path: str | Path) -> GestureFile:
     path = check_file(path)
     try:
         mat = loadmat(path)
-    except Exception as exc:
+    except Exception:
+        logger.info("scipy could not read %s", path, exc_info=True)
         raise InvalidRecordingError(
-            f"{path}: not a readable .mat file ({exc})."
+            f"{path}: not a readable .mat file (damaged, truncated or not a MATLAB "
+            "file)."
         ) from None
     blocks, labels, trials = [], [], []
     start = 0

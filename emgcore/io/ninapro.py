@@ -19,6 +19,7 @@ See :func:`emgcore.io.gestures.read_ninapro_gestures`.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ from numpy.typing import NDArray
 from emgcore.errors import InvalidRecordingError
 from emgcore.io._common import check_file, check_size
 from emgcore.recording import Recording
+
+logger = logging.getLogger(__name__)
 
 NINAPRO_SFREQ_HZ = {"db1": 100.0, "db2": 2000.0}
 _CHANNELS_TO_DB = {10: "db1", 12: "db2"}
@@ -106,9 +109,11 @@ def read_ninapro(path: str | Path, *, sfreq: float | None = None) -> NinaproSess
             f"{path}: MATLAB v7.3 (HDF5) files are not supported; save it with "
             "-v7 or older."
         ) from None
-    except Exception as exc:  # scipy raises ValueError/TypeError/OSError on junk
+    except Exception:  # scipy raises ValueError/TypeError/OSError on junk
+        logger.info("scipy could not read %s", path, exc_info=True)
         raise InvalidRecordingError(
-            f"{path}: not a readable MATLAB .mat file ({exc})."
+            f"{path}: not a readable MATLAB .mat file (damaged, truncated or not a "
+            "MATLAB file)."
         ) from None
     missing = [k for k in ("emg", "restimulus", "rerepetition") if k not in mat]
     if missing:

@@ -90,7 +90,7 @@ def test_it_rejects_a_truncated_edf(tmp_path, cut):
 def test_it_rejects_a_garbage_edf(tmp_path):
     path = tmp_path / "g.edf"
     path.write_bytes(b"not an edf file at all " * 40)
-    with pytest.raises(InvalidRecordingError, match=r"g\.edf: not a readable EDF"):
+    with pytest.raises(InvalidRecordingError, match=r"g\.edf: not an EDF file"):
         read_recording(path)
 
 

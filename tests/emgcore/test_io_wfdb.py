@@ -91,7 +91,9 @@ def test_it_rejects_a_dat_without_its_header(emgdb, tmp_path):
 def test_it_rejects_a_garbled_header(tmp_path):
     (tmp_path / "x.hea").write_text("this is not a header\n")
     (tmp_path / "x.dat").write_bytes(b"\0" * 100)
-    with pytest.raises(InvalidRecordingError, match="not a readable WFDB header"):
+    with pytest.raises(
+        InvalidRecordingError, match="signal count .* 'is', not a whole"
+    ):
         read_recording([tmp_path / "x.hea", tmp_path / "x.dat"])
 
 
