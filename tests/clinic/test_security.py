@@ -120,3 +120,36 @@ def test_check_deploy_is_clean_with_the_production_env_example(tmp_path):
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "no issues" in run.stdout
+
+
+def test_it_refuses_uploads_past_the_daily_quota_on_web_and_api(
+    client, settings, uploaded_files, active_model
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.EMG_UPLOAD_QUOTA_PER_DAY = 1
+    user = make_user("clinician")
+    from clinic.services import upload_create
+    from clinic.services.quota import UploadQuotaExceeded
+
+    upload_create(user=user, files=uploaded_files(), patient_code="P1")
+    with pytest.raises(UploadQuotaExceeded, match="1 uploads in the last 24"):
+        upload_create(user=user, files=uploaded_files(), patient_code="P2")
+    client.force_login(user)
+    files = uploaded_files()
+    page = client.post(
+        reverse("upload_new"),
+        {
+            "patient_code": "P3",
+            "muscle": "deltoid",
+            "side": "RIGHT",
+            "electrode_type": "NEEDLE",
+            "files": files,
+        },
+    )
+    assert page.status_code == 429 and "daily limit" in page.content.decode()
+    api = APIClient()
+    api.force_authenticate(user)
+    resp = api.post(
+        "/api/v1/recordings", {"patient_code": "P4", "file": uploaded_files()}
+    )
+    assert resp.status_code == 429 and "daily limit" in resp.json()["detail"]
