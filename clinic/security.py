@@ -15,7 +15,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
-from rest_framework.views import exception_handler
 
 # Status polls of open pages: fetched by script, not by a person, so they do
 # not keep an idle session alive (url names, namespaced where they are).
@@ -133,6 +132,10 @@ def throttled_message(wait: float | None, limits: list[str]) -> str:
 
 def api_exception_handler(exc, context):
     """DRF's handler, with a 429 that says which limit and how long to wait."""
+    # Imported here: rest_framework.views reads the throttle classes named in
+    # the settings (this module) when it is first imported.
+    from rest_framework.views import exception_handler
+
     response = exception_handler(exc, context)
     if isinstance(exc, Throttled) and response is not None:
         request = context.get("request")
