@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view, parser_classes
+from rest_framework.decorators import api_view, parser_classes, throttle_classes
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -20,6 +20,8 @@ from clinic import selectors, services
 from clinic.errors import UserFacingError
 from clinic.forms import RetrainingForm, UploadForm, upload_request_too_large
 from clinic.models import ModelVersion, Upload
+from clinic.security import UPLOAD_THROTTLES
+from clinic.services.quota import UploadQuotaExceeded
 
 
 def require_perm(request: Request, perm: str) -> None:
@@ -134,6 +136,7 @@ def accepted_response(request, id_key: str, pk: int, detail_url: str) -> Respons
 )
 @api_view(["POST"])
 @parser_classes([MultiPartParser, FormParser])
+@throttle_classes(UPLOAD_THROTTLES)
 def recordings_create(request: Request) -> Response:
     require_perm(request, "clinic.add_upload")
     too_large = upload_request_too_large(request.META.get("CONTENT_LENGTH"))
@@ -148,16 +151,19 @@ def recordings_create(request: Request) -> Response:
         errors = {("file" if k == "files" else k): v for k, v in form.errors.items()}
         return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
     data = form.cleaned_data
-    job = services.upload_create(
-        user=request.user,
-        files=data["files"],
-        patient_code=data["patient_code"],
-        muscle=data["muscle"],
-        side=data["side"],
-        electrode_type=data["electrode_type"],
-        notes=data["notes"],
-        sfreq_hz=data["sfreq_hz"],
-    )
+    try:
+        job = services.upload_create(
+            user=request.user,
+            files=data["files"],
+            patient_code=data["patient_code"],
+            muscle=data["muscle"],
+            side=data["side"],
+            electrode_type=data["electrode_type"],
+            notes=data["notes"],
+            sfreq_hz=data["sfreq_hz"],
+        )
+    except UploadQuotaExceeded as exc:
+        return Response({"detail": str(exc)}, status=status.HTTP_429_TOO_MANY_REQUESTS)
     return accepted_response(request, "job_id", job.pk, "api_job_detail")
 
 

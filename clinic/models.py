@@ -330,6 +330,8 @@ class AuditEvent(models.Model):
         LOGIN = "LOGIN", "Logged in"
         LOGOUT = "LOGOUT", "Logged out"
         LOGIN_FAILED = "LOGIN_FAILED", "Login failed"
+        LOCKED_OUT = "LOCKED_OUT", "Locked out after failed logins"
+        UNLOCKED = "UNLOCKED", "Unlocked a locked-out login"
         UPLOADED = "UPLOADED", "Uploaded"
         VIEWED = "VIEWED", "Viewed"
         EXPORTED = "EXPORTED", "Exported"

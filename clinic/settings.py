@@ -8,9 +8,11 @@ bare laptop: SQLite and Celery's filesystem broker, nothing to install.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -98,14 +100,7 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
-    },
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
+# AUTH_PASSWORD_VALIDATORS: see the security block at the end.
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -212,20 +207,151 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
-# --- Security (production) ---
+# ============================== Security =====================================
+# Everything about abuse resistance and transport security lives in this block
+# (docs/SECURITY.md says why each value is what it is). It extends the lists
+# above rather than editing them in place.
+
+# --- Transport (production: behind a TLS-terminating proxy) ---
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+# Trust X-Forwarded-Proto (and X-Forwarded-For, see clinic/security.py) only
+# when a proxy that sets them is in front: otherwise any client could.
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https")
-    if env.bool("BEHIND_TLS_PROXY", default=False)
-    else None
+    ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 )
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- Sessions on shared clinic workstations ---
+# Signed out after SESSION_IDLE_MINUTES without a page view or action, and when
+# the browser closes. Status polls of an open job page do not count as activity
+# (clinic.security.IdleSessionMiddleware), so a screen left on a long
+# retraining still signs itself out.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+if SESSION_IDLE_MINUTES <= 0:
+    raise ImproperlyConfigured("SESSION_IDLE_MINUTES must be a positive number.")
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_SAVE_EVERY_REQUEST = False  # the middleware decides what is activity
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- Passwords: at least 12 characters, not common, not all digits ---
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation."
+        "UserAttributeSimilarityValidator"
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Cache: API throttle counters ---
+# Local memory by default (one process: tests, `make run`); with several
+# gunicorn workers each keeps its own counts, so production sets CACHE_URL to
+# Redis (.env.example) for one shared count.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# --- Login lockout (django-axes) ---
+# LOGIN_FAILURE_LIMIT wrong passwords in a row for one username lock that
+# username for LOGIN_LOCKOUT_MINUTES (0: until an admin unlocks it); every
+# further try during the lockout restarts the wait. Locking by username, not
+# by address: a clinic's workstations often share one address, and one
+# mistyping colleague must not lock out the whole ward.
+INSTALLED_APPS += ["axes", "csp"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked usernames first
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+_lockout_minutes = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+if AXES_FAILURE_LIMIT < 1 or _lockout_minutes < 0:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT must be >= 1 and LOGIN_LOCKOUT_MINUTES >= 0."
+    )
+AXES_COOLOFF_TIME = timedelta(minutes=_lockout_minutes) if _lockout_minutes else None
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "clinic.security.client_ip"
+# W006 warns that a username-only lockout can be dodged by changing the
+# User-Agent; it cannot: the attempts are counted per username alone.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_ENABLE_ADMIN = True
+
+
+# --- API throttles (DRF); "off" disables one ---
+def _rate(name: str, default: str) -> str | None:
+    value = env.str(name, default=default).strip()
+    return None if value.lower() in ("", "off", "none") else value
+
+
+REST_FRAMEWORK.update(
+    {
+        "DEFAULT_THROTTLE_CLASSES": [
+            "clinic.security.AnonThrottle",
+            "clinic.security.UserThrottle",
+        ],
+        "DEFAULT_THROTTLE_RATES": {
+            "anon": _rate("API_THROTTLE_ANON", "30/minute"),
+            "user": _rate("API_THROTTLE_USER", "300/minute"),
+            # Upload POSTs (recordings and gesture sessions), on top of "user".
+            "uploads": _rate("API_THROTTLE_UPLOADS", "30/minute"),
+        },
+        "EXCEPTION_HANDLER": "clinic.security.api_exception_handler",
+    }
+)
+
+# --- Upload quota per user over the last 24 hours (web and API; 0 = none) ---
+EMG_UPLOAD_QUOTA_PER_DAY = env.int("EMG_UPLOAD_QUOTA_PER_DAY", default=200)
+EMG_UPLOAD_QUOTA_MB_PER_DAY = env.int("EMG_UPLOAD_QUOTA_MB_PER_DAY", default=2000)
+if EMG_UPLOAD_QUOTA_PER_DAY < 0 or EMG_UPLOAD_QUOTA_MB_PER_DAY < 0:
+    raise ImproperlyConfigured("The EMG_UPLOAD_QUOTA_* settings must be >= 0.")
+
+# --- Content-Security-Policy (django-csp) ---
+# Scripts only from this site, and inline ones only with the per-response
+# nonce (none are needed today; templates put it on their <script> tags).
+# plotly.js 4 needs no eval. It does add <style> elements and style=""
+# attributes while drawing (hover labels, modebar), which a strict style-src
+# blocks: style-src allows inline styles. Styles cannot run code, and pages
+# escape every user value, so the risk left is small; scripts stay strict.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+    "clinic.security.IdleSessionMiddleware",
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as axes asks
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        # plotly's "download as PNG" draws through data: and blob: images.
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        # Only where the site is served over https (not `make run` on http).
+        "upgrade-insecure-requests": SECURE_SSL_REDIRECT,
+    }
+}
 
 LOGGING = {
     "version": 1,

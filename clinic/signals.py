@@ -31,3 +31,27 @@ def _audit_login_failed(sender, credentials, request=None, **kwargs) -> None:
         action=AuditEvent.Action.LOGIN_FAILED,
         details={"username": str(credentials.get("username", ""))[:150]},
     )
+
+
+def _audit_locked_out(sender, request=None, username=None, ip_address=None, **kw):
+    # axes sends this on every refused try; only the try that reached the
+    # limit is the lockout itself.
+    from django.conf import settings
+
+    failures = getattr(request, "axes_failures_since_start", None)
+    if failures is not None and failures != settings.AXES_FAILURE_LIMIT:
+        return
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.LOCKED_OUT,
+        details={"username": str(username or "")[:150], "ip_address": ip_address},
+    )
+
+
+def _connect_axes() -> None:
+    from axes.signals import user_locked_out
+
+    user_locked_out.connect(_audit_locked_out, dispatch_uid="clinic_audit_locked_out")
+
+
+_connect_axes()

@@ -27,6 +27,7 @@ from clinic.forms import (
 )
 from clinic.models import AnalysisJob
 from clinic.plots import report_figures, result_figure
+from clinic.services.quota import UploadQuotaExceeded
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -70,16 +71,22 @@ def upload_new(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        job = services.upload_create(
-            user=request.user,
-            files=data["files"],
-            patient_code=data["patient_code"],
-            muscle=data["muscle"],
-            side=data["side"],
-            electrode_type=data["electrode_type"],
-            notes=data["notes"],
-            sfreq_hz=data["sfreq_hz"],
-        )
+        try:
+            job = services.upload_create(
+                user=request.user,
+                files=data["files"],
+                patient_code=data["patient_code"],
+                muscle=data["muscle"],
+                side=data["side"],
+                electrode_type=data["electrode_type"],
+                notes=data["notes"],
+                sfreq_hz=data["sfreq_hz"],
+            )
+        except UploadQuotaExceeded as exc:
+            form.add_error(None, str(exc))
+            return render(
+                request, "clinic/uploads/new.html", {"form": form}, status=429
+            )
         return redirect("job_detail", job_id=job.pk)
     status = 400 if form.is_bound else 200
     return render(request, "clinic/uploads/new.html", {"form": form}, status=status)

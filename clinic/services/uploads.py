@@ -27,6 +27,7 @@ from clinic.models import (
 )
 from clinic.services.analysis import analysis_request
 from clinic.services.audit import audit_record
+from clinic.services.quota import upload_quota_check
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,10 @@ def upload_create(
     """Store an upload and its files, audit it and queue its analysis.
 
     Returns the new (QUEUED) job; the task is sent after the transaction commits.
+    Raises UploadQuotaExceeded (nothing stored) past the user's daily quota.
     """
+    files = list(files)
+    upload_quota_check(user=user, sizes=[f.size or 0 for f in files])
     team_id = (
         Profile.objects.filter(user=user).values_list("team_id", flat=True).first()
     )

@@ -162,16 +162,16 @@ def test_clinician_admin_and_auditor_use_the_app(live_server, app, browser, emgd
     page.get_by_role("button", name="Start retraining").click()
     page.wait_for_url("**/retraining/*/")
     page.wait_for_function(
-        "Number(document.getElementById('run-epoch').textContent) >= 1"
+        "() => Number(document.getElementById('run-epoch').textContent) >= 1"
     )
     assert page.locator("#run-loss").inner_text() != "–"
     page.wait_for_selector("#run-figure[data-rendered=true] svg")
     page.wait_for_function(
-        "document.getElementById('run-status').textContent === 'Succeeded'"
+        "() => document.getElementById('run-status').textContent === 'Succeeded'"
     )
     page.wait_for_selector("#run-candidate:not([hidden])")
     page.wait_for_function(
-        "Number(document.getElementById('run-epoch').textContent) === 3"
+        "() => Number(document.getElementById('run-epoch').textContent) === 3"
     )
     _shot(page, "admin-retraining", docs=True)
     candidate_url = page.locator("#run-candidate-link").get_attribute("href")

@@ -129,7 +129,7 @@ def test_a_clinician_adapts_the_gesture_model_to_a_new_person(
     page.wait_for_url("**/gestures/*/")
     # The page polls while the worker trains, then reloads with the report.
     page.wait_for_function(
-        "document.getElementById('job-epoch').textContent.includes('Epoch 3')"
+        "() => document.getElementById('job-epoch').textContent.includes('Epoch 3')"
     )
     assert page.locator("#job-status").inner_text() == "Running"
     assert "validation accuracy" in page.locator("#job-epoch").inner_text()

@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 from rest_framework.authtoken.models import Token
 
 from clinic.models import ModelVersion
@@ -24,12 +25,23 @@ def _demo_passwords() -> dict[str, str]:
 def test_demo_users_get_new_random_passwords_that_work():
     first = _demo_passwords()
     assert set(first) == {"demo-clinician", "demo-admin", "demo-auditor"}
-    user = authenticate(username="demo-clinician", password=first["demo-clinician"])
+    user = authenticate(
+        RequestFactory().post("/accounts/login/"),
+        username="demo-clinician",
+        password=first["demo-clinician"],
+    )
     assert user is not None and user.groups.filter(name="clinician").exists()
     assert len(set(first.values())) == 3
     second = _demo_passwords()
     assert all(second[u] != first[u] for u in first)  # never fixed
-    assert authenticate(username="demo-admin", password=first["demo-admin"]) is None
+    assert (
+        authenticate(
+            RequestFactory().post("/accounts/login/"),
+            username="demo-admin",
+            password=first["demo-admin"],
+        )
+        is None
+    )
 
 
 def test_create_api_token_prints_the_users_token():
