@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # Real recordings live beside the project (never committed); override to move them.
 export EMG_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: run test lint bench results models clean
+.PHONY: run test lint bench bench-load results models clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/preprocess_bench.py
 	$(PY) bench/model_bench.py
+
+# N concurrent API uploads against gunicorn + 1, 2, 4 Celery workers on
+# PostgreSQL/Redis (docs/SCALING.md). The Redis database is flushed: own one.
+BENCH_N ?= 200
+BENCH_WORKERS ?= 1,2,4
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/myolens_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+bench-load: $(STAMP)
+	$(PY) bench/load_bench.py --n $(BENCH_N) --workers $(BENCH_WORKERS) \
+	  --database-url $(BENCH_DATABASE_URL) --redis-url $(BENCH_REDIS_URL) $(BENCH_ARGS)
 
 # Every number of docs/RESULTS.md and the shipped checkpoints (hours on 2 CPU
 # cores; resumable: rerun to continue). See scripts/results.sh.

@@ -11,3 +11,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 app = Celery("clinic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Threads per worker process (EMG_WORKER_THREADS); connects its worker signals.
+from clinic import worker_threads  # noqa: E402,F401

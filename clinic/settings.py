@@ -159,6 +159,11 @@ if EMG_DEVICE not in ("cpu", "cuda"):
     raise ImproperlyConfigured(
         f"EMG_DEVICE must be 'cpu' or 'cuda', not {EMG_DEVICE!r}."
     )
+# Threads of torch/BLAS per Celery worker process; 0 = the worker's cores divided
+# by its concurrency, so N processes share the cores (clinic/worker_threads.py).
+EMG_WORKER_THREADS = env.int("EMG_WORKER_THREADS", default=0)
+if EMG_WORKER_THREADS < 0:
+    raise ImproperlyConfigured("EMG_WORKER_THREADS must be 0 (automatic) or more.")
 
 # --- Celery: the filesystem broker needs no server; Redis in production ---
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

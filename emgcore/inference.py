@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -92,23 +93,48 @@ class Prediction:
         return out
 
 
-@lru_cache(maxsize=4)
-def _load_cached(path: str, mtime_ns: int, expected_sha256: str | None):
-    # Keyed by mtime so a replaced file is read again; a worker keeps the model.
-    from emgcore.checkpoint import file_sha256, load_checkpoint
+# Per process: models by the sha256 of their file's content, so a file replaced
+# in place is read again and two paths to one file share one copy in memory.
+MODEL_CACHE_SIZE = 4
+_model_cache: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
+_model_cache_lock = threading.Lock()
 
-    model, metadata = load_checkpoint(path, expected_sha256=expected_sha256)
-    return model, metadata, file_sha256(path)
+
+def model_cache_clear() -> None:
+    """Forget every cached model (tests; a worker never needs to)."""
+    with _model_cache_lock:
+        _model_cache.clear()
 
 
 def load_for_inference(
     checkpoint_path: str | os.PathLike[str], *, expected_sha256: str | None = None
 ):
-    """Load (and cache) a checkpoint: ``(model, metadata, sha256)``."""
+    """Load a checkpoint, cached by its sha256: ``(model, metadata, sha256)``.
+
+    The file is hashed on every call (a few ms for a few MB) so that what runs
+    is always the file's current content.
+    """
+    from emgcore.checkpoint import file_sha256, load_checkpoint
+
     path = Path(checkpoint_path).resolve()
     if not path.is_file():
         raise FileNotFoundError(f"Checkpoint {path} does not exist.")
-    return _load_cached(str(path), path.stat().st_mtime_ns, expected_sha256)
+    sha = file_sha256(path)
+    if expected_sha256 is not None and sha != expected_sha256.strip().lower():
+        # Raises IncompatibleCheckpointError with the checkpoint module's message.
+        load_checkpoint(path, expected_sha256=expected_sha256)
+    with _model_cache_lock:
+        if sha in _model_cache:
+            _model_cache.move_to_end(sha)
+            model, metadata = _model_cache[sha]
+            return model, metadata, sha
+    # Checked against ``sha`` again: a file changed since it was hashed is refused.
+    model, metadata = load_checkpoint(path, expected_sha256=sha)
+    with _model_cache_lock:
+        _model_cache[sha] = (model, metadata)
+        while len(_model_cache) > MODEL_CACHE_SIZE:
+            _model_cache.popitem(last=False)
+    return model, metadata, sha
 
 
 def _select_channel(
