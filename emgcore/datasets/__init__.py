@@ -24,6 +24,8 @@ DATA_DIR_ENV = "EMG_DATA_DIR"
 DATASET_FOLDERS: dict[str, str] = {
     "physionet_emgdb": "physionet-emgdb",
     "emglab_n2001": "emglab-n2001",
+    "emglab_n2001_wfdb": "emglab-n2001-wfdb",
+    "needle_emg_mendeley": "needle-emg-mendeley",
     "ninapro": "ninapro-db1-e1",
     "myo_readings": "myo-readings-dataset",
     "uci_emg_gestures": "uci-emg-gestures-myo",
@@ -99,6 +101,10 @@ def dataset_dir(name: str, path: str | os.PathLike[str] | None = None) -> Path:
 
 
 def _registry() -> dict[str, Callable[..., WindowSet]]:
+    from emgcore.datasets.clinical_windows import (
+        load_emglab_n2001_wfdb,
+        load_needle_emg_mendeley,
+    )
     from emgcore.datasets.gestures import (
         load_myo_readings,
         load_uci_emg_gestures,
@@ -111,6 +117,8 @@ def _registry() -> dict[str, Callable[..., WindowSet]]:
     return {
         "physionet_emgdb": load_physionet_emgdb,
         "emglab_n2001": load_emglab_n2001,
+        "emglab_n2001_wfdb": load_emglab_n2001_wfdb,
+        "needle_emg_mendeley": load_needle_emg_mendeley,
         "ninapro": load_ninapro,
         "myo_readings": load_myo_readings,
         "uci_emg_gestures": load_uci_emg_gestures,
@@ -134,6 +142,11 @@ def list_subjects(name: str, path: str | os.PathLike[str] | None = None) -> list
 
         infos = (parse_n2001_name(p.name) for p in folder.glob("*.bin"))
         found = [i["subject"] for i in infos if i is not None]
+    elif name in ("emglab_n2001_wfdb", "needle_emg_mendeley"):
+        from emgcore.datasets.clinical import clinical_records
+
+        site = "n2001" if name == "emglab_n2001_wfdb" else "mendeley"
+        found = [r.subject for r in clinical_records(path, sites=(site,))]
     elif name == "ninapro":
         from emgcore.datasets.ninapro import _find_files
 

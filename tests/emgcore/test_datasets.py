@@ -78,21 +78,26 @@ def data_dir_resolved(path: Path | None = None) -> Path:
     return data_dir(path)  # the function, shadowed in tests by the fixture name
 
 
-def test_registry_lists_the_six_datasets_and_their_subjects(data_dir: Path) -> None:
+def test_registry_lists_the_eight_datasets_and_their_subjects(data_dir: Path) -> None:
     assert set(DATASETS) == {
         "physionet_emgdb",
         "emglab_n2001",
+        "emglab_n2001_wfdb",
+        "needle_emg_mendeley",
         "ninapro",
         "myo_readings",
         "uci_emg_gestures",
         "uci_semg",
     }
     counts = {name: len(list_subjects(name, data_dir)) for name in DATASETS}
-    # PROVENANCE.md: 3 records, 7 subjects, 10 NinaPro subjects, 33 Myo
-    # participants, 26 UCI gesture subjects, 5 UCI sEMG subjects
+    # PROVENANCE.md: 3 records, 7 subjects, 18 N2001 WFDB and 190 Mendeley
+    # people, 10 NinaPro subjects, 33 Myo participants, 26 UCI gesture
+    # subjects, 5 UCI sEMG subjects
     assert counts == {
         "physionet_emgdb": 3,
         "emglab_n2001": 7,
+        "emglab_n2001_wfdb": 18,
+        "needle_emg_mendeley": 190,
         "ninapro": 10,
         "myo_readings": 33,
         "uci_emg_gestures": 26,
