@@ -197,11 +197,26 @@ def models_list(request: Request) -> Response:
     return Response([_model_payload(mv) for mv in selectors.model_versions_list()])
 
 
+ModelActionIn = inline_serializer(
+    "ModelActionIn",
+    {"reason": serializers.CharField(help_text="why; kept in the audit trail")},
+)
+
+
 def _model_action(request: Request, model_version_id: int, action) -> Response:
     require_perm(request, "clinic.promote_modelversion")
     mv = selectors.model_version_get(model_version_id=model_version_id)
+    reason = str((request.data or {}).get("reason") or "").strip()
+    if len(reason) < 5:
+        return Response(
+            {
+                "error": "Give a reason of at least 5 characters ('reason'); it is "
+                "kept in the audit trail."
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     try:
-        active = action(actor=request.user, model_version=mv)
+        active = action(actor=request.user, model_version=mv, reason=reason)
     except UserFacingError as exc:
         return Response({"error": str(exc)}, status=status.HTTP_409_CONFLICT)
     return Response({"active": _model_payload(active)})
@@ -211,9 +226,10 @@ ModelActionOut = inline_serializer("ModelAction", {"active": ModelVersionOut})
 
 
 @extend_schema(
-    request=None,
+    request=ModelActionIn,
     responses={200: ModelActionOut, 409: OpenApiResponse(description="refused")},
-    summary="Promote a version (admins; needs the minimum per-class metrics)",
+    summary="Promote a version (admins; needs a subject-held-out evaluation "
+    "of enough people and the minimum per-class metrics)",
 )
 @api_view(["POST"])
 def model_promote(request: Request, model_version_id: int) -> Response:
@@ -221,7 +237,7 @@ def model_promote(request: Request, model_version_id: int) -> Response:
 
 
 @extend_schema(
-    request=None,
+    request=ModelActionIn,
     responses={200: ModelActionOut, 409: OpenApiResponse(description="refused")},
     summary="Roll the active version back to the one it replaced (admins)",
 )

@@ -169,6 +169,18 @@ class ModelVersion(models.Model):
         blank=True,
         help_text="Evaluation curves computed on demand for the auditor report.",
     )
+    # Provenance (clinic.provenance documents the keys): how the card's
+    # figures were measured, and which people and recordings trained the weights.
+    evaluation = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The evaluation's protocol, data, people and recordings.",
+    )
+    training_data = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The datasets, people and recording sha256s the model saw.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -341,6 +353,10 @@ class AuditEvent(models.Model):
         PROMOTION_REFUSED = "PROMOTION_REFUSED", "Promotion refused"
         ROLLED_BACK = "ROLLED_BACK", "Rolled back model"
         RETRAINED = "RETRAINED", "Retrained model"
+        RETRAINING_STARTED = "RETRAINING_STARTED", "Started a retraining"
+        RETRAINING_CANCELLED = "RETRAINING_CANCELLED", "Cancelled a retraining"
+        REPORT_COMPUTED = "REPORT_COMPUTED", "Computed report curves"
+        UPLOAD_REMOVED = "UPLOAD_REMOVED", "Removed a failed upload"
         TOKEN_CREATED = "TOKEN_CREATED", "Created API token"
         ADAPTED = "ADAPTED", "Adapted gesture model"
 
@@ -361,6 +377,7 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("export_auditevent", "Can export the audit trail as CSV")]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action}"
@@ -392,8 +409,10 @@ class RetrainingRun(models.Model):
     base_model = models.ForeignKey(
         ModelVersion, on_delete=models.PROTECT, related_name="retraining_runs"
     )
-    use_emgdb = models.BooleanField("PhysioNet emgdb (built-in)", default=True)
-    use_n2001 = models.BooleanField("EMGLAB N2001 (built-in)", default=False)
+    # N2001 by default: several people per class, so whole people can be held
+    # out for the evaluation (emgdb has one person per class).
+    use_emgdb = models.BooleanField("PhysioNet emgdb (built-in)", default=False)
+    use_n2001 = models.BooleanField("EMGLAB N2001 (built-in)", default=True)
     use_confirmed = models.BooleanField("Clinician-confirmed uploads", default=False)
     method = models.CharField(max_length=8, choices=Method.choices, default=Method.TL)
     epochs = models.PositiveSmallIntegerField(

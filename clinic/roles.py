@@ -1,7 +1,8 @@
 """The three roles and what each may do; roles are Django groups.
 
 The data migrations ``0003_roles_and_append_only_audit`` and
-``0006_retraining_and_reports`` hold frozen copies of this table; change them
+``0006_retraining_and_reports`` (and ``0011_evaluation_provenance`` for the
+auditors' audit-trail export) hold frozen copies of this table; change them
 together (``roles_sync`` brings an existing database up to date).
 """
 
@@ -30,6 +31,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("view_confirmeddiagnosis", "confirmeddiagnosis"),
         ("view_modelversion", "modelversion"),
         ("view_auditevent", "auditevent"),
+        ("export_auditevent", "auditevent"),
         ("view_model_report", "modelversion"),
     ],
     ADMIN: [

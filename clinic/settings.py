@@ -144,6 +144,10 @@ for _name in ("EMG_MIN_SENSITIVITY", "EMG_MIN_SPECIFICITY"):
 # Retraining: at most this many training windows (spread evenly over the
 # recordings; validation gets a quarter of it), and the bootstrap resamples of
 # every evaluation (CIs); lower both for quick demonstrations.
+# A promotion needs a subject-held-out evaluation with this many people per class.
+EMG_MIN_EVAL_PEOPLE_PER_CLASS = env.int("EMG_MIN_EVAL_PEOPLE_PER_CLASS", default=3)
+if EMG_MIN_EVAL_PEOPLE_PER_CLASS < 1:
+    raise ImproperlyConfigured("EMG_MIN_EVAL_PEOPLE_PER_CLASS must be at least 1.")
 EMG_RETRAIN_MAX_WINDOWS = env.int("EMG_RETRAIN_MAX_WINDOWS", default=3000)
 EMG_EVAL_N_BOOT = env.int("EMG_EVAL_N_BOOT", default=1000)
 if EMG_RETRAIN_MAX_WINDOWS < 3 or EMG_EVAL_N_BOOT < 10:

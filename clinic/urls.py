@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from clinic import api, views, web
+from clinic import api, views, web, web_governance
 
 auth_patterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -71,12 +71,12 @@ urlpatterns = [
     path("models/", web.model_list, name="model_list"),
     path(
         "models/<int:model_version_id>/promote/",
-        web.model_promote,
+        web_governance.model_promote,
         name="model_promote",
     ),
     path(
         "models/<int:model_version_id>/rollback/",
-        web.model_rollback,
+        web_governance.model_rollback,
         name="model_rollback",
     ),
     path(
@@ -108,6 +108,7 @@ urlpatterns = [
         name="retraining_cancel",
     ),
     path("audit/", web.audit_list, name="audit_list"),
+    path("audit/export.csv", web_governance.audit_csv, name="audit_csv"),
     path("accounts/", include(auth_patterns)),
     path("api/v1/", include(api_patterns)),
     path("health/", views.health, name="health"),

@@ -16,7 +16,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from clinic import selectors, services
+from clinic import provenance, selectors, services
+from clinic.audit_display import audit_rows
 from clinic.errors import UserFacingError
 from clinic.forms import (
     AuditFilterForm,
@@ -209,6 +210,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
             "mv": mv,
             "metrics": selectors.model_version_class_metrics(mv),
             "problems": services.model_version_promotion_problems(mv),
+            "evaluation": provenance.evaluation_summary(mv),
         }
         for mv in selectors.model_versions_list()
     ]
@@ -220,36 +222,9 @@ def model_list(request: HttpRequest) -> HttpResponse:
             "can_promote": request.user.has_perm("clinic.promote_modelversion"),
             "min_sensitivity": settings.EMG_MIN_SENSITIVITY,
             "min_specificity": settings.EMG_MIN_SPECIFICITY,
+            "min_people": settings.EMG_MIN_EVAL_PEOPLE_PER_CLASS,
         },
     )
-
-
-@login_required
-@require_POST
-def model_promote(request: HttpRequest, model_version_id: int) -> HttpResponse:
-    _require(request, "clinic.promote_modelversion")
-    mv = selectors.model_version_get(model_version_id=model_version_id)
-    try:
-        services.model_version_promote(actor=request.user, model_version=mv)
-    except UserFacingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{mv} is now the active model.")
-    return redirect("model_list")
-
-
-@login_required
-@require_POST
-def model_rollback(request: HttpRequest, model_version_id: int) -> HttpResponse:
-    _require(request, "clinic.promote_modelversion")
-    mv = selectors.model_version_get(model_version_id=model_version_id)
-    try:
-        active = services.model_version_rollback(actor=request.user, model_version=mv)
-    except UserFacingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Rolled back: {active} is the active model again.")
-    return redirect("model_list")
 
 
 @login_required
@@ -270,7 +245,13 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "clinic/audit/list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "rows": audit_rows(page.object_list),
+            "query": query.urlencode(),
+            "can_export": request.user.has_perm("clinic.export_auditevent"),
+        },
     )
 
 

@@ -60,6 +60,14 @@ class CheckpointMetadata(TypedDict):
     torch_version: str
     git_commit: str | None
     created_at: str
+    # Provenance (optional, {} when not given): ``evaluation`` says how the
+    # ``metrics`` were measured -- protocol ("subject_held_out",
+    # "time_block_same_people" or "window_random_split"), dataset,
+    # people_per_class, subjects, recordings, sha256s, subject_held_out (bool);
+    # ``training_data`` what the weights were fitted on -- datasets, subjects,
+    # recordings, sha256s. The clinic's registry reads both (clinic/provenance.py).
+    evaluation: dict[str, Any]
+    training_data: dict[str, Any]
 
 
 #: Fields the caller may give; the rest are filled from the model and environment.
@@ -71,6 +79,8 @@ _CALLER_DEFAULTS: dict[str, Any] = {
     "seed": None,
     "parent": None,
     "min_confidence": None,
+    "evaluation": {},
+    "training_data": {},
 }
 _AUTO_FIELDS = (
     "model_name",

@@ -29,11 +29,12 @@ $PY manage.py collectstatic --no-input >/dev/null
 # active model is never replaced (promotions belong to admins).
 DEFAULT_MODEL=models/disease/default.pt
 if [ -f "$DEFAULT_MODEL" ]; then
-  # Its leave-one-subject-out metrics miss the promotion thresholds (see its card),
-  # so it is activated with that said beside every result rather than not at all.
+  # Activated only when its recorded evaluation passes the promotion gate
+  # (subject-held-out, EMG_MIN_EVAL_PEOPLE_PER_CLASS people per class, the
+  # minimum sensitivity and specificity). Otherwise it stays a candidate, the
+  # app starts all the same and its pages say why no model is active.
   $PY manage.py import_checkpoint "$DEFAULT_MODEL" --activate --if-no-active \
-    --accept-below-thresholds "Shipped default model, activated at installation without meeting the promotion thresholds; its model card gives its leave-one-subject-out performance." \
-    || echo "The default model was not activated (see above); an admin can promote one on the Models page."
+    || echo "The default model was registered but not activated (see above); the Models page says why."
 fi
 # `make run DEMO_USERS=1`: one demo account per role, new passwords printed once.
 if [ "${DEMO_USERS:-0}" = "1" ]; then

@@ -10,7 +10,7 @@ from clinic.services.analysis import (  # noqa: F401
     model_version_checkpoint_verified,
     signal_preview,
 )
-from clinic.services.audit import audit_record  # noqa: F401
+from clinic.services.audit import audit_export_csv, audit_record  # noqa: F401
 from clinic.services.health import (  # noqa: F401
     HEARTBEAT_INTERVAL,
     worker_heartbeat_record,

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from clinic import provenance
 from clinic.errors import UserFacingError
 from clinic.models import AuditEvent, ModelVersion
 from clinic.selectors import model_version_class_metrics
@@ -102,6 +103,8 @@ def model_version_register(
         sha256=actual,
         metadata=metadata,
         model_card=_model_card(path, metadata),
+        evaluation=provenance.derive_evaluation(metadata),
+        training_data=provenance.derive_training_data(metadata),
     )
     audit_record(
         actor=actor,
@@ -114,14 +117,47 @@ def model_version_register(
     return mv
 
 
+def _evaluation_problems(model_version: ModelVersion) -> list[str]:
+    """Why the version's evaluation says nothing about new people (or too few)."""
+    evaluation = provenance.evaluation_of(model_version)
+    protocol = evaluation.get("protocol")
+    if protocol == provenance.UNKNOWN:
+        return [
+            "Its evaluation does not record how it was made (protocol, people "
+            "and recordings), so its performance on new people is unknown."
+        ]
+    if not provenance.evaluated_on_new_people(evaluation):
+        return [
+            "It was evaluated on "
+            f"{provenance.protocol_words(protocol)}, not on people it never saw "
+            "in training, so its figures do not show how it does on a new patient."
+        ]
+    minimum = settings.EMG_MIN_EVAL_PEOPLE_PER_CLASS
+    people = evaluation.get("people_per_class") or {}
+    classes = list((model_version.metadata or {}).get("class_names") or people)
+    short = [c for c in classes if int(people.get(c, 0)) < minimum]
+    if short:
+        return [
+            f"Its evaluation holds {provenance.people_text(people) if people else 'no recorded people'} "
+            f"person(s) per class; at least {minimum} per class are needed "
+            "(EMG_MIN_EVAL_PEOPLE_PER_CLASS)."
+        ]
+    return []
+
+
 def model_version_promotion_problems(model_version: ModelVersion) -> list[str]:
-    """Why ``model_version`` may not be promoted (empty when it may)."""
+    """Why ``model_version`` may not be promoted (empty when it may).
+
+    Promotion needs a subject-held-out evaluation with at least
+    EMG_MIN_EVAL_PEOPLE_PER_CLASS people per class, and every class at the
+    minimum sensitivity and specificity of that evaluation.
+    """
     min_sens = settings.EMG_MIN_SENSITIVITY
     min_spec = settings.EMG_MIN_SPECIFICITY
     metrics = model_version_class_metrics(model_version)
     if not metrics:
         return [f"{model_version} has no per-class evaluation metrics."]
-    problems = []
+    problems = _evaluation_problems(model_version)
     for cls, values in metrics.items():
         for metric, limit in (("sensitivity", min_sens), ("specificity", min_spec)):
             value = (values.get(metric) or {}).get("value")
@@ -135,7 +171,11 @@ def model_version_promotion_problems(model_version: ModelVersion) -> list[str]:
 
 
 def model_version_promote(
-    *, actor, model_version: ModelVersion, override_reason: str | None = None
+    *,
+    actor,
+    model_version: ModelVersion,
+    reason: str = "",
+    override_reason: str | None = None,
 ) -> ModelVersion:
     """Make ``model_version`` the active model of its kind, if its metrics allow.
 
@@ -146,21 +186,31 @@ def model_version_promote(
     """
     try:
         return _model_version_promote(
-            actor=actor, model_version=model_version, override_reason=override_reason
+            actor=actor,
+            model_version=model_version,
+            reason=reason,
+            override_reason=override_reason,
         )
     except UserFacingError as exc:
+        details = {"refused_because": str(exc)}
+        if reason:
+            details["reason_given"] = reason
         audit_record(
             actor=actor,
             action=AuditEvent.Action.PROMOTION_REFUSED,
             obj=model_version,
-            details={"reason": str(exc)},
+            details=details,
         )
         raise
 
 
 @transaction.atomic
 def _model_version_promote(
-    *, actor, model_version: ModelVersion, override_reason: str | None = None
+    *,
+    actor,
+    model_version: ModelVersion,
+    reason: str = "",
+    override_reason: str | None = None,
 ) -> ModelVersion:
     mv = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
     if mv.is_active:
@@ -199,18 +249,31 @@ def _model_version_promote(
         actor=actor,
         action=AuditEvent.Action.PROMOTED,
         obj=mv,
-        details={
-            "version": f"{mv.name} {mv.version}",
-            "replaced": str(previous) if previous else None,
-            "below_thresholds": problems or None,
-            "override_reason": override_reason if problems else None,
-        },
+        details=_without_empty(
+            {
+                "version": f"{mv.name} {mv.version}",
+                "reason": reason.strip(),
+                "replaced": str(previous) if previous else "",
+                "evaluation": provenance.protocol_words(
+                    provenance.evaluation_of(mv).get("protocol")
+                ),
+                "below_thresholds": problems,
+                "override_reason": override_reason if problems else "",
+            }
+        ),
     )
     return mv
 
 
+def _without_empty(details: dict[str, Any]) -> dict[str, Any]:
+    """Audit details without empty fields (the trail shows no 'None')."""
+    return {k: v for k, v in details.items() if v not in (None, "", [], {})}
+
+
 @transaction.atomic
-def model_version_rollback(*, actor, model_version: ModelVersion) -> ModelVersion:
+def model_version_rollback(
+    *, actor, model_version: ModelVersion, reason: str = ""
+) -> ModelVersion:
     """Retire the active ``model_version`` and reactivate the one it replaced.
 
     Returns the version that is active afterwards.
@@ -237,7 +300,9 @@ def model_version_rollback(*, actor, model_version: ModelVersion) -> ModelVersio
         actor=actor,
         action=AuditEvent.Action.ROLLED_BACK,
         obj=mv,
-        details={"from": str(mv), "to": str(previous)},
+        details=_without_empty(
+            {"from": str(mv), "to": str(previous), "reason": reason.strip()}
+        ),
     )
     return previous
 
@@ -275,9 +340,17 @@ def model_version_import(
         done = f"Registered {mv} (id {mv.pk}, sha256 {mv.sha256})"
     else:
         mv, done = existing, f"{existing} (id {existing.pk}) was already registered"
+        if not mv.evaluation and not mv.training_data:
+            # Registered before provenance was recorded: derive it once now.
+            mv.evaluation = provenance.derive_evaluation(mv.metadata or {})
+            mv.training_data = provenance.derive_training_data(mv.metadata or {})
+            mv.save(update_fields=["evaluation", "training_data"])
     if activate and not mv.is_active:
         mv = model_version_promote(
-            actor=actor, model_version=mv, override_reason=override_reason
+            actor=actor,
+            model_version=mv,
+            reason="Activated at installation (import_checkpoint --activate).",
+            override_reason=override_reason,
         )
         done += "; now active"
         if mv.activation_note:

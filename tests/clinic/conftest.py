@@ -132,9 +132,28 @@ def tiny_checkpoint(model_dir):
             "metrics": metrics,
             "min_confidence": 0.5,
             "preprocess": {"target_sfreq": 1000.0, "window_s": 0.25, "step_s": 0.25},
+            "evaluation": HELD_OUT_EVALUATION,
+            "training_data": {
+                "datasets": ["synthetic"],
+                "subjects": ["T01", "T02"],
+                "recordings": ["t01", "t02"],
+                "sha256s": ["ab" * 32],
+            },
         },
     )
     return path
+
+
+#: A qualifying evaluation record (meta["evaluation"], clinic.provenance).
+HELD_OUT_EVALUATION = {
+    "protocol": "subject_held_out",
+    "dataset": "synthetic",
+    "people_per_class": {"healthy": 3, "myopathy": 3, "neuropathy": 3},
+    "subjects": [f"S{i:02d}" for i in range(9)],
+    "recordings": [f"s{i:02d}" for i in range(9)],
+    "sha256s": [],
+    "subject_held_out": True,
+}
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -85,6 +85,16 @@ class ModelVersionFactory(factory.django.DjangoModelFactory):
             },
         }
     )
+    # A subject-held-out evaluation of three people per class (clinic.provenance).
+    evaluation = factory.LazyFunction(
+        lambda: {
+            "protocol": "subject_held_out",
+            "dataset": "synthetic",
+            "people_per_class": {"healthy": 3, "myopathy": 3, "neuropathy": 3},
+            "subjects": [f"S{i:02d}" for i in range(9)],
+            "subject_held_out": True,
+        }
+    )
 
 
 class UploadFactory(factory.django.DjangoModelFactory):

@@ -78,11 +78,13 @@ def test_models_list_includes_metrics_and_admins_can_promote(settings):
     listed = client.get("/api/v1/models").json()
     assert listed[0]["metrics"]["healthy"]["specificity"]["ci_low"] == 0.75
     settings.EMG_MIN_SENSITIVITY = 0.95
-    refused = client.post(f"/api/v1/models/{mv.pk}/promote")
+    assert client.post(f"/api/v1/models/{mv.pk}/promote").status_code == 400
+    why = {"reason": "better on new people"}
+    refused = client.post(f"/api/v1/models/{mv.pk}/promote", why, format="json")
     assert refused.status_code == 409
     assert "sensitivity 0.90 is below the minimum 0.95" in refused.json()["error"]
     settings.EMG_MIN_SENSITIVITY = 0.5
-    done = client.post(f"/api/v1/models/{mv.pk}/promote")
+    done = client.post(f"/api/v1/models/{mv.pk}/promote", why, format="json")
     assert done.status_code == 200 and done.json()["active"]["id"] == mv.pk
     assert AuditEvent.objects.filter(action="PROMOTED", actor=admin).exists()
 

@@ -155,6 +155,7 @@ def test_clinician_admin_and_auditor_use_the_app(live_server, app, browser, emgd
     _nav(page, "Retraining").click()
     page.get_by_role("link", name="Start a retraining").click()
     page.check("#id_use_emgdb")
+    page.uncheck("#id_use_n2001")  # emgdb only: the one-person-per-class case
     page.select_option("#id_method", "tl")
     page.fill("#id_epochs", "3")
     page.fill("#id_learning_rate", "0.001")

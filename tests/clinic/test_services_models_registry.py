@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from clinic import provenance, services
 from clinic.errors import UserFacingError
 from clinic.models import AuditEvent, ModelVersion
 from clinic.selectors import model_version_class_metrics
@@ -11,6 +12,7 @@ from clinic.services import (
     model_version_rollback,
 )
 from tests.clinic.factories import ModelVersionFactory, make_user
+from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.django_db
 Status = ModelVersion.Status
@@ -48,7 +50,7 @@ def test_promotion_is_refused_below_the_minimum_sensitivity(settings):
     assert not weak.is_active
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.PROMOTED).exists()
     refused = AuditEvent.objects.get(action=AuditEvent.Action.PROMOTION_REFUSED)
-    assert "below the minimum 0.80" in refused.details["reason"]
+    assert "below the minimum 0.80" in refused.details["refused_because"]
     settings.EMG_MIN_SENSITIVITY = 0.7
     model_version_promote(actor=make_user("admin"), model_version=weak)
 
@@ -141,3 +143,113 @@ def test_it_refuses_a_checkpoint_that_does_not_match_its_sidecar(tiny_checkpoint
     with pytest.raises(UserFacingError, match="corrupt or was changed"):
         model_version_register(checkpoint_path=tiny_checkpoint)
     assert not ModelVersion.objects.exists()
+
+
+# --------------------------------------------------------------------------
+# The promotion gate: subject-held-out evaluations of enough people only
+# --------------------------------------------------------------------------
+
+
+def _evaluated(protocol: str, people: int, **extra) -> ModelVersion:
+    return ModelVersionFactory(
+        evaluation={
+            "protocol": protocol,
+            "people_per_class": {
+                c: people for c in ("healthy", "myopathy", "neuropathy")
+            },
+            "subject_held_out": protocol == "subject_held_out",
+            **extra,
+        }
+    )
+
+
+def test_it_refuses_a_time_block_evaluation_of_the_same_people():
+    # The memorising fine-tune of issue 16: high figures on the same 3 people.
+    mv = _evaluated("time_block_same_people", 1, subject_held_out=False)
+    with pytest.raises(UserFacingError, match="not on people it never saw"):
+        model_version_promote(actor=make_user("admin"), model_version=mv, reason="r")
+    mv.refresh_from_db()
+    assert not mv.is_active
+    refused = AuditEvent.objects.get(action=AuditEvent.Action.PROMOTION_REFUSED)
+    assert "time block of the same people" in refused.details["refused_because"]
+    assert refused.details["reason_given"] == "r"
+
+
+def test_it_refuses_too_few_held_out_people_per_class(settings):
+    settings.EMG_MIN_EVAL_PEOPLE_PER_CLASS = 3
+    mv = _evaluated("subject_held_out", 2)
+    problems = services.model_version_promotion_problems(mv)
+    assert any("at least 3 per class" in p for p in problems)
+    settings.EMG_MIN_EVAL_PEOPLE_PER_CLASS = 2
+    assert services.model_version_promotion_problems(mv) == []
+
+
+def test_it_refuses_an_evaluation_whose_people_were_in_training():
+    mv = _evaluated("subject_held_out", 3, subjects=["A01", "C01", "M01"])
+    mv.training_data = {"subjects": ["A01", "X"]}
+    mv.save()
+    problems = services.model_version_promotion_problems(mv)
+    assert any("not on people it never saw" in p for p in problems)
+
+
+def test_it_refuses_a_version_without_recorded_provenance():
+    mv = ModelVersionFactory(evaluation={})
+    problems = services.model_version_promotion_problems(mv)
+    assert any("does not record how it was made" in p for p in problems)
+
+
+def test_promotion_and_rollback_record_their_reasons():
+    admin = make_user("admin")
+    old, new = ModelVersionFactory(), ModelVersionFactory()
+    model_version_promote(actor=admin, model_version=old, reason="first")
+    model_version_promote(actor=admin, model_version=new, reason="better on new people")
+    model_version_rollback(actor=admin, model_version=new, reason="site complaint")
+    promoted = AuditEvent.objects.filter(action=AuditEvent.Action.PROMOTED).first()
+    assert promoted.details["reason"] == "better on new people"
+    assert (
+        "None" not in str(promoted.details)
+        and "override_reason" not in promoted.details
+    )
+    rolled = AuditEvent.objects.get(action=AuditEvent.Action.ROLLED_BACK)
+    assert rolled.details["reason"] == "site complaint"
+
+
+def test_it_reads_the_evaluation_from_the_checkpoint_metadata(tiny_checkpoint):
+    mv = model_version_register(checkpoint_path=tiny_checkpoint)
+    assert mv.evaluation["protocol"] == "subject_held_out"
+    assert mv.evaluation["people_per_class"]["myopathy"] == 3
+    assert mv.training_data["sha256s"] == ["ab" * 32]
+
+
+def test_the_shipped_models_loso_figures_are_derived_and_do_not_qualify(
+    settings, data_dir
+):
+    """N2001 leave-one-subject-out: subject-held-out, but 2/3/2 people per class
+    and healthy specificity 0.44, so it stays a candidate (make run still starts)."""
+    import json
+
+    settings.EMG_DATA_DIR = data_dir
+    settings.EMG_MIN_EVAL_PEOPLE_PER_CLASS = 3
+    card = json.loads((REPO_ROOT / "models" / "disease" / "default.json").read_text())
+    metadata = {
+        "class_names": card["class_names"],
+        "metrics": card["metrics"],
+        "dataset": {"name": "physionet_emgdb+emglab_n2001"},
+    }
+    evaluation = provenance.derive_evaluation(metadata)
+    assert evaluation["protocol"] == "subject_held_out"
+    assert evaluation["cross_validated"]
+    assert evaluation["people_per_class"] == {
+        "healthy": 2,
+        "myopathy": 3,
+        "neuropathy": 2,
+    }
+    assert len(evaluation["recordings"]) == 67 == len(evaluation["sha256s"])
+    training = provenance.derive_training_data(metadata)
+    assert len(training["sha256s"]) == 70  # 3 emgdb + 67 N2001 data files
+    mv = ModelVersionFactory(
+        metadata=metadata, evaluation=evaluation, training_data=training
+    )
+    problems = services.model_version_promotion_problems(mv)
+    assert any("2 healthy, 3 myopathy, 2 neuropathy" in p for p in problems)
+    assert any("healthy: specificity 0.44 is below" in p for p in problems)

@@ -223,13 +223,27 @@ def test_admins_promote_from_the_registry_page_and_see_refusals(client, settings
     mv = ModelVersionFactory()
     page = client.get("/models/").content.decode()
     assert "Cannot be promoted" in page and "specificity 0.85 is below" in page
-    response = client.post(f"/models/{mv.pk}/promote/", follow=True)
+    confirm_page = client.get(f"/models/{mv.pk}/promote/").content.decode()
+    assert (
+        "Cannot be promoted" in confirm_page
+        and "<form" not in confirm_page.split("promotion-refused")[1]
+    )
+    why = {"reason": "better on new people", "confirm": "on"}
+    response = client.post(f"/models/{mv.pk}/promote/", why, follow=True)
     assert "cannot be promoted" in response.content.decode()
     mv.refresh_from_db()
     assert not mv.is_active
     settings.EMG_MIN_SPECIFICITY = 0.5
-    response = client.post(f"/models/{mv.pk}/promote/", follow=True)
+    # A confirmation and a reason are required.
+    unconfirmed = client.post(f"/models/{mv.pk}/promote/", {"reason": "because"})
+    assert unconfirmed.status_code == 400
+    assert (
+        client.post(f"/models/{mv.pk}/promote/", {"confirm": "on"}).status_code == 400
+    )
+    response = client.post(f"/models/{mv.pk}/promote/", why, follow=True)
     assert "is now the active model" in response.content.decode()
+    event = AuditEvent.objects.get(action="PROMOTED")
+    assert event.details["reason"] == "better on new people"
 
 
 def test_auditors_filter_the_audit_trail(client):
@@ -241,9 +255,10 @@ def test_auditors_filter_the_audit_trail(client):
     audit_record(actor=make_user("clinician", username="bob"), action="VIEWED")
     client.force_login(auditor)
     html = client.get("/audit/", {"actor": "alice"}).content.decode()
-    assert "Exported" in html and "format: csv" in html and ">bob<" not in html
+    assert "Exported" in html and "<dt>Format</dt><dd>csv</dd>" in html
+    assert ">bob<" not in html
     html = client.get("/audit/", {"action": "VIEWED"}).content.decode()
-    assert ">bob<" in html and "format: csv" not in html
+    assert ">bob<" in html and "<dd>csv</dd>" not in html
 
 
 def test_a_clinician_finds_a_patients_recordings_and_reanalyses_one(
@@ -277,3 +292,29 @@ def test_a_request_far_over_the_limit_is_413(clinician_client, settings):
     assert response.status_code == 413
     assert "the limit is 1 MB" in response.content.decode()
     assert not Upload.objects.exists()
+
+
+def test_the_upload_page_says_why_no_model_is_active(client, settings):
+    settings.EMG_MIN_EVAL_PEOPLE_PER_CLASS = 3
+    ModelVersionFactory(
+        evaluation={
+            "protocol": "time_block_same_people",
+            "people_per_class": {"healthy": 1},
+        }
+    )
+    client.force_login(make_user("clinician"))
+    page = client.get("/uploads/new/").content.decode()
+    assert "No disease model is active" in page
+    assert "time block of the same people" in page
+
+
+def test_the_audit_trail_names_objects_and_exports_csv(client):
+    from clinic.services import model_version_promote
+
+    mv = ModelVersionFactory(version="v3")
+    model_version_promote(actor=make_user("admin"), model_version=mv, reason="why not")
+    client.force_login(make_user("auditor"))
+    csv_text = client.get("/audit/export.csv").content.decode()
+    assert "Model version cnn_tcn v3 (disease)" in csv_text
+    assert "Reason: why not" in csv_text and "None" not in csv_text
+    assert AuditEvent.objects.filter(action="EXPORTED").exists()
