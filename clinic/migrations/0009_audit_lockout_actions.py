@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0007_activation_note_and_adapted_audit'),
+        ('clinic', '0008_not_analysable'),
     ]
 
     operations = [

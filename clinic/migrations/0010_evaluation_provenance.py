@@ -34,7 +34,7 @@ def add_role_permissions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0007_activation_note_and_adapted_audit'),
+        ('clinic', '0009_audit_lockout_actions'),
     ]
 
     operations = [
