@@ -110,6 +110,7 @@ def object_name(event, names: dict[tuple[str, str], str]) -> str:
         "retrainingrun": "Retraining run",
         "analysisjob": "Analysis",
         "user": "User",
+        "gesturesession": "Gesture session",
     }.get(event.object_type, event.object_type.replace("_", " ").capitalize())
     return f"{words} {event.object_id}"
 
