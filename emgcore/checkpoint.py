@@ -94,6 +94,8 @@ _AUTO_FIELDS = (
     "created_at",
 )
 METADATA_FIELDS: tuple[str, ...] = tuple(CheckpointMetadata.__annotations__)
+#: Fields an older checkpoint may lack; read as empty.
+_OPTIONAL_FIELDS = ("evaluation", "training_data")
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -321,6 +323,9 @@ def load_checkpoint(
         raise IncompatibleCheckpointError(
             f"{path.name} lacks its 'metadata' or 'state_dict'."
         )
+    # Checkpoints written before provenance was recorded have neither field.
+    for key in _OPTIONAL_FIELDS:
+        metadata.setdefault(key, {})
     missing = [k for k in METADATA_FIELDS if k not in metadata]
     if missing:
         raise IncompatibleCheckpointError(

@@ -68,6 +68,9 @@ def test_the_migration_creates_each_role_with_exactly_its_permissions():
     import_module("clinic.migrations.0006_retraining_and_reports").add_role_permissions(
         apps, None
     )
+    import_module("clinic.migrations.0010_evaluation_provenance").add_role_permissions(
+        apps, None
+    )
     for role, perms in ROLE_PERMISSIONS.items():
         group = Group.objects.get(name=role)
         granted = group.permissions.filter(content_type__app_label="clinic")
