@@ -125,17 +125,21 @@ def _evaluation_windows(mv: ModelVersion, meta: dict[str, Any]):
     Anything else: a person-wise hold-out of the built-in datasets it names.
     """
     from clinic.models import RetrainingRun
-    from clinic.services import retraining
+    from clinic.services import training_data
 
     metrics = meta.get("metrics") or {}
     run_id = metrics.get("retraining_run")
     run = RetrainingRun.objects.filter(pk=run_id).first() if run_id else None
     seed = int(meta.get("seed") or 0)
     if run is not None:
-        ws, _ = retraining._training_windows(run, meta)
-        _, val = retraining.split_by_subject(ws, seed=run.seed)
+        ws, _ = training_data.training_windows(run, meta)
+        _, val = training_data.split_by_subject(ws, seed=run.seed)
         cap = max(3, settings.EMG_RETRAIN_MAX_WINDOWS // 4)
-        return ws, retraining._cap(ws, val, cap, run.seed), "retraining validation"
+        return (
+            ws,
+            training_data.cap_windows(ws, val, cap, run.seed),
+            "retraining validation",
+        )
     name = (meta.get("dataset") or {}).get("name") or ""
     if name == "physionet_emgdb+emglab_n2001":
         from emgcore.disease import Budget
@@ -148,11 +152,11 @@ def _evaluation_windows(mv: ModelVersion, meta: dict[str, Any]):
     from emgcore.datasets.base import WindowSet
 
     preprocess = PreprocessConfig.from_dict(meta["preprocess"])
-    parts = [retraining._builtin_windows("physionet_emgdb", preprocess)]
+    parts = [training_data.builtin_windows("physionet_emgdb", preprocess)]
     if "n2001" in name:
-        parts.append(retraining._builtin_windows("emglab_n2001", preprocess))
+        parts.append(training_data.builtin_windows("emglab_n2001", preprocess))
     ws = WindowSet.concat(parts)
-    _, val = retraining.split_by_subject(ws, seed=seed)
+    _, val = training_data.split_by_subject(ws, seed=seed)
     return ws, val, "built-in hold-out"
 
 

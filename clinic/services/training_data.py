@@ -1,0 +1,168 @@
+"""Training data of a retraining run: built-in datasets and confirmed uploads.
+
+The windows are preprocessed as the base model expects; the split holds out whole
+people. Used by the retraining run and by the auditor's evaluation curves.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+
+from clinic.errors import UserFacingError
+from clinic.models import ConfirmedDiagnosis, RetrainingRun, Upload
+from clinic.services.analysis import _recording_read
+
+# Confirmed diagnoses that map onto the disease model's classes.
+CONFIRMED_CLASSES = {
+    ConfirmedDiagnosis.Diagnosis.HEALTHY: "healthy",
+    ConfirmedDiagnosis.Diagnosis.MYOPATHY: "myopathy",
+    ConfirmedDiagnosis.Diagnosis.NEUROPATHY: "neuropathy",
+}
+VAL_FRACTION = 0.2
+
+
+def builtin_windows(name: str, preprocess) -> Any:
+    from emgcore.datasets import load_dataset
+
+    return load_dataset(name, settings.EMG_DATA_DIR, preprocess=preprocess)
+
+
+def confirmed_uploads_for_training() -> list[tuple[Upload, str]]:
+    """Uploads whose latest confirmed diagnosis is one of the model's classes."""
+    out = []
+    # A recording the quality gate refused is no training example either.
+    uploads = (
+        Upload.objects.filter(confirmed_diagnoses__isnull=False)
+        .exclude(jobs__result__label="not_analysable")
+        .distinct()
+    )
+    for upload in uploads.prefetch_related("confirmed_diagnoses"):
+        latest = upload.confirmed_diagnoses.all()[0]  # ordered newest first
+        if latest.diagnosis in CONFIRMED_CLASSES:
+            out.append((upload, CONFIRMED_CLASSES[latest.diagnosis]))
+    return out
+
+
+def confirmed_windows(preprocess, class_names: tuple[str, ...]):
+    """Windows of every confirmed upload, one recording each, patients as subjects."""
+    from emgcore.datasets.base import WindowSet
+    from emgcore.errors import EmgCoreError
+    from emgcore.preprocess import EMGPreprocessor
+
+    parts = []
+    skipped = []
+    for upload, label in confirmed_uploads_for_training():
+        try:
+            with tempfile.TemporaryDirectory(prefix=f"myolens-up{upload.pk}-") as tmp:
+                rec = _recording_read(upload, Path(tmp))
+            out = EMGPreprocessor(preprocess).transform(rec)
+        except EmgCoreError as exc:
+            skipped.append({"upload": upload.pk, "reason": str(exc)})
+            continue
+        n = len(out.windows)
+        if n == 0:
+            skipped.append({"upload": upload.pk, "reason": "too short for a window"})
+            continue
+        start = np.round(np.asarray(out.window_starts_s) * rec.sfreq).astype(np.int64)
+        stop = np.round(np.asarray(out.window_stops_s) * rec.sfreq).astype(np.int64)
+        parts.append(
+            WindowSet(
+                X=np.ascontiguousarray(out.windows, dtype=np.float32),
+                y=np.full(n, class_names.index(label)),
+                class_names=class_names,
+                recording_ids=np.full(n, f"upload-{upload.pk}"),
+                # Patients are the unit of the split: none is on both sides.
+                subjects=np.full(n, f"patient-{upload.patient_code}"),
+                start_samples=start,
+                stop_samples=np.maximum(stop, start + 1),
+                sfreq=float(out.sfreq),
+                orig_sfreq=np.full(n, rec.sfreq),
+                meta={"dataset": "confirmed_uploads"},
+            )
+        )
+    return parts, skipped
+
+
+def training_windows(run: RetrainingRun, meta: dict[str, Any]):
+    """All windows of the chosen sources, preprocessed as the base model expects."""
+    from emgcore.config import PreprocessConfig
+    from emgcore.datasets.base import WindowSet
+
+    preprocess = PreprocessConfig.from_dict(meta["preprocess"])
+    class_names = tuple(meta["class_names"])
+    parts = []
+    summary: dict[str, Any] = {"sources": {}}
+    if run.use_emgdb:
+        parts.append(builtin_windows("physionet_emgdb", preprocess))
+    if run.use_n2001:
+        parts.append(builtin_windows("emglab_n2001", preprocess))
+    if run.use_confirmed:
+        confirmed, skipped = confirmed_windows(preprocess, class_names)
+        parts += confirmed
+        summary["skipped_uploads"] = skipped
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        raise UserFacingError(
+            "The chosen training data holds no usable recordings (no confirmed "
+            "upload with a healthy, myopathy or neuropathy diagnosis?)."
+        )
+    for p in parts:
+        if tuple(p.class_names) != class_names:
+            raise UserFacingError(
+                f"The data's classes {list(p.class_names)} differ from the base "
+                f"model's {list(class_names)}."
+            )
+        name = str(p.meta.get("dataset", "data"))
+        src = summary["sources"].setdefault(name, {"windows": 0, "recordings": 0})
+        src["windows"] += len(p)
+        src["recordings"] += int(len(np.unique(p.recording_ids)))
+    return WindowSet.concat(parts), summary
+
+
+def split_by_subject(ws, *, seed: int, val_frac: float = VAL_FRACTION):
+    """Train/validation indices with no person (or raw sample) on both sides.
+
+    A class with two or more people holds out whole people (at least one);
+    a class with a single person (emgdb has one per class) holds out one
+    gapped time block of each of its recordings (``blocked_split``).
+    """
+    from emgcore.datasets.splits import blocked_split
+
+    rng = np.random.default_rng(seed)
+    train: list[np.ndarray] = []
+    val: list[np.ndarray] = []
+    for c in range(len(ws.class_names)):
+        idx = np.flatnonzero(ws.y == c)
+        if idx.size == 0:
+            continue
+        people = np.unique(ws.subjects[idx])
+        if len(people) >= 2:
+            n_val = max(1, int(round(val_frac * len(people))))
+            held = rng.choice(people, size=n_val, replace=False)
+            is_val = np.isin(ws.subjects[idx], held)
+            train.append(idx[~is_val])
+            val.append(idx[is_val])
+        else:
+            sub = ws.subset(idx)
+            tr, va = blocked_split(sub, test_frac=val_frac, seed=seed)
+            train.append(idx[tr])
+            val.append(idx[va])
+    train_idx = np.sort(np.concatenate(train)) if train else np.zeros(0, np.int64)
+    val_idx = np.sort(np.concatenate(val)) if val else np.zeros(0, np.int64)
+    return train_idx.astype(np.int64), val_idx.astype(np.int64)
+
+
+def cap_windows(ws, idx: np.ndarray, max_windows: int, seed: int) -> np.ndarray:
+    """At most ``max_windows`` windows, spread evenly over the recordings."""
+    from emgcore.disease import _cap_per_recording
+
+    if len(idx) <= max_windows:
+        return idx
+    n_rec = len(np.unique(ws.recording_ids[idx]))
+    per_recording = max(1, max_windows // max(n_rec, 1))
+    return _cap_per_recording(ws, idx, per_recording, seed)
