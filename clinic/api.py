@@ -150,18 +150,8 @@ def recordings_create(request: Request) -> Response:
     if not form.is_valid():
         errors = {("file" if k == "files" else k): v for k, v in form.errors.items()}
         return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
-    data = form.cleaned_data
     try:
-        job = services.upload_create(
-            user=request.user,
-            files=data["files"],
-            patient_code=data["patient_code"],
-            muscle=data["muscle"],
-            side=data["side"],
-            electrode_type=data["electrode_type"],
-            notes=data["notes"],
-            sfreq_hz=data["sfreq_hz"],
-        )
+        job = services.upload_create(user=request.user, **form.upload_fields())
     except UploadQuotaExceeded as exc:
         return Response({"detail": str(exc)}, status=status.HTTP_429_TOO_MANY_REQUESTS)
     return accepted_response(request, "job_id", job.pk, "api_job_detail")

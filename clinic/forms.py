@@ -171,6 +171,11 @@ class UploadForm(forms.Form):
                 cleaned[name] = default
         return cleaned
 
+    def upload_fields(self) -> dict:
+        """The cleaned fields as ``services.upload_create`` takes them."""
+        names = ("files", "patient_code", "muscle", "side", "electrode_type")
+        return {n: self.cleaned_data[n] for n in names + ("notes", "sfreq_hz")}
+
 
 class ConfirmedDiagnosisForm(forms.Form):
     diagnosis = forms.ChoiceField(

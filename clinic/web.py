@@ -71,18 +71,8 @@ def upload_new(request: HttpRequest) -> HttpResponse:
             )
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            job = services.upload_create(
-                user=request.user,
-                files=data["files"],
-                patient_code=data["patient_code"],
-                muscle=data["muscle"],
-                side=data["side"],
-                electrode_type=data["electrode_type"],
-                notes=data["notes"],
-                sfreq_hz=data["sfreq_hz"],
-            )
+            job = services.upload_create(user=request.user, **form.upload_fields())
         except UploadQuotaExceeded as exc:
             form.add_error(None, str(exc))
             return render(
