@@ -45,7 +45,7 @@ bench-load: $(STAMP)
 	$(PY) bench/load_bench.py --n $(BENCH_N) --workers $(BENCH_WORKERS) \
 	  --database-url $(BENCH_DATABASE_URL) --redis-url $(BENCH_REDIS_URL) $(BENCH_ARGS)
 
-# Every number of docs/RESULTS.md and the shipped checkpoints (hours on 2 CPU
+# Every disease number of the results notebook (docs/experiments/) and the shipped checkpoints (hours on 2 CPU
 # cores; resumable: rerun to continue). See scripts/results.sh.
 results: $(STAMP)
 	bash scripts/results.sh

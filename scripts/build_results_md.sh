@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Assemble docs/RESULTS.md from its parts: the hand-written set-up and discussion,
+# Assemble the full results notebook (docs/experiments/2026-12-01-results-notebook.md) from its parts: the hand-written set-up and discussion,
 # the tables `python -m emgcore evaluate summary` generated, and the gesture section.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,5 +19,5 @@ cd "$(dirname "$0")/.."
   cat docs/RESULTS_DISCUSSION.md
   echo
   cat docs/RESULTS_GESTURE.md
-} > docs/RESULTS.md
-echo "wrote docs/RESULTS.md"
+} > docs/experiments/2026-12-01-results-notebook.md
+echo "wrote docs/experiments/2026-12-01-results-notebook.md"

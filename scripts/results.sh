@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make results`: every number of docs/RESULTS.md (disease part), end to end.
+# `make results`: every disease number of the results notebook (docs/experiments/), end to end.
 # Resumable: each run writes one file under docs/results/runs/ (committed, so a
 # later session continues where this one stopped) and is skipped when present.
 # The paper's budget (emgcore/disease.py: Budget): 60 pretraining epochs on 1,330
@@ -92,5 +92,5 @@ for d in physionet_emgdb emglab_n2001; do
     --out docs/results/figures/embedding-$d
 done
 
-# 6. docs/RESULTS.md from its parts.
+# 6. The full results notebook (docs/experiments/) from its parts.
 bash scripts/build_results_md.sh
