@@ -29,7 +29,7 @@ test: $(STAMP)
 	$(PY) -m pytest $(ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check emgcore clinic tests bench
+	$(VENV)/bin/ruff check emgcore clinic tests bench studies scripts
 
 bench: $(STAMP)
 	$(PY) bench/preprocess_bench.py
