@@ -357,3 +357,30 @@ def analyse(
     summary = summarise_muaps(muaps, dur, len(snips))
     summary.update(interference_pattern(sig))
     return QemgResult(tuple(muaps), summary, settings)
+
+
+#: Factor from a channel's physical unit to microvolts (QEMG thresholds are in uV).
+TO_UV = {"V": 1e6, "mV": 1e3, "uV": 1.0, "nV": 1e-3}
+
+
+def analyse_recording(recording: Any, channel: int = 0) -> QemgResult:
+    """:func:`analyse` of one channel of a :class:`emgcore.recording.Recording`.
+
+    The channel is converted to uV from its stated unit. A channel without a
+    physical voltage unit (raw counts, arbitrary units) is refused, since every
+    QEMG threshold (baseline band, turn size, size index) is an amplitude.
+
+    Raises
+    ------
+    InvalidRecordingError
+        If the channel has no voltage unit, or :func:`analyse` refuses it.
+    """
+    unit = recording.units[channel] if recording.units else ""
+    if unit not in TO_UV:
+        raise InvalidRecordingError(
+            f"Quantitative EMG needs a signal in physical units (V, mV or uV); "
+            f"channel {channel + 1} is in '{unit or 'no unit'}'. Export the "
+            "recording with its calibration (gain) and try again."
+        )
+    x = np.asarray(recording.data[channel], dtype=np.float64) * TO_UV[unit]
+    return analyse(x, recording.sfreq)

@@ -26,7 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "and the exit status is 2 (also when only some of the recordings were "
         "refused). Parts of a recording that are unusable are left out and the "
         'JSON says how much ("gate": "excluded_s", "excluded_fraction"). See '
-        "docs/QUALITY.md.",
+        'docs/QUALITY.md. Analysable recordings also get "qemg": per-recording '
+        "MUAP and interference-pattern measures in physical units (emgcore/qemg.py), "
+        'or "qemg": null and "qemg_note" saying why they could not be measured.',
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument(
@@ -39,6 +41,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channel", type=int, default=None, help="channel to analyse")
     p.add_argument(
         "--no-windows", action="store_true", help="leave out per-window probabilities"
+    )
+    p.add_argument(
+        "--no-qemg",
+        action="store_true",
+        help="leave out the quantitative EMG values (MUAP and interference measures)",
     )
     p.set_defaults(func=run)
 
@@ -57,9 +64,24 @@ def run(args: argparse.Namespace) -> int:
             result.pop("windows")
         name = " ".join(str(p) for p in group)
         result = {"path": name, **result}
+        if result["analysable"] and not args.no_qemg:
+            result.update(_qemg(recording, args.channel or 0))
         print(json.dumps(result), flush=True)
         if not result["analysable"]:
             # Exit status 2 as for unreadable input: no diagnosis was given.
             print(f"emgcore predict: {name}: {result['message']}", file=sys.stderr)
             status = 2
     return status
+
+
+def _qemg(recording, channel: int) -> dict:
+    """The QEMG summary of the analysed channel, or why there is none."""
+    from emgcore.errors import InvalidRecordingError
+    from emgcore.qemg import analyse_recording
+
+    try:
+        summary = analyse_recording(recording, channel).summary
+    except InvalidRecordingError as exc:
+        return {"qemg": None, "qemg_note": str(exc)}
+    # NaN (no MUAP found) is not JSON: null, with the count saying why.
+    return {"qemg": {k: (round(v, 3) if v == v else None) for k, v in summary.items()}}
