@@ -76,6 +76,10 @@ JobResult = inline_serializer(
         "reasons": serializers.ListField(child=serializers.CharField()),
         "excluded_s": serializers.FloatField(allow_null=True),
         "excluded_fraction": serializers.FloatField(allow_null=True),
+        "qemg": serializers.JSONField(
+            allow_null=True,
+            help_text="quantitative EMG rows (value, healthy range, flag) or a note",
+        ),
         "model": ModelSummary,
     },
 )

@@ -78,6 +78,8 @@ def job_status_payload(job: AnalysisJob) -> dict[str, Any]:
             "reasons": [x.get("message") for x in (r.gate or {}).get("reasons", [])],
             "excluded_s": (r.gate or {}).get("excluded_s"),
             "excluded_fraction": (r.gate or {}).get("excluded_fraction"),
+            # Quantitative EMG beside the probabilities (emgcore.qemg_report).
+            "qemg": (r.features or {}).get("qemg"),
             "model": {
                 "name": r.model_version.name,
                 "version": r.model_version.version,

@@ -200,6 +200,22 @@ def _summary_features(
     return {"band_hz": list(band), "channels": channels}
 
 
+def _qemg(recording, electrode_type: str) -> dict[str, Any]:
+    """QEMG of the analysed (first) channel beside healthy reference ranges."""
+    from emgcore.qemg_report import qemg_report
+
+    if electrode_type == Upload.ElectrodeType.SURFACE:
+        return {
+            "rows": [],
+            "reference": None,
+            "note": (
+                "Motor unit potentials are measured on needle EMG only; this upload "
+                "is marked as surface EMG."
+            ),
+        }
+    return qemg_report(recording, channel=0)
+
+
 def _minmax_decimate(x: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
     """Keep each bin's min and max (in time order) so spikes survive decimation.
 
@@ -323,6 +339,8 @@ def analysis_run(*, job_id: int) -> None:
         quality = prediction.get("quality") or _quality_assess(recording)
         _raw, filtered, band = _display_channels(recording, job.upload.electrode_type)
         features = _summary_features(recording, filtered, band)
+        if prediction["label"] != "not_analysable":
+            features["qemg"] = _qemg(recording, job.upload.electrode_type)
         _job_progress(job_id, 85)
         preview = signal_preview(recording, filtered, band)
         with transaction.atomic():
