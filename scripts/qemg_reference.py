@@ -59,7 +59,10 @@ def main() -> int:
     ranges = {}
     for key in SHOWN:
         vals = np.array(
-            [np.nanmean([s[key] for s in summaries]) for summaries in per_person.values()]
+            [
+                np.nanmean([s[key] for s in summaries])
+                for summaries in per_person.values()
+            ]
         )
         vals = vals[np.isfinite(vals)]
         lo, hi = np.percentile(vals, [5, 95])
@@ -70,7 +73,8 @@ def main() -> int:
         "pooled; made by scripts/qemg_reference.py",
         "people": len(per_person),
         "people_per_site": {
-            s: sum(1 for v in sites.values() if v == s) for s in sorted(set(sites.values()))
+            s: sum(1 for v in sites.values() if v == s)
+            for s in sorted(set(sites.values()))
         },
         "recordings": sum(len(v) for v in per_person.values()),
         "muscles": sorted(muscles),
