@@ -12,5 +12,6 @@ app = Celery("clinic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Threads per worker process (EMG_WORKER_THREADS); connects its worker signals.
-from clinic import worker_threads  # noqa: E402,F401
+# Threads per worker process (EMG_WORKER_THREADS) and the lost-job sweep at
+# start-up and every lease (clinic/services/job_leases.py): signal handlers.
+from clinic import worker_sweep, worker_threads  # noqa: E402,F401

@@ -186,6 +186,25 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 # Job state lives on database rows; a result backend is optional (tests use one).
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ACKS_LATE = True
+# A task whose pool process was killed goes back to the queue instead of being
+# acknowledged as failed (clinic/services/job_leases.py, docs/OPERATIONS.md).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Job leases: a RUNNING job whose lease (renewed every quarter lease while it
+# runs) is older than this lost its worker and may be claimed again.
+EMG_JOB_LEASE_S = env.float("EMG_JOB_LEASE_S", default=120.0)
+# Claims of one job before it ends FAILED instead of looping.
+EMG_JOB_MAX_ATTEMPTS = env.int("EMG_JOB_MAX_ATTEMPTS", default=3)
+# Queue the analysis tasks are sent to ("" = Celery's default queue).
+EMG_ANALYSIS_QUEUE = env.str("EMG_ANALYSIS_QUEUE", default="")
+# Seconds an analysis sleeps after its claim: for the worker-kill tests only.
+EMG_ANALYSIS_TEST_DELAY_S = env.float("EMG_ANALYSIS_TEST_DELAY_S", default=0.0)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # An unacknowledged message (its worker died) comes back after this. It must
+    # exceed the analysis time limit; training messages that come back while
+    # their run is alive find a live lease or a finished run and do nothing.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900)
+    }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"clinic.tasks.*training*": {"queue": "training"}}

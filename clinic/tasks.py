@@ -35,7 +35,13 @@ def ping_task(value: str) -> str:
 def analysis_run_task(self, job_id: int) -> None:
     from clinic.services import analysis_run
 
-    analysis_run(job_id=job_id)
+    if analysis_run(job_id=job_id) == "busy":
+        # A live lease: maybe a redelivered copy of a running job, maybe a job
+        # whose worker just died. Look again once the lease could have run out.
+        raise self.retry(
+            countdown=settings.EMG_JOB_LEASE_S,
+            max_retries=settings.EMG_JOB_MAX_ATTEMPTS * 4,
+        )
 
 
 @shared_task(

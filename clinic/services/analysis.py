@@ -8,7 +8,7 @@ import logging
 import os
 import shutil
 import tempfile
-from datetime import timedelta
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,6 @@ import numpy as np
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import OperationalError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from clinic.errors import GENERIC_ANALYSIS_ERROR, UserFacingError
@@ -48,9 +47,18 @@ def analysis_request(*, upload: Upload) -> AnalysisJob:
     return job
 
 
+def _analysis_send(job_id: int):
+    """Send the job's task (also used by the sweep of clinic.services.job_leases)."""
+    if settings.EMG_ANALYSIS_QUEUE:
+        return analysis_run_task.apply_async(
+            args=[job_id], queue=settings.EMG_ANALYSIS_QUEUE
+        )
+    return analysis_run_task.delay(job_id)
+
+
 def _analysis_enqueue(job_id: int) -> None:
     try:
-        async_result = analysis_run_task.delay(job_id)
+        async_result = _analysis_send(job_id)
     except Exception:  # broker down or misconfigured: say so on the job, not a 500
         logger.exception("Analysis job %s could not be sent to the task queue", job_id)
         AnalysisJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
@@ -301,32 +309,39 @@ def signal_preview(
     }
 
 
-def analysis_run(*, job_id: int) -> None:
+def analysis_run(*, job_id: int) -> str:
     """Run one analysis job in a worker; a second call for the same job does nothing.
+
+    Returns the claim's outcome (clinic.services.job_leases): ``"claimed"`` when
+    this call ran the job, ``"busy"`` when a live worker holds it, ``"done"``,
+    ``"gave_up"``.
 
     Recording problems end the job FAILED with emgcore's message; anything
     unexpected is logged and ends FAILED with a generic message and a reference.
     """
-    now = timezone.now()
-    # A RUNNING job older than the hard time limit lost its worker (the message
-    # comes back because of acks_late), so it may be claimed again.
-    stale_before = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    claimed = (
-        AnalysisJob.objects.filter(pk=job_id)
-        .filter(
-            Q(status=Status.QUEUED)
-            | Q(status=Status.RUNNING, started_at__lt=stale_before)
-        )
-        .update(status=Status.RUNNING, started_at=now, progress=5)
-    )
-    if claimed != 1:
-        # Another worker has it, it is finished, or it does not exist.
-        logger.info("Analysis job %s was not claimed (already taken or done)", job_id)
-        return
+    from clinic.services.job_leases import CLAIMED, analysis_job_claim
+
+    outcome = analysis_job_claim(job_id)
+    if outcome != CLAIMED:
+        # BUSY: another live worker holds the lease (the task retries later);
+        # DONE: finished or gone; GAVE_UP: failed after too many attempts.
+        logger.info("Analysis job %s was not claimed (%s)", job_id, outcome)
+        return outcome
+    from clinic.services.job_leases import analysis_job_lease
+
+    with analysis_job_lease(job_id):
+        _analysis_body(job_id)
+    return outcome
+
+
+def _analysis_body(job_id: int) -> None:
     from emgcore.errors import EmgCoreError
 
     try:
         job = AnalysisJob.objects.select_related("upload").get(pk=job_id)
+        if settings.EMG_ANALYSIS_TEST_DELAY_S:
+            # Only the worker-kill tests set this: a job that stays RUNNING.
+            time.sleep(settings.EMG_ANALYSIS_TEST_DELAY_S)
         model_version = model_version_active()
         AnalysisJob.objects.filter(pk=job_id).update(model_version=model_version)
         checkpoint = model_version_checkpoint_verified(model_version)

@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,9 +41,9 @@ def this_tests_app_env(
 
 @contextlib.contextmanager
 def celery_worker(
-    queue: str, log_path: Path, **env_overrides: str
+    queue: str, log_path: Path, pool: str = "solo", **env_overrides: str
 ) -> Iterator[subprocess.Popen]:
-    """Run a solo-pool worker for the clinic app on ``queue`` until the block ends.
+    """Run a worker (solo pool, or ``pool="prefork"`` with one child) on ``queue``.
 
     ``env_overrides`` reach the worker's environment (broker URL, database,
     folders). The worker's log is printed when it did not stop cleanly, so a
@@ -54,7 +55,8 @@ def celery_worker(
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "clinic", "worker", "-Q", queue]
-            + ["--pool", "solo", "--loglevel", "INFO", "-n", f"{queue}@%h"],
+            + ["--pool", pool, "--concurrency", "1", "--loglevel", "INFO"]
+            + ["-n", f"{queue}-{uuid.uuid4().hex[:6]}@%h"],
             cwd=REPO_ROOT,
             env=env,
             stdout=log,
@@ -69,5 +71,5 @@ def celery_worker(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    if proc.returncode not in (0, -15):
+    if proc.returncode not in (0, -15, -9):
         print(Path(log_path).read_text()[-3000:])

@@ -1,0 +1,56 @@
+"""Every worker sweeps for lost analysis jobs at start-up and then every lease.
+
+A job whose worker died is sent again by :func:`analysis_jobs_sweep`
+(clinic/services/job_leases.py explains the lease). Sweeping at start-up bounds
+the wait after a restart; the periodic sweep (a daemon thread of the worker's
+main process, so no Celery beat is needed) covers a worker that lost only a pool
+process, or a message that was lost with the broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from celery.signals import worker_ready, worker_shutdown
+
+logger = logging.getLogger(__name__)
+_stop = threading.Event()
+
+
+def _sweep_once() -> None:
+    from django.db import close_old_connections
+
+    from clinic.services.job_leases import analysis_jobs_sweep
+
+    try:
+        close_old_connections()  # a long-lived thread: drop a broken connection
+        ids = analysis_jobs_sweep()
+    except Exception:  # the database may be down: try again next time
+        logger.exception("The sweep for lost analysis jobs failed")
+        return
+    if ids:
+        logger.warning("Sweep sent %d analysis job(s) again: %s", len(ids), ids)
+
+
+def _loop(every_s: float) -> None:
+    _sweep_once()
+    while not _stop.wait(every_s):
+        _sweep_once()
+
+
+@worker_ready.connect
+def _start_sweeping(**_: Any) -> None:
+    from django.conf import settings
+
+    _stop.clear()
+    thread = threading.Thread(
+        target=_loop, args=(settings.EMG_JOB_LEASE_S,), name="job-sweep", daemon=True
+    )
+    thread.start()
+
+
+@worker_shutdown.connect
+def _stop_sweeping(**_: Any) -> None:
+    _stop.set()
