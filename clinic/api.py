@@ -20,6 +20,7 @@ from clinic import selectors, services
 from clinic.errors import UserFacingError
 from clinic.forms import RetrainingForm, UploadForm, upload_request_too_large
 from clinic.models import ModelVersion, Upload
+from clinic.result_display import result_headline
 from clinic.security import UPLOAD_THROTTLES
 from clinic.services.quota import UploadQuotaExceeded
 
@@ -81,6 +82,15 @@ JobResult = inline_serializer(
             help_text="quantitative EMG rows (value, healthy range, flag) or a note",
         ),
         "model": ModelSummary,
+        "performance": serializers.CharField(
+            allow_null=True,
+            help_text="the model's performance on new people in plain words "
+            "(null for inconclusive and not_analysable)",
+        ),
+        "in_training_data": serializers.BooleanField(
+            help_text="true when an uploaded file is one of the model's "
+            "training recordings (sha256)"
+        ),
     },
 )
 JobStatus = inline_serializer(
@@ -165,7 +175,12 @@ def recordings_create(request: Request) -> Response:
 @api_view(["GET"])
 def job_detail(request: Request, job_id: int) -> Response:
     job = selectors.job_get_for_user(user=request.user, job_id=job_id)
-    return Response(selectors.job_status_payload(job))
+    payload = selectors.job_status_payload(job)
+    if payload["result"] is not None:
+        headline = result_headline(job.result)
+        payload["result"]["performance"] = headline["performance"]
+        payload["result"]["in_training_data"] = bool(headline["training_matches"])
+    return Response(payload)
 
 
 def _model_payload(mv: ModelVersion) -> dict:

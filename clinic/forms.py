@@ -178,8 +178,13 @@ class UploadForm(forms.Form):
 
 
 class ConfirmedDiagnosisForm(forms.Form):
+    """A confirmed diagnosis feeds retraining and the auditor's reports, so it
+    starts empty (no class is one click away) and needs an explicit tick."""
+
     diagnosis = forms.ChoiceField(
-        choices=ConfirmedDiagnosis.Diagnosis.choices, label="Confirmed diagnosis"
+        choices=[("", "— choose —"), *ConfirmedDiagnosis.Diagnosis.choices],
+        label="Confirmed diagnosis",
+        error_messages={"required": "Choose the confirmed diagnosis."},
     )
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -187,6 +192,18 @@ class ConfirmedDiagnosisForm(forms.Form):
         max_length=2000,
         help_text="How it was confirmed (e.g. biopsy). No names.",
     )
+    confirm = forms.BooleanField(
+        label="I confirm this diagnosis was established clinically "
+        "(it is used for retraining and audits)",
+        error_messages={"required": "Tick the box to confirm the diagnosis."},
+    )
+
+    def diagnosis_fields(self) -> dict:
+        """What ``confirmed_diagnosis_create`` takes (not the tick box)."""
+        return {
+            "diagnosis": self.cleaned_data["diagnosis"],
+            "note": self.cleaned_data["note"],
+        }
 
 
 class AuditFilterForm(forms.Form):

@@ -14,6 +14,11 @@ CLASS_COLOURS = {
 }
 
 
+def unit_text(unit: str | None) -> str:
+    """A signal unit as people write it: 'uV' (ASCII in WFDB headers) -> 'µV'."""
+    return {"uv": "µV", "mv": "mV", "v": "V"}.get(str(unit or "").lower(), unit or "")
+
+
 def result_figure(result: Result) -> dict[str, Any]:
     """Raw and filtered signal (one row per channel shown) above the per-window
     class probabilities; returns plotly's JSON as a dict."""
@@ -24,7 +29,7 @@ def result_figure(result: Result) -> dict[str, Any]:
     channels = preview.get("channels", [])
     n_rows = len(channels) + 1
     titles = [
-        f"{c['name']} ({c['unit']})"
+        f"{c['name']} ({unit_text(c['unit'])})"
         + (" - decimated (min/max per bin)" if preview.get("decimated") else "")
         for c in channels
     ] + ["Class probability per analysis window"]
@@ -65,7 +70,7 @@ def result_figure(result: Result) -> dict[str, Any]:
             row=row,
             col=1,
         )
-        fig.update_yaxes(title_text=ch["unit"], row=row, col=1)
+        fig.update_yaxes(title_text=unit_text(ch["unit"]), row=row, col=1)
     windows = result.windows or []
     classes = list(result.probabilities or {})  # None: not analysable
     for cls in classes:

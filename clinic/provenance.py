@@ -285,7 +285,9 @@ def evaluation_summary(mv) -> dict[str, Any]:
 
 def training_recording_matches(mv, sha256s: list[str]) -> list[str]:
     """The given file hashes that are among the model's training recordings."""
-    training = set((mv.training_data or {}).get("sha256s") or [])
+    # Lower-cased on both sides: hashes typed into a checkpoint by hand may
+    # be upper case.
+    training = {str(h).lower() for h in (mv.training_data or {}).get("sha256s") or []}
     return [h for h in sha256s if h.lower() in training]
 
 

@@ -28,6 +28,7 @@ from clinic.forms import (
 )
 from clinic.models import AnalysisJob
 from clinic.plots import report_figures, result_figure
+from clinic.result_display import result_headline
 from clinic.services.quota import UploadQuotaExceeded
 
 
@@ -120,6 +121,7 @@ def _result_context(request: HttpRequest, job: AnalysisJob, **extra) -> dict:
         "probabilities": probabilities,
         "class_metrics": selectors.model_version_class_metrics(mv),
         "min_confidence": (mv.metadata or {}).get("min_confidence"),
+        "headline": result_headline(result),
         "confirmed": upload.confirmed_diagnoses.select_related("confirmed_by").first(),
         "can_confirm": can_confirm,
         "can_export": request.user.has_perm("clinic.export_result"),
@@ -171,7 +173,7 @@ def job_confirm(request: HttpRequest, job_id: int) -> HttpResponse:
     form = ConfirmedDiagnosisForm(request.POST)
     if form.is_valid():
         services.confirmed_diagnosis_create(
-            user=request.user, upload=job.upload, **form.cleaned_data
+            user=request.user, upload=job.upload, **form.diagnosis_fields()
         )
         messages.success(request, "The confirmed diagnosis was recorded.")
         return redirect("job_result", job_id=job.pk)

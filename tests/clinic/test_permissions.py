@@ -108,7 +108,7 @@ WEB = [
         "confirm",
         "post",
         "/jobs/{job}/confirm/",
-        lambda w: {"diagnosis": "HEALTHY"},
+        lambda w: {"diagnosis": "HEALTHY", "confirm": "on"},
         (302, 302, 404, 403, 403),
     ),
     ("models", "get", "/models/", None, (302, 200, 200, 200, 200)),

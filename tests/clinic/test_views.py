@@ -209,7 +209,9 @@ def test_a_clinician_records_the_confirmed_diagnosis(clinician_client):
     response = clinician_client.post(url, {"diagnosis": "NOT-A-CLASS"})
     assert response.status_code == 400
     assert 'id="id_diagnosis_error"' in response.content.decode()
-    response = clinician_client.post(url, {"diagnosis": "NEUROPATHY", "note": "NCS"})
+    response = clinician_client.post(
+        url, {"diagnosis": "NEUROPATHY", "note": "NCS", "confirm": "on"}
+    )
     assert response.status_code == 302
     row = ConfirmedDiagnosis.objects.get()
     assert (row.diagnosis, row.confirmed_by) == ("NEUROPATHY", clinician_client.user)
