@@ -145,7 +145,9 @@ def test_clinician_admin_and_auditor_use_the_app(live_server, app, browser, emgd
         assert cls in table
     assert "not a diagnosis" in page.content()
     _shot(page, "clinician-result", docs=True)
+    assert page.input_value("#id_diagnosis") == ""  # starts empty (issue 16)
     page.select_option("#id_diagnosis", "MYOPATHY")
+    page.check("#id_confirm")
     page.get_by_role("button", name="Record diagnosis").click()
     page.wait_for_selector("text=The confirmed diagnosis was recorded.")
     _logout(page)
