@@ -196,6 +196,11 @@ EMG_JOB_LEASE_S = env.float("EMG_JOB_LEASE_S", default=120.0)
 EMG_JOB_MAX_ATTEMPTS = env.int("EMG_JOB_MAX_ATTEMPTS", default=3)
 # Queue the analysis tasks are sent to ("" = Celery's default queue).
 EMG_ANALYSIS_QUEUE = env.str("EMG_ANALYSIS_QUEUE", default="")
+# Workers record that they are alive, per queue they consume, this often (a
+# thread, so a long job does not silence them); /health/ answers 503 when a queue
+# that needs a worker has had none for longer than the limit (docs/OPERATIONS.md).
+EMG_WORKER_BEAT_S = env.float("EMG_WORKER_BEAT_S", default=30.0)
+EMG_HEALTH_WORKER_LIMIT_S = env.float("EMG_HEALTH_WORKER_LIMIT_S", default=120.0)
 # Seconds an analysis sleeps after its claim: for the worker-kill tests only.
 EMG_ANALYSIS_TEST_DELAY_S = env.float("EMG_ANALYSIS_TEST_DELAY_S", default=0.0)
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):

@@ -22,6 +22,7 @@ def health(request: HttpRequest):
         database = "unavailable"
     worker = None
     broker = "unknown"
+    queues: dict = {}
     if database == "ok":
         try:
             services.worker_heartbeat_request(queue="celery")
@@ -31,11 +32,18 @@ def health(request: HttpRequest):
             broker = "unavailable"
         beat = WorkerHeartbeat.objects.filter(queue="celery").first()
         worker = beat.seen_at.isoformat() if beat else None
+        if broker == "ok":
+            queues = services.queues_report()
+    failing = [n for n, q in queues.get("queues", {}).items() if q["status"] != "ok"]
+    healthy = database == "ok" and broker != "unavailable" and not failing
     payload = {
-        "status": "ok" if database == "ok" and broker != "unavailable" else "error",
+        "status": "ok" if healthy else "error",
         "database": database,
         "broker": broker,
         "worker_last_seen": worker,
+        "worker_limit_s": queues.get("limit_s"),
+        "queues": queues.get("queues", {}),
+        "failing_queues": failing,
     }
     status = 200 if payload["status"] == "ok" else 503
     if "text/html" in request.headers.get("Accept", ""):

@@ -1,10 +1,16 @@
-"""Every worker sweeps for lost analysis jobs at start-up and then every lease.
+"""Every worker sweeps for lost jobs and says it is alive, from a thread.
+
+It sweeps for lost analysis jobs at start-up and then every lease.
 
 A job whose worker died is sent again by :func:`analysis_jobs_sweep`
 (clinic/services/job_leases.py explains the lease). Sweeping at start-up bounds
 the wait after a restart; the periodic sweep (a daemon thread of the worker's
 main process, so no Celery beat is needed) covers a worker that lost only a pool
 process, or a message that was lost with the broker.
+
+A second thread records a heartbeat (WorkerHeartbeat) for every queue the
+worker consumes, every ``EMG_WORKER_BEAT_S``; ``/health/`` reads it to tell a
+queue with no live worker (clinic/services/health.py: queues_report).
 """
 
 from __future__ import annotations
@@ -40,8 +46,34 @@ def _loop(every_s: float) -> None:
         _sweep_once()
 
 
+def _beat_once(queues: list[str], hostname: str) -> None:
+    from django.db import close_old_connections
+
+    from clinic.services.health import worker_heartbeat_record
+
+    try:
+        close_old_connections()
+        for queue in queues:
+            worker_heartbeat_record(queue=queue, hostname=hostname)
+    except Exception:  # the database may be down: try again next time
+        logger.exception("Recording the worker heartbeat failed")
+
+
+def _beat_loop(queues: list[str], hostname: str, every_s: float) -> None:
+    _beat_once(queues, hostname)
+    while not _stop.wait(every_s):
+        _beat_once(queues, hostname)
+
+
+def _consumed_queues(sender: Any) -> list[str]:
+    try:
+        return sorted(q.name for q in sender.task_consumer.queues)
+    except AttributeError:  # an unexpected sender: fall back to the default queue
+        return ["celery"]
+
+
 @worker_ready.connect
-def _start_sweeping(**_: Any) -> None:
+def _start_sweeping(sender: Any = None, **_: Any) -> None:
     from django.conf import settings
 
     _stop.clear()
@@ -49,6 +81,14 @@ def _start_sweeping(**_: Any) -> None:
         target=_loop, args=(settings.EMG_JOB_LEASE_S,), name="job-sweep", daemon=True
     )
     thread.start()
+    hostname = str(getattr(sender, "hostname", "") or "")
+    beat = threading.Thread(
+        target=_beat_loop,
+        args=(_consumed_queues(sender), hostname, settings.EMG_WORKER_BEAT_S),
+        name="worker-beat",
+        daemon=True,
+    )
+    beat.start()
 
 
 @worker_shutdown.connect

@@ -13,6 +13,7 @@ from clinic.services.analysis import (  # noqa: F401
 from clinic.services.audit import audit_export_csv, audit_record  # noqa: F401
 from clinic.services.health import (  # noqa: F401
     HEARTBEAT_INTERVAL,
+    queues_report,
     worker_heartbeat_record,
     worker_heartbeat_request,
 )
