@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from clinic.models import AnalysisJob, Upload, WorkerHeartbeat
-from clinic.services import upload_create, worker_heartbeat_record
 from clinic.services import health as health_service
+from clinic.services import upload_create, worker_heartbeat_record
 from tests.clinic.factories import make_user
 
 pytestmark = pytest.mark.django_db
