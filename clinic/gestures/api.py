@@ -11,7 +11,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view, parser_classes
+from rest_framework.decorators import api_view, parser_classes, throttle_classes
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +22,8 @@ from clinic.forms import upload_request_too_large
 from clinic.gestures import selectors, services
 from clinic.gestures.forms import LAYOUTS, GestureSessionForm
 from clinic.gestures.models import MAX_K
+from clinic.security import UPLOAD_THROTTLES
+from clinic.services.quota import UploadQuotaExceeded
 
 
 class GestureSessionSerializer(serializers.Serializer):
@@ -107,6 +109,7 @@ MAX_LISTED = 100
 )
 @api_view(["GET", "POST"])
 @parser_classes([MultiPartParser, FormParser])
+@throttle_classes(UPLOAD_THROTTLES)
 def sessions(request: Request) -> Response:
     if request.method == "GET":
         return _sessions_list(request)
@@ -160,6 +163,8 @@ def _sessions_create(request: Request) -> Response:
             k=data["k"],
             sfreq_hz=data["sfreq_hz"],
         )
+    except UploadQuotaExceeded as exc:
+        return Response({"detail": str(exc)}, status=status.HTTP_429_TOO_MANY_REQUESTS)
     except UserFacingError as exc:
         return Response(
             {"errors": {"layout": [str(exc)]}}, status=status.HTTP_400_BAD_REQUEST

@@ -36,6 +36,7 @@ from clinic.gestures.models import (
 from clinic.gestures.tasks import gesture_adaptation_run_task
 from clinic.models import AuditEvent, Profile
 from clinic.services.audit import audit_record
+from clinic.services.quota import upload_quota_check
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +216,8 @@ def gesture_session_create(
         raise UserFacingError(problem)
     if not base_model.is_enabled:
         raise UserFacingError(f"Model {base_model.name} is not offered any more.")
+    files = list(files)
+    upload_quota_check(user=user, sizes=[f.size or 0 for f in files])
     team_id = (
         Profile.objects.filter(user=user).values_list("team_id", flat=True).first()
     )

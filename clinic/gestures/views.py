@@ -20,6 +20,7 @@ from clinic.gestures import selectors, services
 from clinic.gestures.forms import GestureSessionForm
 from clinic.gestures.models import GestureSession
 from clinic.gestures.plots import confusion_figure
+from clinic.services.quota import UploadQuotaExceeded
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -61,6 +62,9 @@ def session_new(request: HttpRequest) -> HttpResponse:
                 k=data["k"],
                 sfreq_hz=data["sfreq_hz"],
             )
+        except UploadQuotaExceeded as exc:
+            form.add_error(None, str(exc))
+            return render(request, "gestures/new.html", {"form": form}, status=429)
         except UserFacingError as exc:
             form.add_error("layout", str(exc))
         else:

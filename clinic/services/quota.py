@@ -1,7 +1,9 @@
 """Per-user upload quota over the last 24 hours (EMG_UPLOAD_QUOTA_*; 0 = none).
 
-Checked before anything is stored. Concurrent uploads of one user can pass
-the check together; the API's upload throttle bounds how many that can be.
+Checked before anything is stored. Recordings and gesture calibration
+sessions share one budget: both are files a user sends for the workers to
+process. Concurrent uploads of one user can pass the check together; the API's
+upload throttle bounds how many that can be.
 """
 
 from __future__ import annotations
@@ -29,19 +31,23 @@ def upload_quota_check(*, user, sizes: Sequence[int]) -> None:
     since = timezone.now() - timedelta(hours=24)
     max_count = settings.EMG_UPLOAD_QUOTA_PER_DAY
     max_mb = settings.EMG_UPLOAD_QUOTA_MB_PER_DAY
+    from clinic.gestures.models import GestureCalibrationFile, GestureSession
+
     recent = Upload.objects.filter(uploaded_by=user, created_at__gte=since)
-    if max_count and recent.count() >= max_count:
+    sessions = GestureSession.objects.filter(created_by=user, created_at__gte=since)
+    if max_count and recent.count() + sessions.count() >= max_count:
         raise UploadQuotaExceeded(
             f"Upload refused: you have made {max_count} uploads in the last 24 "
             f"hours, the daily limit per user. Try again later, or ask an "
             f"administrator to raise the limit."
         )
     if max_mb:
-        used = (
-            UploadFile.objects.filter(upload__in=recent).aggregate(s=Sum("size_bytes"))[
-                "s"
-            ]
-            or 0
+        used = sum(
+            files.aggregate(s=Sum("size_bytes"))["s"] or 0
+            for files in (
+                UploadFile.objects.filter(upload__in=recent),
+                GestureCalibrationFile.objects.filter(session__in=sessions),
+            )
         )
         total = used + sum(sizes)
         if total > max_mb * _MB:

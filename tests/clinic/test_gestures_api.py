@@ -138,3 +138,49 @@ def test_the_openapi_schema_lists_the_gesture_endpoints():
         "/api/v1/gestures/models",
     ):
         assert path in text
+
+
+def test_gesture_sessions_share_the_daily_upload_quota_and_throttle(
+    gesture_model, person_file, settings
+):
+    from django.core.cache import cache
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.EMG_UPLOAD_QUOTA_PER_DAY = 1
+    client = _token_client("clinician")
+
+    def post(code):
+        return client.post(
+            "/api/v1/gestures/sessions",
+            {
+                "file": [person_file()],
+                "base_model": gesture_model.pk,
+                "layout": "myo-readings",
+                "person_code": code,
+                "k": 1,
+            },
+            format="multipart",
+        )
+
+    assert post("Q-1").status_code == 202
+    refused = post("Q-2")
+    assert refused.status_code == 429
+    assert "daily limit" in refused.json()["detail"]
+    assert GestureSession.objects.count() == 1  # nothing stored for the refused one
+    # The API's upload throttle covers gesture POSTs too (GETs are not counted).
+    settings.EMG_UPLOAD_QUOTA_PER_DAY = 0
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "uploads": "1/minute",
+        },
+    }
+    cache.clear()
+    try:
+        assert post("Q-3").status_code == 202
+        throttled = post("Q-4")
+        assert throttled.status_code == 429
+        assert client.get("/api/v1/gestures/sessions").status_code == 200
+    finally:
+        cache.clear()
