@@ -25,6 +25,19 @@ RETRY_ON_DB_ERRORS = dict(
 )
 
 
+def retry_when_busy(task, outcome: str) -> None:
+    """Retry ``task`` later when its claim found a live lease ("busy").
+
+    Maybe a redelivered copy of a running job, maybe a job whose worker just
+    died: look again once the lease could have run out, instead of dropping it.
+    """
+    if outcome == "busy":
+        raise task.retry(
+            countdown=settings.EMG_JOB_LEASE_S,
+            max_retries=settings.EMG_JOB_MAX_ATTEMPTS * 4,
+        )
+
+
 @shared_task
 def ping_task(value: str) -> str:
     """Echo for broker round-trip checks (tests, operators)."""
@@ -35,13 +48,7 @@ def ping_task(value: str) -> str:
 def analysis_run_task(self, job_id: int) -> None:
     from clinic.services import analysis_run
 
-    if analysis_run(job_id=job_id) == "busy":
-        # A live lease: maybe a redelivered copy of a running job, maybe a job
-        # whose worker just died. Look again once the lease could have run out.
-        raise self.retry(
-            countdown=settings.EMG_JOB_LEASE_S,
-            max_retries=settings.EMG_JOB_MAX_ATTEMPTS * 4,
-        )
+    retry_when_busy(self, analysis_run(job_id=job_id))
 
 
 @shared_task(
@@ -53,7 +60,7 @@ def retraining_run_task(self, run_id: int) -> None:
     """Routed to the ``training`` queue (CELERY_TASK_ROUTES: ``*training*``)."""
     from clinic.services import retraining_run
 
-    retraining_run(run_id=run_id)
+    retry_when_busy(self, retraining_run(run_id=run_id))
 
 
 @shared_task(**RETRY_ON_DB_ERRORS)

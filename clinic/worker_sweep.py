@@ -1,12 +1,14 @@
-"""Every worker sweeps for lost jobs and says it is alive, from a thread.
+"""Every worker sweeps for lost jobs and says it is alive, from threads.
 
-It sweeps for lost analysis jobs at start-up and then every lease.
+It sweeps for lost jobs at start-up and then every lease.
 
-A job whose worker died is sent again by :func:`analysis_jobs_sweep`
+A job whose worker died (an analysis job, a retraining run or a gesture
+adaptation session) is sent again by :func:`jobs_sweep`
 (clinic/services/job_leases.py explains the lease). Sweeping at start-up bounds
 the wait after a restart; the periodic sweep (a daemon thread of the worker's
 main process, so no Celery beat is needed) covers a worker that lost only a pool
-process, or a message that was lost with the broker.
+process, or a message that was lost with the broker. Every worker sweeps every
+kind, whatever queue it serves: the send routes each task to its own queue.
 
 A second thread records a heartbeat (WorkerHeartbeat) for every queue the
 worker consumes, every ``EMG_WORKER_BEAT_S``; ``/health/`` reads it to tell a
@@ -28,16 +30,23 @@ _stop = threading.Event()
 def _sweep_once() -> None:
     from django.db import close_old_connections
 
-    from clinic.services.job_leases import analysis_jobs_sweep
+    from clinic.services.job_leases import KINDS, job_models, jobs_sweep
 
     try:
         close_old_connections()  # a long-lived thread: drop a broken connection
-        ids = analysis_jobs_sweep()
+        models = job_models()
     except Exception:  # the database may be down: try again next time
-        logger.exception("The sweep for lost analysis jobs failed")
+        logger.exception("The sweep for lost jobs failed")
         return
-    if ids:
-        logger.warning("Sweep sent %d analysis job(s) again: %s", len(ids), ids)
+    for model in models:
+        noun = KINDS[model._meta.label].noun
+        try:
+            ids = jobs_sweep(model)
+        except Exception:  # one kind failing must not hide the others' lost jobs
+            logger.exception("The sweep for lost %ss failed", noun)
+            continue
+        if ids:
+            logger.warning("Sweep sent %d %s(s) again: %s", len(ids), noun, ids)
 
 
 def _loop(every_s: float) -> None:

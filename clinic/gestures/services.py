@@ -12,7 +12,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import OperationalError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from clinic.errors import UserFacingError
@@ -249,9 +247,14 @@ def gesture_session_create(
     return session
 
 
+def _gesture_adaptation_send(session_id: int):
+    """Send the session's task (also used by the sweep in services/job_leases.py)."""
+    return gesture_adaptation_run_task.delay(session_id)
+
+
 def _gesture_adaptation_enqueue(session_id: int) -> None:
     try:
-        async_result = gesture_adaptation_run_task.delay(session_id)
+        async_result = _gesture_adaptation_send(session_id)
     except Exception:  # broker down or misconfigured: say so on the row, not a 500
         logger.exception("Gesture session %s could not be queued", session_id)
         GestureSession.objects.filter(pk=session_id, status=Status.QUEUED).update(
@@ -391,27 +394,26 @@ def _time_limits() -> tuple[int, int]:
     )
 
 
-def gesture_adaptation_run(*, session_id: int) -> None:
+def gesture_adaptation_run(*, session_id: int) -> str:
     """Run one adaptation in a worker; a second call for the same session does nothing.
 
+    Returns the claim's outcome (clinic.services.job_leases): ``"claimed"``,
+    ``"busy"`` (a live worker holds it), ``"done"`` or ``"gave_up"``.
     Bad recordings end FAILED with emgcore's message; anything unexpected is
     logged and ends FAILED with a generic message and a reference.
     """
-    now = timezone.now()
-    # A RUNNING session older than the hard time limit lost its worker (the
-    # message comes back because of acks_late), so it may be claimed again.
-    stale_before = now - timedelta(seconds=_time_limits()[1] + 60)
-    claimed = (
-        GestureSession.objects.filter(pk=session_id)
-        .filter(
-            Q(status=Status.QUEUED)
-            | Q(status=Status.RUNNING, started_at__lt=stale_before)
-        )
-        .update(status=Status.RUNNING, started_at=now, progress=5, history=[])
-    )
-    if claimed != 1:
-        logger.info("Gesture session %s was not claimed (taken or done)", session_id)
-        return
+    from clinic.services.job_leases import CLAIMED, job_claim, job_lease
+
+    outcome = job_claim(GestureSession, session_id)
+    if outcome != CLAIMED:
+        logger.info("Gesture session %s was not claimed (%s)", session_id, outcome)
+        return outcome
+    with job_lease(GestureSession, session_id):
+        _adaptation_body(session_id)
+    return outcome
+
+
+def _adaptation_body(session_id: int) -> None:
     from emgcore.errors import EmgCoreError
 
     try:

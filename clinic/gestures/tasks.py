@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from clinic.tasks import RETRY_ON_DB_ERRORS
+from clinic.tasks import RETRY_ON_DB_ERRORS, retry_when_busy
 
 
 # Adaptation is training: it runs on the separate `training` queue.
@@ -18,4 +18,4 @@ from clinic.tasks import RETRY_ON_DB_ERRORS
 def gesture_adaptation_run_task(self, session_id: int) -> None:
     from clinic.gestures.services import gesture_adaptation_run
 
-    gesture_adaptation_run(session_id=session_id)
+    retry_when_busy(self, gesture_adaptation_run(session_id=session_id))

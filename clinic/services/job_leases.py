@@ -1,12 +1,18 @@
-"""Leases on analysis jobs, so a job whose worker died is run again, exactly once.
+"""Leases on worker jobs, so a job whose worker died is run again, exactly once.
+
+Three kinds of job share it (:data:`KINDS`): analysis jobs, retraining runs and
+gesture adaptation sessions. Each keeps its state on its own row, with
+``status`` (QUEUED, RUNNING, then a finished value), ``heartbeat_at`` and
+``attempts``.
 
 How a job survives a killed worker (docs/OPERATIONS.md):
 
 - A worker *claims* a job with one conditional UPDATE: QUEUED, or RUNNING with a
   lease that has run out (``heartbeat_at`` older than ``EMG_JOB_LEASE_S``). The
-  claim counts an attempt and sets the lease.
+  claim counts an attempt and sets the lease. Every other status (SUCCEEDED,
+  FAILED, a retraining's CANCELLED) is finished: it is never claimed again.
 - While the job runs, a daemon thread renews the lease every quarter lease, so a
-  live job never looks stale, however long its model call takes.
+  live job never looks stale, however long its model call or training takes.
 - When the worker (or only its pool process) is SIGKILLed, the lease stops being
   renewed. Celery gives the message back (``acks_late`` with
   ``task_reject_on_worker_lost``; a whole dead worker's unacknowledged message
@@ -22,66 +28,132 @@ How a job survives a killed worker (docs/OPERATIONS.md):
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import F, Model, Q
 from django.utils import timezone
 
-from clinic.models import AnalysisJob
+from clinic.models import AnalysisJob, RetrainingRun
 
 logger = logging.getLogger(__name__)
-Status = AnalysisJob.Status
 
 #: What a claim found.
 CLAIMED, BUSY, DONE, GAVE_UP = "claimed", "busy", "done", "gave_up"
 
-TOO_MANY_ATTEMPTS = (
-    "The analysis stopped {n} times before it could finish (the worker ended "
-    "unexpectedly each time, for example for lack of memory), so it was not "
-    "tried again. Try a shorter recording, or ask the operator to check the "
-    "workers. Reference: job {job_id}."
+_DIED = (
+    "(the worker ended unexpectedly each time, for example for lack of memory), "
+    "so it was not tried again."
 )
+TOO_MANY_ATTEMPTS = (
+    "The analysis stopped {n} times before it could finish " + _DIED + " Try a "
+    "shorter recording, or ask the operator to check the workers. "
+    "Reference: job {pk}."
+)
+RETRAINING_TOO_MANY_ATTEMPTS = (
+    "Retraining {pk} stopped {n} times before it could finish " + _DIED + " Start "
+    "a new run with fewer epochs or less training data, or ask the operator to "
+    "check the training workers. Reference: retraining {pk}."
+)
+GESTURE_TOO_MANY_ATTEMPTS = (
+    "The adaptation of gesture session {pk} stopped {n} times before it could "
+    "finish " + _DIED + " Submit the recordings again (fewer or shorter files "
+    "need less memory), or ask the operator to check the training workers. "
+    "Reference: gesture session {pk}."
+)
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """One kind of job: its row, what a claim resets, how to send it again."""
+
+    noun: str
+    #: Besides status, lease and attempt: a claim starts the progress bar anew
+    #: and drops the epochs of an attempt whose worker died.
+    on_claim: dict[str, Any]
+    gave_up: str
+    #: "module:function" that sends the task, the one the service enqueues with;
+    #: looked up at each sweep, so it can be replaced in tests.
+    send: str
+
+
+#: Keyed by the model's label; the models are looked up lazily (clinic.gestures
+#: is its own app, loaded after clinic).
+KINDS: dict[str, JobKind] = {
+    "clinic.AnalysisJob": JobKind(
+        noun="analysis job",
+        on_claim={"progress": 5},
+        gave_up=TOO_MANY_ATTEMPTS,
+        send="clinic.services.analysis:_analysis_send",
+    ),
+    "clinic.RetrainingRun": JobKind(
+        noun="retraining run",
+        on_claim={"progress": 2, "history": []},
+        gave_up=RETRAINING_TOO_MANY_ATTEMPTS,
+        send="clinic.services.retraining:_retraining_send",
+    ),
+    "gestures.GestureSession": JobKind(
+        noun="gesture session",
+        on_claim={"progress": 5, "history": []},
+        gave_up=GESTURE_TOO_MANY_ATTEMPTS,
+        send="clinic.gestures.services:_gesture_adaptation_send",
+    ),
+}
+
+
+def _kind(model: type[Model]) -> JobKind:
+    return KINDS[model._meta.label]
+
+
+def job_models() -> list[type[Model]]:
+    """The models of every kind of leased job."""
+    return [apps.get_model(label) for label in KINDS]
 
 
 def _expired_before():
     return timezone.now() - timedelta(seconds=settings.EMG_JOB_LEASE_S)
 
 
-def analysis_job_claim(job_id: int) -> str:
-    """Claim ``job_id`` for this worker; CLAIMED, BUSY, DONE or GAVE_UP."""
+def job_claim(model: type[Model], pk: int) -> str:
+    """Claim job ``pk`` of ``model`` for this worker; CLAIMED, BUSY, DONE or GAVE_UP."""
+    kind, status = _kind(model), model.Status
     now = timezone.now()
-    claimable = Q(status=Status.QUEUED) | Q(
+    claimable = Q(status=status.QUEUED) | Q(
+        # No heartbeat: a row left RUNNING by code from before the lease.
         Q(heartbeat_at__lt=_expired_before()) | Q(heartbeat_at__isnull=True),
-        status=Status.RUNNING,
+        status=status.RUNNING,
     )
     claimed = (
-        AnalysisJob.objects.filter(pk=job_id)
+        model.objects.filter(pk=pk)
         .filter(claimable)
         .update(
-            status=Status.RUNNING,
+            status=status.RUNNING,
             started_at=now,
             heartbeat_at=now,
-            progress=5,
             attempts=F("attempts") + 1,
+            **kind.on_claim,
         )
     )
     if claimed != 1:
-        job = AnalysisJob.objects.filter(pk=job_id).values("status").first()
-        if job is not None and job["status"] == Status.RUNNING:
+        row = model.objects.filter(pk=pk).values("status").first()
+        if row is not None and row["status"] == status.RUNNING:
             return BUSY
-        return DONE
-    attempts = AnalysisJob.objects.values_list("attempts", flat=True).get(pk=job_id)
+        return DONE  # finished (cancelled included) or deleted
+    attempts = model.objects.values_list("attempts", flat=True).get(pk=pk)
     if attempts > settings.EMG_JOB_MAX_ATTEMPTS:
         n = attempts - 1
-        logger.error("Analysis job %s gave up after %s attempts", job_id, n)
-        AnalysisJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-            status=Status.FAILED,
-            error_message=TOO_MANY_ATTEMPTS.format(n=n, job_id=job_id),
+        logger.error("%s %s gave up after %s attempts", kind.noun, pk, n)
+        model.objects.filter(pk=pk, status=status.RUNNING).update(
+            status=status.FAILED,
+            error_message=kind.gave_up.format(n=n, pk=pk),
             finished_at=timezone.now(),
         )
         return GAVE_UP
@@ -89,23 +161,25 @@ def analysis_job_claim(job_id: int) -> str:
 
 
 @contextlib.contextmanager
-def analysis_job_lease(job_id: int) -> Iterator[None]:
+def job_lease(model: type[Model], pk: int) -> Iterator[None]:
     """Renew the job's lease from a daemon thread while the block runs."""
+    kind, running = _kind(model), model.Status.RUNNING
     stop = threading.Event()
     every = max(settings.EMG_JOB_LEASE_S / 4, 0.2)
 
     def renew() -> None:
         try:
             while not stop.wait(every):
-                AnalysisJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
+                model.objects.filter(pk=pk, status=running).update(
                     heartbeat_at=timezone.now()
                 )
         except Exception:  # a renewal that fails only shortens the lease
-            logger.exception("Lease of analysis job %s could not be renewed", job_id)
+            logger.exception("Lease of %s %s could not be renewed", kind.noun, pk)
         finally:
             connection.close()  # this thread's own database connection
 
-    thread = threading.Thread(target=renew, name=f"lease-job{job_id}", daemon=True)
+    name = f"lease-{model._meta.model_name}{pk}"
+    thread = threading.Thread(target=renew, name=name, daemon=True)
     thread.start()
     try:
         yield
@@ -114,18 +188,45 @@ def analysis_job_lease(job_id: int) -> Iterator[None]:
         thread.join(timeout=5)
 
 
-def analysis_jobs_sweep() -> list[int]:
-    """Send again every job whose lease ran out and every long-QUEUED job."""
-    from clinic.services.analysis import _analysis_send
+def _sender(kind: JobKind):
+    module, name = kind.send.split(":")
+    return getattr(importlib.import_module(module), name)
 
+
+def jobs_sweep(model: type[Model]) -> list[int]:
+    """Send again every job of ``model`` whose lease ran out or that waits long."""
+    kind, status = _kind(model), model.Status
     expired = _expired_before()
-    stale = AnalysisJob.objects.filter(
-        Q(status=Status.RUNNING, heartbeat_at__lt=expired)
-        | Q(status=Status.RUNNING, heartbeat_at__isnull=True)
-        | Q(status=Status.QUEUED, created_at__lt=expired)
+    stale = model.objects.filter(
+        Q(status=status.RUNNING, heartbeat_at__lt=expired)
+        | Q(status=status.RUNNING, heartbeat_at__isnull=True)
+        | Q(status=status.QUEUED, created_at__lt=expired)
     ).values_list("pk", flat=True)
     ids = list(stale[:500])
-    for job_id in ids:
-        logger.warning("Sweep: analysis job %s is sent again", job_id)
-        _analysis_send(job_id)
+    send = _sender(kind)
+    for pk in ids:
+        logger.warning("Sweep: %s %s is sent again", kind.noun, pk)
+        send(pk)
     return ids
+
+
+# The analysis names that came first; the other kinds use the generic ones.
+def analysis_job_claim(job_id: int) -> str:
+    """Claim analysis job ``job_id``; see :func:`job_claim`."""
+    return job_claim(AnalysisJob, job_id)
+
+
+def analysis_job_lease(job_id: int) -> contextlib.AbstractContextManager[None]:
+    return job_lease(AnalysisJob, job_id)
+
+
+def analysis_jobs_sweep() -> list[int]:
+    return jobs_sweep(AnalysisJob)
+
+
+def retraining_runs_sweep() -> list[int]:
+    return jobs_sweep(RetrainingRun)
+
+
+def gesture_sessions_sweep() -> list[int]:
+    return jobs_sweep(apps.get_model("gestures.GestureSession"))

@@ -13,7 +13,6 @@ import json
 import logging
 import math
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ import numpy as np
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import OperationalError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from clinic.errors import UserFacingError
@@ -112,9 +110,14 @@ def retraining_start(
     return run
 
 
+def _retraining_send(run_id: int):
+    """Send the run's task (also used by the sweep of clinic.services.job_leases)."""
+    return retraining_run_task.delay(run_id)
+
+
 def _retraining_enqueue(run_id: int) -> None:
     try:
-        async_result = retraining_run_task.delay(run_id)
+        async_result = _retraining_send(run_id)
     except Exception:  # broker down: say so on the run, not a 500
         logger.exception("Retraining %s could not be sent to the task queue", run_id)
         RetrainingRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
@@ -401,26 +404,29 @@ def _cancel_requested(run_id: int) -> bool:
     )
 
 
-def retraining_run(*, run_id: int) -> None:
+def retraining_run(*, run_id: int) -> str:
     """Run one retraining in a worker; a second call for the same run does nothing.
+
+    Returns the claim's outcome (clinic.services.job_leases): ``"claimed"`` when
+    this call ran it, ``"busy"`` when a live worker holds it, ``"done"`` (also
+    when it was cancelled), ``"gave_up"``.
 
     User errors (unusable data, a missing base checkpoint) end it FAILED with
     their message; anything unexpected is logged and ends FAILED with a
     generic message and a reference.
     """
-    now = timezone.now()
-    stale_before = now - timedelta(seconds=settings.EMG_TRAINING_TIME_LIMIT + 60)
-    claimed = (
-        RetrainingRun.objects.filter(pk=run_id)
-        .filter(
-            Q(status=Status.QUEUED)
-            | Q(status=Status.RUNNING, started_at__lt=stale_before)
-        )
-        .update(status=Status.RUNNING, started_at=now, progress=2, history=[])
-    )
-    if claimed != 1:
-        logger.info("Retraining %s was not claimed (already taken or done)", run_id)
-        return
+    from clinic.services.job_leases import CLAIMED, job_claim, job_lease
+
+    outcome = job_claim(RetrainingRun, run_id)
+    if outcome != CLAIMED:
+        logger.info("Retraining %s was not claimed (%s)", run_id, outcome)
+        return outcome
+    with job_lease(RetrainingRun, run_id):
+        _retraining_body(run_id)
+    return outcome
+
+
+def _retraining_body(run_id: int) -> None:
     from emgcore.errors import EmgCoreError
 
     try:

@@ -275,24 +275,22 @@ def test_a_queue_that_is_down_ends_the_session_failed_with_a_reference(
     assert f"gesture session {session.pk}" in session.error_message
 
 
-def test_a_running_session_is_claimed_again_only_after_the_time_limit(
-    gesture_model, person_file, fast_adaptation, adapt_calls
+def test_a_running_session_is_claimed_again_only_once_its_lease_ran_out(
+    gesture_model, person_file, fast_adaptation, adapt_calls, settings
 ):
     from datetime import timedelta
 
     from django.utils import timezone
 
     session = _session(gesture_model, [person_file()])
-    recent = timezone.now() - timedelta(seconds=30)
     GestureSession.objects.filter(pk=session.pk).update(
-        status=Status.RUNNING, started_at=recent
+        status=Status.RUNNING, heartbeat_at=timezone.now(), attempts=1
     )
-    services.gesture_adaptation_run(session_id=session.pk)
+    assert services.gesture_adaptation_run(session_id=session.pk) == "busy"
     assert adapt_calls == []  # another worker is on it
-    hard_limit = services._time_limits()[1]
-    lost = timezone.now() - timedelta(seconds=hard_limit + 120)
-    GestureSession.objects.filter(pk=session.pk).update(started_at=lost)
-    services.gesture_adaptation_run(session_id=session.pk)
+    lost = timezone.now() - timedelta(seconds=settings.EMG_JOB_LEASE_S + 1)
+    GestureSession.objects.filter(pk=session.pk).update(heartbeat_at=lost)
+    assert services.gesture_adaptation_run(session_id=session.pk) == "claimed"
     session.refresh_from_db()
-    assert adapt_calls == [session.pk]
+    assert adapt_calls == [session.pk] and session.attempts == 2
     assert session.status == Status.SUCCEEDED, session.error_message
