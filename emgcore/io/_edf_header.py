@@ -64,7 +64,7 @@ def check_edf_header(path: Path, *, fmt: str) -> list[EdfSignalSpec]:
         if len(head) < _FIXED:
             raise InvalidRecordingError(
                 f"{path}: the file is {size} bytes, shorter than the {_FIXED}-byte "
-                f"{kind} header; it is truncated or not an {kind} file."
+                f"{kind} header; it is truncated or not {_a(kind)} file."
             )
         _check_version(path, head[:8], fmt)
         n_signals = _integer(path, head[252:256], "number of signals", kind)
@@ -239,6 +239,11 @@ def _text(raw: bytes) -> str:
     return raw.decode("latin-1").strip()
 
 
+def _a(kind: str) -> str:
+    """'an EDF', 'a BDF'."""
+    return f"an {kind}" if kind == "EDF" else f"a {kind}"
+
+
 def _integer(path: Path, raw: bytes, name: str, kind: str, what: str = "") -> int:
     text = _text(raw)
     owner = f" of {what}" if what else ""
@@ -247,8 +252,8 @@ def _integer(path: Path, raw: bytes, name: str, kind: str, what: str = "") -> in
     except ValueError:
         raise InvalidRecordingError(
             f"{path}: the {kind} header's '{name}' field{owner} is {_shown(text)}, "
-            "not a whole number; the header is damaged or this is not an "
-            f"{kind} file."
+            "not a whole number; the header is damaged or this is not "
+            f"{_a(kind)} file."
         ) from None
 
 
@@ -262,8 +267,8 @@ def _number(path: Path, raw: bytes, name: str, kind: str, what: str = "") -> flo
     if not math.isfinite(value):
         raise InvalidRecordingError(
             f"{path}: the {kind} header's '{name}' field{owner} is {_shown(text)}, "
-            "not a number; the header is damaged or this is not an "
-            f"{kind} file."
+            "not a number; the header is damaged or this is not "
+            f"{_a(kind)} file."
         )
     return value
 

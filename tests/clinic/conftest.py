@@ -169,9 +169,57 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Registered in every page before its own scripts: a CSP violation is logged
+# to the console like Chromium's own "Refused to ..." messages, with the
+# directive and what was blocked.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(
+    "Content Security Policy violation: " + e.violatedDirective + " blocked " +
+    (e.blockedURI || "inline") + " in " + (e.sourceFile || document.location.href) +
+    ":" + e.lineNumber
+  );
+});
+"""
+CSP_MARKERS = ("Content Security Policy", "Refused to")
+
+
+class CspWatchedBrowser:
+    """A Playwright Browser whose every context reports CSP violations.
+
+    Each context gets CSP_LISTENER and a console listener; what they report
+    collects in ``csp_violations``, and the ``browser`` fixture fails the test
+    when any is left at its end.
+    """
+
+    def __init__(self, browser):
+        self._browser = browser
+        self.csp_violations: list[str] = []
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def new_context(self, **kwargs):
+        context = self._browser.new_context(**kwargs)
+        context.add_init_script(CSP_LISTENER)
+        context.on("console", self._console)
+        return context
+
+    def new_page(self, **kwargs):
+        return self.new_context(**kwargs).new_page()
+
+    def _console(self, message) -> None:
+        if any(m in message.text for m in CSP_MARKERS):
+            url = (message.location or {}).get("url") or message.page.url
+            self.csp_violations.append(f"{url}: {message.text}")
+
+
 @pytest.fixture
 def browser(monkeypatch):
-    """Debian's Chromium driven by Playwright; missing is a failure, never a skip."""
+    """Debian's Chromium driven by Playwright; missing is a failure, never a skip.
+
+    Any Content-Security-Policy violation on any page fails the test.
+    """
     from pathlib import Path
 
     if not Path(CHROMIUM).exists():
@@ -182,11 +230,21 @@ def browser(monkeypatch):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-        # Database work done while Playwright's loop runs gets connections of
-        # that context; left open, they keep the test database from being dropped.
-        from django.db import connections
+        watched = CspWatchedBrowser(
+            p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        )
+        try:
+            yield watched
+        finally:
+            watched.close()
+            # Database work done while Playwright's loop runs gets connections
+            # of that context; left open, they keep the test database from
+            # being dropped.
+            from django.db import connections
 
-        connections.close_all()
+            connections.close_all()
+    if watched.csp_violations:
+        pytest.fail(
+            "The pages violated the Content-Security-Policy:\n"
+            + "\n".join(watched.csp_violations)
+        )

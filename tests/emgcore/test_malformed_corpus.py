@@ -2,7 +2,7 @@
 ``python -m emgcore predict``; the valid controls are read.
 
 The corpus is built into ``tmp_path`` by tests/emgcore/malformed_corpus.py.
-The API side is tests/clinic/test_malformed_uploads.py.
+The API side is tests/clinic/test_api_malformed_corpus.py.
 """
 
 from __future__ import annotations
