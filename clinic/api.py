@@ -6,6 +6,7 @@ web page, call one service and return JSON.
 
 from __future__ import annotations
 
+from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 
 from clinic import selectors, services
 from clinic.errors import UserFacingError
+from clinic.fhir import FHIR_CONTENT_TYPE
 from clinic.forms import RetrainingForm, UploadForm, upload_request_too_large
 from clinic.models import ModelVersion, Upload
 from clinic.result_display import result_headline
@@ -181,6 +183,54 @@ def job_detail(request: Request, job_id: int) -> Response:
         payload["result"]["performance"] = headline["performance"]
         payload["result"]["in_training_data"] = bool(headline["training_matches"])
     return Response(payload)
+
+
+@extend_schema(
+    responses={
+        (200, FHIR_CONTENT_TYPE): OpenApiResponse(
+            description="a FHIR R4 Bundle (collection): DiagnosticReport, "
+            "Observations, Device, Patient, DocumentReferences"
+        ),
+        403: OpenApiResponse(description="the role may not export results"),
+        404: OpenApiResponse(description="no such result, or not visible"),
+    },
+    summary="A result as a FHIR R4 Bundle (audited as an export)",
+)
+@api_view(["GET"])
+def result_fhir(request: Request, result_id: int) -> HttpResponse:
+    require_perm(request, "clinic.export_result")
+    result = selectors.result_get_for_user(user=request.user, result_id=result_id)
+    content = services.result_fhir_export(
+        user=request.user, result=result, absolute_url=request.build_absolute_uri
+    )
+    # A plain HttpResponse: DRF's renderers would negotiate the FHIR type away.
+    return HttpResponse(content, content_type=FHIR_CONTENT_TYPE)
+
+
+@extend_schema(
+    responses={
+        (200, "application/octet-stream"): OpenApiResponse(
+            description="the stored bytes, as uploaded"
+        ),
+        403: OpenApiResponse(description="the role may not export results"),
+        404: OpenApiResponse(description="no such file, or not visible"),
+    },
+    summary="Download one recording file (audited as an export)",
+)
+@api_view(["GET"])
+def recording_file(request: Request, upload_id: int, file_id: int) -> FileResponse:
+    require_perm(request, "clinic.export_result")
+    upload_file = selectors.upload_file_get_for_user(
+        user=request.user, upload_id=upload_id, file_id=file_id
+    )
+    handle = services.upload_file_download(user=request.user, upload_file=upload_file)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        # The content hash, not the uploaded name, which may identify a person.
+        filename=upload_file.file.name.rsplit("/", 1)[-1],
+        content_type="application/octet-stream",
+    )
 
 
 def _model_payload(mv: ModelVersion) -> dict:

@@ -18,8 +18,10 @@ from clinic.models import (
     AuditEvent,
     ModelVersion,
     Profile,
+    Result,
     RetrainingRun,
     Upload,
+    UploadFile,
 )
 
 
@@ -62,6 +64,24 @@ def job_get_for_user(*, user, job_id: int) -> AnalysisJob:
         return jobs_list_for_user(user=user).get(pk=job_id)
     except AnalysisJob.DoesNotExist:
         raise Http404("No such job.") from None
+
+
+def result_get_for_user(*, user, result_id: int) -> Result:
+    """A result of a job ``user`` may see (404 otherwise)."""
+    try:
+        return Result.objects.select_related(
+            "job__upload", "model_version"
+        ).get(pk=result_id, job__in=jobs_list_for_user(user=user))
+    except Result.DoesNotExist:
+        raise Http404("No such result.") from None
+
+
+def upload_file_get_for_user(*, user, upload_id: int, file_id: int) -> UploadFile:
+    upload = upload_get_for_user(user=user, upload_id=upload_id)
+    try:
+        return upload.files.get(pk=file_id)
+    except UploadFile.DoesNotExist:
+        raise Http404("No such file.") from None
 
 
 def job_status_payload(job: AnalysisJob) -> dict[str, Any]:

@@ -24,7 +24,13 @@ auth_patterns = [
 
 api_patterns = [
     path("recordings", api.recordings_create, name="api_recordings"),
+    path(
+        "recordings/<int:upload_id>/files/<int:file_id>",
+        api.recording_file,
+        name="api_recording_file",
+    ),
     path("jobs/<int:job_id>", api.job_detail, name="api_job_detail"),
+    path("results/<int:result_id>/fhir", api.result_fhir, name="api_result_fhir"),
     path("models", api.models_list, name="api_models"),
     path(
         "models/<int:model_version_id>/promote",

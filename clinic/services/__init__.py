@@ -41,6 +41,8 @@ from clinic.services.uploads import (  # noqa: F401
     confirmed_diagnosis_create,
     result_as_dict,
     result_export,
+    result_fhir_export,
     result_view_record,
     upload_create,
+    upload_file_download,
 )

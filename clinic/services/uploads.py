@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from clinic.fhir import bundle_json, result_fhir_bundle
 from clinic.models import (
     AnalysisJob,
     AuditEvent,
@@ -215,6 +216,34 @@ def result_export(*, user, job: AnalysisJob, fmt: str) -> tuple[str, str, str]:
         details={"format": fmt, "patient_code": job.upload.patient_code},
     )
     return content, content_type, f"{name}.{fmt}"
+
+
+def result_fhir_export(*, user, result: Result, absolute_url) -> str:
+    """The result as a FHIR Bundle (JSON), audited like the other exports."""
+    content = bundle_json(result_fhir_bundle(result, absolute_url=absolute_url))
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.EXPORTED,
+        obj=result.job,
+        details={"format": "fhir", "patient_code": result.job.upload.patient_code},
+    )
+    return content
+
+
+def upload_file_download(*, user, upload_file: UploadFile):
+    """Open a stored recording file for download, audited as an export."""
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.EXPORTED,
+        obj=upload_file.upload,
+        details={
+            "format": "recording",
+            "file_id": upload_file.pk,
+            "sha256": upload_file.sha256,
+            "patient_code": upload_file.upload.patient_code,
+        },
+    )
+    return upload_file.file.open("rb")
 
 
 def confirmed_diagnosis_create(
