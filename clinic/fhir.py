@@ -185,13 +185,13 @@ def _qemg_observation(row: dict[str, Any], **common: Any) -> Observation:
         ]
     if row.get("flag") in FLAG_INTERPRETATION:
         code, display = FLAG_INTERPRETATION[row["flag"]]
-        fields["interpretation"] = [{"coding": [_coding(INTERPRETATION, code, display)]}]
+        fields["interpretation"] = [
+            {"coding": [_coding(INTERPRETATION, code, display)]}
+        ]
     return _observation(_local(f"qemg-{row['key']}", row["label"]), **common, **fields)
 
 
-def result_fhir_bundle(
-    result: Result, *, absolute_url: Callable[[str], str]
-) -> Bundle:
+def result_fhir_bundle(result: Result, *, absolute_url: Callable[[str], str]) -> Bundle:
     """The Bundle for one result; ``absolute_url`` turns a path into a URL."""
     job = result.job
     upload = job.upload
@@ -202,7 +202,9 @@ def result_fhir_bundle(
     patient = b.add(
         "patient",
         # The pseudonym only: the clinic stores no names or birth dates.
-        Patient(identifier=[{"system": PATIENT_CODE_SYSTEM, "value": upload.patient_code}]),
+        Patient(
+            identifier=[{"system": PATIENT_CODE_SYSTEM, "value": upload.patient_code}]
+        ),
     )
     device = b.add(
         "device",
@@ -231,9 +233,7 @@ def result_fhir_bundle(
         observations.append(
             b.add(
                 f"probability-{label}",
-                _observation(
-                    code, valueQuantity=_quantity(float(p), "1"), **common
-                ),
+                _observation(code, valueQuantity=_quantity(float(p), "1"), **common),
             )
         )
     decision, sentence = _decision_value(result)
@@ -287,7 +287,11 @@ def result_fhir_bundle(
                 ],
                 status="final",
                 category=[
-                    {"coding": [_coding(V2_0074, "EN", "Electroneuro (EEG, EMG,EP,PSG)")]}
+                    {
+                        "coding": [
+                            _coding(V2_0074, "EN", "Electroneuro (EEG, EMG,EP,PSG)")
+                        ]
+                    }
                 ],
                 code=_local("emg-disease-classification", "EMG disease classification"),
                 subject=patient,

@@ -69,9 +69,9 @@ def job_get_for_user(*, user, job_id: int) -> AnalysisJob:
 def result_get_for_user(*, user, result_id: int) -> Result:
     """A result of a job ``user`` may see (404 otherwise)."""
     try:
-        return Result.objects.select_related(
-            "job__upload", "model_version"
-        ).get(pk=result_id, job__in=jobs_list_for_user(user=user))
+        return Result.objects.select_related("job__upload", "model_version").get(
+            pk=result_id, job__in=jobs_list_for_user(user=user)
+        )
     except Result.DoesNotExist:
         raise Http404("No such result.") from None
 
