@@ -29,6 +29,12 @@ LABELS = {
     "classic-rf": "classic features + random forest",
     "qemg": "quantitative EMG (MUAP + interference pattern)",
     "classic+qemg": "classic + quantitative EMG features",
+    "classic-hgb": "classic features + gradient boosting",
+    "classic+qemg-logreg": "classic + QEMG, logistic regression",
+    "classic+qemg+muscle-logreg": "classic + QEMG + muscle, logistic regression",
+    "features-auto": "features, set and classifier chosen on validation people",
+    "hybrid-cnn-amp-4k-w12+features-auto": "hybrid: CNN-TCN and features-auto, "
+    "weight chosen on validation people",
 }
 PEER = "classic"
 FIGURES = ("balanced_accuracy", "macro_f1", "ece_calibrated")
