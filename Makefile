@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # Real recordings live beside the project (never committed); override to move them.
 export EMG_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: run test lint bench bench-load results models clean
+.PHONY: run test lint bench bench-load results results-clinical models clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench-load: $(STAMP)
 # cores; resumable: rerun to continue). See scripts/results.sh.
 results: $(STAMP)
 	bash scripts/results.sh
+
+# The clinical disease study of docs/RESULTS.md (headline, cross-site, N2001; resumable).
+results-clinical: $(STAMP)
+	bash scripts/results_clinical.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
