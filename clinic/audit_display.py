@@ -38,6 +38,8 @@ DETAIL_LABELS = {
     "patient_code": "Patient",
     "files": "Files",
     "rows": "Rows",
+    "stops": "Stops",
+    "candidate": "Candidate",
 }
 
 
@@ -83,8 +85,12 @@ def object_names(events) -> dict[tuple[str, str], str]:
         names[("modelversion", str(mv.pk))] = (
             f"Model version {mv.name} {mv.version} ({_kind(mv)})"
         )
-    for run in RetrainingRun.objects.filter(pk__in=ids.get("retrainingrun", ())):
-        names[("retrainingrun", str(run.pk))] = f"Retraining run {run.pk}"
+    runs = RetrainingRun.objects.filter(pk__in=ids.get("retrainingrun", ()))
+    for run in runs.select_related("base_model"):
+        base = run.base_model
+        names[("retrainingrun", str(run.pk))] = (
+            f"Retraining run {run.pk} of {base.name} {base.version}"
+        )
     for up in Upload.objects.filter(pk__in=ids.get("upload", ())):
         names[("upload", str(up.pk))] = (
             f"Recording {up.pk} of patient {up.patient_code}"

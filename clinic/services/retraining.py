@@ -94,10 +94,9 @@ def retraining_start(
         )
         audit_record(
             actor=user,
-            action=AuditEvent.Action.RETRAINED,
+            action=AuditEvent.Action.RETRAINING_STARTED,
             obj=run,
             details={
-                "event": "started",
                 "base_model": str(base_model),
                 "data": run.data_sources,
                 "method": method,
@@ -137,14 +136,21 @@ def retraining_cancel(*, user, run: RetrainingRun) -> RetrainingRun:
         raise UserFacingError(f"{run} has already finished.")
     RetrainingRun.objects.filter(pk=run.pk).update(cancel_requested=True)
     # A run that no worker has claimed yet is cancelled at once.
-    RetrainingRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(
-        status=Status.CANCELLED, finished_at=timezone.now()
+    run_was_queued = bool(
+        RetrainingRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(
+            status=Status.CANCELLED, finished_at=timezone.now()
+        )
     )
     audit_record(
         actor=user,
-        action=AuditEvent.Action.RETRAINED,
+        action=AuditEvent.Action.RETRAINING_CANCELLED,
         obj=run,
-        details={"event": "cancel_requested"},
+        # A running run stops only after its current epoch; say which case it was.
+        details={
+            "stops": "at once (it was queued)"
+            if run_was_queued
+            else "after its current epoch"
+        },
     )
     run.refresh_from_db()
     return run
@@ -426,6 +432,17 @@ def retraining_run(*, run_id: int) -> str:
     return outcome
 
 
+def _audit_finished(run_id: int, candidate: ModelVersion) -> None:
+    """RETRAINED names a finished run only; start and cancel have their own."""
+    run = RetrainingRun.objects.select_related("started_by").get(pk=run_id)
+    audit_record(
+        actor=run.started_by,
+        action=AuditEvent.Action.RETRAINED,
+        obj=run,
+        details={"candidate": str(candidate), "data": run.data_sources},
+    )
+
+
 def _retraining_body(run_id: int) -> None:
     from emgcore.errors import EmgCoreError
 
@@ -435,13 +452,15 @@ def _retraining_body(run_id: int) -> None:
         candidate = _train_candidate(run_id)
         if candidate is None:
             raise RetrainingCancelledError
-        _update(
+        finished = _update(
             run_id,
             status=Status.SUCCEEDED,
             progress=100,
             candidate=candidate,
             finished_at=timezone.now(),
         )
+        if finished:
+            _audit_finished(run_id, candidate)
     except RetrainingCancelledError:
         logger.info("Retraining %s was cancelled", run_id)
         _update(run_id, status=Status.CANCELLED, finished_at=timezone.now())

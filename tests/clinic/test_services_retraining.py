@@ -59,9 +59,11 @@ def test_it_starts_a_queued_audited_run_on_the_training_queue(
         run = _start(admin, base_model, epochs=3, learning_rate=1e-3)
     assert run.status == RetrainingRun.Status.QUEUED
     assert sent == [run.pk]
-    event = AuditEvent.objects.get(action=AuditEvent.Action.RETRAINED)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.RETRAINING_STARTED)
     assert event.actor == admin and event.object_id == str(run.pk)
-    assert event.details["event"] == "started" and event.details["epochs"] == 3
+    assert event.details["epochs"] == 3
+    # RETRAINED is kept for a run that finished with a candidate.
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.RETRAINED).exists()
     from django.conf import settings
 
     from clinic.celery import app
@@ -117,6 +119,9 @@ def test_a_tiny_run_on_emgdb_registers_an_evaluated_candidate(
     assert AuditEvent.objects.filter(
         action=AuditEvent.Action.REGISTERED, object_id=str(cand.pk), actor=admin
     ).exists()
+    finished = AuditEvent.objects.get(action=AuditEvent.Action.RETRAINED)
+    assert finished.actor == admin and finished.object_id == str(run.pk)
+    assert finished.details["candidate"] == str(cand)
 
 
 def test_running_the_task_twice_changes_nothing_the_second_time(
@@ -141,9 +146,10 @@ def test_cancel_before_the_worker_starts_ends_the_run_at_once(admin, base_model)
     services.retraining_run(run_id=run.pk)  # the message still arrives
     run.refresh_from_db()
     assert run.status == RetrainingRun.Status.CANCELLED and run.candidate is None
-    assert AuditEvent.objects.filter(
-        action=AuditEvent.Action.RETRAINED, details__event="cancel_requested"
-    ).exists()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.RETRAINING_CANCELLED)
+    assert event.actor == admin and event.object_id == str(run.pk)
+    assert event.details["stops"] == "at once (it was queued)"
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.RETRAINED).exists()
 
 
 def test_cancel_during_the_first_epoch_stops_without_a_candidate(

@@ -320,3 +320,23 @@ def test_the_audit_trail_names_objects_and_exports_csv(client):
     assert "Model version cnn_tcn v3 (disease)" in csv_text
     assert "Reason: why not" in csv_text and "None" not in csv_text
     assert AuditEvent.objects.filter(action="EXPORTED").exists()
+
+
+def test_the_audit_trail_names_each_retraining_action_in_words(client):
+    from clinic.services import retraining_cancel, retraining_start
+
+    admin = make_user("admin")
+    base = ModelVersionFactory(version="v1")
+    run = retraining_start(user=admin, base_model=base, epochs=2)
+    retraining_cancel(user=admin, run=run)
+    client.force_login(make_user("auditor"))
+    html = client.get("/audit/").content.decode()
+    assert "Started a retraining" in html and "Cancelled a retraining" in html
+    # Only the action filter's option names it: no row is logged as "Retrained".
+    assert html.count("Retrained model") == 1
+    assert f"Retraining run {run.pk} of cnn_tcn v1" in html
+    assert "<dt>Stops</dt><dd>at once (it was queued)</dd>" in html
+    csv_text = client.get("/audit/export.csv", {"action": "RETRAINING_CANCELLED"})
+    lines = csv_text.content.decode().strip().splitlines()
+    assert len(lines) == 2 and "Cancelled a retraining" in lines[1]
+    assert "None" not in csv_text.content.decode()
