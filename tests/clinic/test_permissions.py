@@ -289,6 +289,10 @@ def test_every_url_is_in_the_matrix():
         "accounts/login/",
         "accounts/logout/",
         "accounts/password/done/",
+        # Need a real analysed recording; their role and team rules (200 / 404 for
+        # another team / 403 without export rights) are in tests/clinic/test_fhir.py.
+        "api/v1/results/<int:result_id>/fhir",
+        "api/v1/recordings/<int:upload_id>/files/<int:file_id>",
     }
     # The gesture app's pages and API have their own matrix
     # (tests/clinic/test_gestures_views.py, test_gestures_api.py).
