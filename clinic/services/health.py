@@ -1,4 +1,4 @@
-"""The write side of the clinic. The only place that enqueues Celery tasks."""
+"""Service health: worker heartbeats and the per-queue report behind /health/."""
 
 from __future__ import annotations
 
