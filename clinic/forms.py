@@ -29,6 +29,28 @@ def _ext(f: UploadedFile) -> str:
     return os.path.splitext(f.name or "")[1].lower()
 
 
+def _header_data_files(hea: UploadedFile) -> set[str]:
+    """Data-file names a WFDB header's signal lines give (their first field).
+
+    WFDB lets a header name its data file freely (rec.dat, rec.bin, ...); the
+    reader opens it by that name, so that name, whatever its extension, is the
+    file the upload needs beside the header.
+    """
+    try:
+        hea.seek(0)
+        text = hea.read(64 * 1024).decode("ascii", errors="replace")
+    finally:
+        hea.seek(0)
+    lines = [ln.strip() for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith("#")]
+    names = set()
+    for line in lines[1:]:
+        name = line.split()[0]
+        if name and name != "~":  # "~": samples kept elsewhere, not a file
+            names.add(os.path.basename(name))
+    return names
+
+
 def recording_files_errors(files: list[UploadedFile]) -> list[str]:
     """Why ``files`` cannot make one recording (empty list when they can)."""
     if not files:
@@ -37,8 +59,10 @@ def recording_files_errors(files: list[UploadedFile]) -> list[str]:
         return [f"{len(files)} files is more than the {MAX_FILES} one upload may hold."]
     errors = []
     limit = settings.EMG_MAX_UPLOAD_MB * 1024 * 1024
+    headers = [f for f in files if _ext(f) == ".hea"]
+    named = _header_data_files(headers[0]) if len(headers) == 1 else set()
     for f in files:
-        if _ext(f) not in ALLOWED_EXTENSIONS:
+        if _ext(f) not in ALLOWED_EXTENSIONS and f.name not in named:
             errors.append(
                 f"{f.name}: files of type '{_ext(f) or 'none'}' are not accepted; "
                 f"allowed: {', '.join(ALLOWED_EXTENSIONS)}."
@@ -55,7 +79,10 @@ def recording_files_errors(files: list[UploadedFile]) -> list[str]:
         return errors
     exts = [_ext(f) for f in files]
     if any(e in WFDB_EXTENSIONS for e in exts):
-        if any(e not in WFDB_EXTENSIONS for e in exts):
+        if any(
+            e not in WFDB_EXTENSIONS and f.name not in named
+            for e, f in zip(exts, files, strict=True)
+        ):
             return [
                 "Upload either a WFDB .hea + .dat pair or one other file, not both."
             ]
@@ -63,9 +90,14 @@ def recording_files_errors(files: list[UploadedFile]) -> list[str]:
         counts = Counter(exts)
         if counts[".hea"] != 1:
             return ["A WFDB recording needs exactly one .hea header file."]
-        if counts[".dat"] == 0:
+        data = [f for f in files if _ext(f) == ".dat" or f.name in named]
+        if not data:
             hea = next(f.name for f in files if _ext(f) == ".hea")
-            return [f"{hea} needs its .dat data file; select both files together."]
+            if named and not all(n.lower().endswith(".dat") for n in named):
+                what = "its data file " + ", ".join(sorted(named))
+            else:
+                what = "its .dat data file"
+            return [f"{hea} needs {what}; select both files together."]
         if len(stems) != 1:
             return [
                 "The .hea and .dat files should share one name (e.g. rec.hea and "
@@ -134,8 +166,8 @@ class UploadForm(forms.Form):
     files = MultipleFileField(
         label="Recording file(s)",
         required=False,
-        help_text="A WFDB .hea and .dat pair (select both), or one .zip, .edf, "
-        ".bdf or .csv file.",
+        help_text="A WFDB .hea and the data file it names (.dat or .bin; select "
+        "both), or one .zip, .edf, .bdf or .csv file.",
     )
     sfreq_hz = forms.FloatField(
         label="Sampling rate (Hz)",

@@ -120,3 +120,38 @@ def test_an_upload_far_over_the_limit_is_413(token_client, settings):
     )
     assert response.status_code == 413
     assert "the limit is 1 MB" in response.json()["errors"]["file"][0]
+
+
+def test_a_wfdb_header_with_a_bin_data_file_is_accepted_and_analysed(
+    token_client, emgdb, active_model
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from clinic.services import analysis_run
+
+    header = (emgdb / "emg_healthy.hea").read_text().replace(".dat", ".bin")
+    files = [
+        SimpleUploadedFile("emg_healthy.hea", header.encode()),
+        SimpleUploadedFile("emg_healthy.bin", (emgdb / "emg_healthy.dat").read_bytes()),
+    ]
+    response = token_client.post(
+        "/api/v1/recordings",
+        {"file": files, "patient_code": "API-BIN"},
+        format="multipart",
+    )
+    assert response.status_code == 202, response.content
+    job = AnalysisJob.objects.get()
+    analysis_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == AnalysisJob.Status.SUCCEEDED, job.error_message
+    # A header whose data file is missing names the file it wants.
+    alone = token_client.post(
+        "/api/v1/recordings",
+        {
+            "file": [SimpleUploadedFile("emg_healthy.hea", header.encode())],
+            "patient_code": "API-BIN2",
+        },
+        format="multipart",
+    )
+    assert alone.status_code == 400
+    assert "needs its data file emg_healthy.bin" in alone.json()["errors"]["file"][0]
