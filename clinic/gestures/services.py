@@ -402,15 +402,9 @@ def gesture_adaptation_run(*, session_id: int) -> str:
     Bad recordings end FAILED with emgcore's message; anything unexpected is
     logged and ends FAILED with a generic message and a reference.
     """
-    from clinic.services.job_leases import CLAIMED, job_claim, job_lease
+    from clinic.services.job_leases import job_run_claimed
 
-    outcome = job_claim(GestureSession, session_id)
-    if outcome != CLAIMED:
-        logger.info("Gesture session %s was not claimed (%s)", session_id, outcome)
-        return outcome
-    with job_lease(GestureSession, session_id):
-        _adaptation_body(session_id)
-    return outcome
+    return job_run_claimed(GestureSession, session_id, _adaptation_body)
 
 
 def _adaptation_body(session_id: int) -> None:

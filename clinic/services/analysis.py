@@ -319,19 +319,9 @@ def analysis_run(*, job_id: int) -> str:
     Recording problems end the job FAILED with emgcore's message; anything
     unexpected is logged and ends FAILED with a generic message and a reference.
     """
-    from clinic.services.job_leases import CLAIMED, analysis_job_claim
+    from clinic.services.job_leases import job_run_claimed
 
-    outcome = analysis_job_claim(job_id)
-    if outcome != CLAIMED:
-        # BUSY: another live worker holds the lease (the task retries later);
-        # DONE: finished or gone; GAVE_UP: failed after too many attempts.
-        logger.info("Analysis job %s was not claimed (%s)", job_id, outcome)
-        return outcome
-    from clinic.services.job_leases import analysis_job_lease
-
-    with analysis_job_lease(job_id):
-        _analysis_body(job_id)
-    return outcome
+    return job_run_claimed(AnalysisJob, job_id, _analysis_body)
 
 
 def _analysis_body(job_id: int) -> None:

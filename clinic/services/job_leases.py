@@ -31,7 +31,7 @@ import contextlib
 import importlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -186,6 +186,22 @@ def job_lease(model: type[Model], pk: int) -> Iterator[None]:
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+def job_run_claimed(model: type[Model], pk: int, body: Callable[[int], None]) -> str:
+    """Claim the job and, if this worker got it, run ``body(pk)`` under its lease.
+
+    Returns the claim's outcome. Not claimed means BUSY (another live worker
+    holds the lease; the task retries later), DONE (finished, cancelled or gone)
+    or GAVE_UP (failed after too many attempts): ``body`` is not run.
+    """
+    outcome = job_claim(model, pk)
+    if outcome != CLAIMED:
+        logger.info("%s %s was not claimed (%s)", _kind(model).noun, pk, outcome)
+        return outcome
+    with job_lease(model, pk):
+        body(pk)
+    return outcome
 
 
 def _sender(kind: JobKind):

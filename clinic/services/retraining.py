@@ -421,15 +421,9 @@ def retraining_run(*, run_id: int) -> str:
     their message; anything unexpected is logged and ends FAILED with a
     generic message and a reference.
     """
-    from clinic.services.job_leases import CLAIMED, job_claim, job_lease
+    from clinic.services.job_leases import job_run_claimed
 
-    outcome = job_claim(RetrainingRun, run_id)
-    if outcome != CLAIMED:
-        logger.info("Retraining %s was not claimed (%s)", run_id, outcome)
-        return outcome
-    with job_lease(RetrainingRun, run_id):
-        _retraining_body(run_id)
-    return outcome
+    return job_run_claimed(RetrainingRun, run_id, _retraining_body)
 
 
 def _audit_finished(run_id: int, candidate: ModelVersion) -> None:
