@@ -102,6 +102,7 @@ _TO_UV = {"V": 1e6, "mV": 1e3, "uV": 1.0, "nV": 1e-3}
 # found in the signal, then the consequence.
 _ORDER = (
     "channel_count",
+    "units",
     "sampling_rate",
     "mains",
     "flat",
@@ -319,6 +320,22 @@ def _model_fit(
                     "channels",
                 )
             )
+    if model.physical_units:
+        for ch in picked:
+            unit = recording.units[ch]
+            if unit not in _TO_UV:
+                # Amplitude in uV is part of this model's evidence (MUAP size);
+                # counts without a gain would be read as microvolts.
+                reasons.append(
+                    Reason(
+                        "units",
+                        f"Channel {recording.ch_names[ch]} is in "
+                        f"'{unit or 'no unit'}', not in volts, millivolts or "
+                        "microvolts; this model needs physical units because "
+                        "amplitude is part of the evidence. Export the recording "
+                        "with its calibration (gain) and upload it again.",
+                    )
+                )
     fs = recording.sfreq
     if fs < model.min_sfreq_hz - 1e-6:
         reasons.append(

@@ -32,6 +32,9 @@ class ModelInput:
         the frequencies it learnt from.
     window_s : float
         Length of one model window in seconds.
+    physical_units : bool
+        The model reads amplitude in physical units (its ``input_units``), so
+        a channel in raw counts or arbitrary units cannot be analysed.
     """
 
     n_chans: int
@@ -39,6 +42,7 @@ class ModelInput:
     min_sfreq_hz: float
     max_sfreq_hz: float = MAX_SFREQ_HZ
     window_s: float = 0.25
+    physical_units: bool = False
 
     @classmethod
     def from_metadata(cls, metadata: dict[str, Any]) -> ModelInput:
@@ -51,6 +55,9 @@ class ModelInput:
             min_sfreq_hz=float(metadata["sfreq"]),
             max_sfreq_hz=float(metadata.get("max_sfreq", MAX_SFREQ_HZ)),
             window_s=float(pre.get("window_s", 1.0)),
+            physical_units=bool(
+                (metadata.get("model_kwargs") or {}).get("input_units")
+            ),
         )
 
 

@@ -172,6 +172,23 @@ def _select_channel(
     return picked, notes
 
 
+def _in_units(recording: Recording, unit: str) -> Recording:
+    """``recording`` converted to ``unit`` (the gate refused any without units)."""
+    from emgcore.qemg import TO_UV
+
+    factors = [TO_UV[u] / TO_UV[unit] for u in recording.units]
+    if all(f == 1.0 for f in factors):
+        return recording
+    data = recording.data * np.asarray(factors, dtype=recording.data.dtype)[:, None]
+    return Recording(
+        data=data,
+        sfreq=recording.sfreq,
+        ch_names=recording.ch_names,
+        units=(unit,) * recording.n_chans,
+        source=dict(recording.source),
+    )
+
+
 def window_probabilities(
     model: torch.nn.Module,
     windows: NDArray[np.float32],
@@ -256,6 +273,9 @@ def predict(
     picked, notes = _select_channel(
         recording, int(metadata["n_chans"]), config.replicate_to_n_chans, channel
     )
+    input_units = (metadata.get("model_kwargs") or {}).get("input_units")
+    if input_units:
+        picked = _in_units(picked, input_units)
     pre = EMGPreprocessor(config).transform(picked)
     windows, starts_s, stops_s = _good_windows(pre, verdict)
     if len(windows) == 0:  # good stretches too short for the window grid

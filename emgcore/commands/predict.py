@@ -66,12 +66,23 @@ def run(args: argparse.Namespace) -> int:
         result = {"path": name, **result}
         if result["analysable"] and not args.no_qemg:
             result.update(_qemg(recording, args.channel or 0))
+        if result["analysable"]:
+            result["expected_performance"] = _expected(args.model)
         print(json.dumps(result), flush=True)
         if not result["analysable"]:
             # Exit status 2 as for unreadable input: no diagnosis was given.
             print(f"emgcore predict: {name}: {result['message']}", file=sys.stderr)
             status = 2
     return status
+
+
+def _expected(model_path) -> dict:
+    """What the checkpoint's card says about new people (cached model load)."""
+    from emgcore.inference import load_for_inference
+    from emgcore.performance import expected_performance
+
+    _, metadata, _ = load_for_inference(model_path)
+    return expected_performance(metadata)
 
 
 def _qemg(recording, channel: int) -> dict:

@@ -12,8 +12,13 @@ from emgcore._validation import _check_option
 from emgcore.models.allconvnet import AllConvNet
 from emgcore.models.base import EmgModel, count_parameters
 from emgcore.models.cnn_tcn import CnnTcn
+from emgcore.models.feature_linear import FeatureLinear
 
-MODELS: dict[str, type[EmgModel]] = {"cnn_tcn": CnnTcn, "allconvnet": AllConvNet}
+MODELS: dict[str, type[EmgModel]] = {
+    "cnn_tcn": CnnTcn,
+    "allconvnet": AllConvNet,
+    "feature_linear": FeatureLinear,
+}
 
 
 def build_model(name: str, **kwargs: Any) -> EmgModel:
@@ -57,6 +62,7 @@ __all__ = [
     "AllConvNet",
     "CnnTcn",
     "EmgModel",
+    "FeatureLinear",
     "build_model",
     "count_parameters",
     "model_name_of",
