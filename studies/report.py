@@ -33,6 +33,8 @@ LABELS = {
     "classic+qemg-logreg": "classic + QEMG, logistic regression",
     "classic+qemg+muscle-logreg": "classic + QEMG + muscle, logistic regression",
     "features-auto": "features, set and classifier chosen on validation people",
+    "window-linear": "shipped: window features + logistic regression "
+    "(window, C and weighting chosen on validation people)",
     "hybrid-cnn-amp-4k-w12+features-auto": "hybrid: CNN-TCN and features-auto, "
     "weight chosen on validation people",
 }
