@@ -276,7 +276,11 @@ class RetrainingForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["base_model"]
-        field.queryset = ModelVersion.objects.filter(kind=ModelVersion.Kind.DISEASE)
+        from clinic.services.retraining import NOT_RETRAINABLE
+
+        field.queryset = ModelVersion.objects.filter(
+            kind=ModelVersion.Kind.DISEASE
+        ).exclude(metadata__model_name__in=NOT_RETRAINABLE)
         field.label = "Base model"
         field.empty_label = None
         active = field.queryset.filter(is_active=True).first()

@@ -8,6 +8,8 @@ PY=.venv/bin/python
 RUNS=docs/results/runs/clinical
 # Feature methods (classic peer, QEMG, their mixes; minutes once the tables are cached).
 $PY -m studies.run_features --runs $RUNS
+# The shipped method: window features + logistic regression (minutes).
+$PY -m studies.run_window_linear --runs $RUNS
 # CNN-TCN in uV / 200 at 4 kHz, 3 seeds, and its cross-site units.
 $PY -m studies.run_cnn --runs $RUNS --seeds 0 1 2 --name cnn-amp-4k-w12 \
   --train-windows 12 --epochs 12 --patience 3
@@ -23,3 +25,5 @@ $PY -m studies.hybrid --runs $RUNS --a cnn-amp-4k-w12 --b features-auto \
 # Tables and confounds.
 $PY -m studies.report --runs $RUNS
 $PY -m studies.confounds --runs $RUNS
+# The shipped model (models/disease/default.pt + card), its metrics from the units above.
+$PY -m studies.shipped_model --runs $RUNS --method window-linear --out models/disease/default.pt

@@ -63,6 +63,13 @@ class RetrainingCancelledError(Exception):
 # --------------------------------------------------------------------------
 
 
+#: Architectures this service cannot retrain: it fine-tunes networks by
+#: gradient descent on windows in the base model's preprocessing, while the
+#: shipped ``feature_linear`` model is a logistic regression on microvolt
+#: features, refitted by the study code.
+NOT_RETRAINABLE = ("feature_linear",)
+
+
 def retraining_start(
     *,
     user,
@@ -78,6 +85,12 @@ def retraining_start(
     """Create a QUEUED run and send it to the ``training`` queue after commit."""
     if base_model.kind != ModelVersion.Kind.DISEASE:
         raise UserFacingError(f"{base_model} is not a disease model.")
+    if (base_model.metadata or {}).get("model_name") in NOT_RETRAINABLE:
+        raise UserFacingError(
+            f"{base_model} is a window-feature model: it is refitted from the "
+            "clinical study (make results-clinical, studies/shipped_model.py), "
+            "not fine-tuned here. Choose a CNN-TCN version as the base model."
+        )
     if not (use_emgdb or use_n2001 or use_confirmed):
         raise UserFacingError("Choose at least one source of training data.")
     with transaction.atomic():

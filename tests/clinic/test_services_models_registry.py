@@ -230,7 +230,11 @@ def test_the_shipped_models_loso_figures_are_derived_and_do_not_qualify(
 
     settings.EMG_DATA_DIR = data_dir
     settings.EMG_MIN_EVAL_PEOPLE_PER_CLASS = 3
-    card = json.loads((REPO_ROOT / "models" / "disease" / "default.json").read_text())
+    card = json.loads(
+        (
+            REPO_ROOT / "models" / "disease" / "retired" / "cnn_tcn_2026-11-22.json"
+        ).read_text()
+    )
     metadata = {
         "class_names": card["class_names"],
         "metrics": card["metrics"],
@@ -253,3 +257,20 @@ def test_the_shipped_models_loso_figures_are_derived_and_do_not_qualify(
     problems = services.model_version_promotion_problems(mv)
     assert any("2 healthy, 3 myopathy, 2 neuropathy" in p for p in problems)
     assert any("healthy: specificity 0.44 is below" in p for p in problems)
+
+
+def test_the_shipped_model_passes_the_gate_on_its_people_held_out_evaluation(settings):
+    """models/disease/default.pt: person-grouped CV on 208 people; make run
+    activates it without an override (issue 15)."""
+    settings.EMG_MIN_EVAL_PEOPLE_PER_CLASS = 3
+    path = REPO_ROOT / "models" / "disease" / "default.pt"
+    mv = model_version_register(checkpoint_path=path, activate=True)
+    mv.refresh_from_db()
+    assert mv.is_active and not mv.activation_note
+    assert services.model_version_promotion_problems(mv) == []
+    evaluation = provenance.evaluation_of(mv)
+    assert provenance.evaluated_on_new_people(evaluation)
+    assert min(evaluation["people_per_class"].values()) >= 40
+    # The figures quoted beside a result are those of one recording.
+    metrics = mv.metadata["metrics"]["evaluation"]
+    assert metrics["level"] == "record" and metrics["person_level"]["level"] == "person"

@@ -275,3 +275,20 @@ def test_a_task_queue_that_is_down_ends_the_run_failed_with_a_reference(
     run.refresh_from_db()
     assert run.status == RetrainingRun.Status.FAILED
     assert f"Reference: retraining {run.pk}" in run.error_message
+
+
+def test_the_window_feature_model_is_refused_as_a_base_and_left_off_the_form(
+    admin, base_model
+):
+    from clinic.forms import RetrainingForm
+    from tests.clinic.factories import ModelVersionFactory
+
+    feature = ModelVersionFactory(
+        name="feature_linear",
+        metadata={"model_name": "feature_linear", "class_names": ["healthy"]},
+    )
+    with pytest.raises(UserFacingError, match="refitted from the clinical study"):
+        _start(admin, feature)
+    assert not RetrainingRun.objects.exists()
+    choices = list(RetrainingForm().fields["base_model"].queryset)
+    assert base_model in choices and feature not in choices

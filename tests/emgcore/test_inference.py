@@ -127,24 +127,43 @@ def test_predict_cli_prints_json_and_fails_cleanly(data_dir, tiny_checkpoint, tm
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
 
 
-def test_the_shipped_default_model_calls_the_emgdb_neuropathy_recording_neuropathy(
-    data_dir,
+@pytest.mark.parametrize(
+    "record",
+    ["emglab-n2001-wfdb/N2001A01BB01.hea", "needle-emg-mendeley/HEA01_RD_001.hea"],
+)
+def test_the_shipped_default_model_runs_on_records_of_both_clinical_sets(
+    data_dir, record
 ):
-    # The check of the committed checkpoint (a recording it was trained
-    # on, so this guards the plumbing and the shipped file, not the medicine).
+    # The committed checkpoint through the CLI on one record of each site (both
+    # in its training data, so this guards the plumbing and the shipped file,
+    # not the medicine): a decision or 'inconclusive', the QEMG values and the
+    # card's expected performance on new people.
     repo = Path(__file__).resolve().parents[2]
     model = repo / "models" / "disease" / "default.pt"
+    path = data_dir / record
     proc = subprocess.run(
-        [sys.executable, "-m", "emgcore", "predict"]
-        + [str(data_dir / "physionet-emgdb" / "emg_neuropathy"), "--model", str(model)],
+        [
+            sys.executable,
+            "-m",
+            "emgcore",
+            "predict",
+            str(path),
+            str(path.with_suffix(".bin" if "n2001" in record else ".dat")),
+        ]
+        + ["--model", str(model), "--no-windows"],
         capture_output=True,
         text=True,
         cwd=repo,
     )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.splitlines()[0])
-    assert out["label"] == "neuropathy"
-    assert out["probabilities"]["neuropathy"] > 0.5
+    assert out["analysable"] and out["model"]["name"] == "feature_linear"
+    assert out["label"] in ("healthy", "myopathy", "neuropathy", INCONCLUSIVE)
+    assert sum(out["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
+    assert out["qemg"]["muap_count"] > 0
+    expected = out["expected_performance"]
+    assert expected["known"] and "never saw" in expected["text"]
+    assert set(expected["per_class"]) == {"healthy", "myopathy", "neuropathy"}
     shipped_sha = (
         (repo / "models" / "disease" / "default.pt.sha256").read_text().split()[0]
     )
