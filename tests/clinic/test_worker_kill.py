@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 import uuid
 
@@ -18,7 +17,7 @@ from celery import Celery
 from clinic.models import AnalysisJob, AuditEvent, Result, Upload
 from clinic.services import model_version_register, upload_create
 from tests.clinic.factories import make_user
-from tests.clinic.workers import celery_worker, this_tests_app_env
+from tests.clinic.workers import celery_worker, pool_processes, this_tests_app_env
 
 pytestmark = [
     pytest.mark.services,
@@ -26,11 +25,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 Status = AnalysisJob.Status
-
-
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
-    return [int(p) for p in out.stdout.split()]
 
 
 def _wait_for(job_id: int, statuses: set[str], timeout: float = 90) -> AnalysisJob:
@@ -87,7 +81,7 @@ def test_a_killed_pool_process_loses_no_job(kill_setup, tmp_path):
     with celery_worker(queue, tmp_path / "w1.log", pool="prefork", **env) as proc:
         _wait_for(job.pk, {Status.RUNNING})
         time.sleep(1)  # inside the test delay, after the claim
-        children = _children(proc.pid)
+        children = pool_processes(proc.pid)
         assert children, "the prefork worker has no pool process"
         for pid in children:
             os.kill(pid, signal.SIGKILL)
@@ -101,7 +95,7 @@ def test_a_killed_worker_loses_no_job_once_another_starts(kill_setup, tmp_path):
     with celery_worker(queue, tmp_path / "w1.log", pool="prefork", **env) as proc:
         _wait_for(job.pk, {Status.RUNNING})
         time.sleep(1)
-        for pid in [*_children(proc.pid), proc.pid]:
+        for pid in [*pool_processes(proc.pid), proc.pid]:
             os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=10)
     assert AnalysisJob.objects.get(pk=job.pk).status == Status.RUNNING
