@@ -214,6 +214,14 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900)
     }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A new pool process imports torch in worker_process_init (clinic/worker_threads.py)
+# before it reports "up"; on a busy machine that takes longer than Celery's 4 s
+# default, and Celery then kills it and forks another, in a loop: the pool that
+# replaces a killed one could take minutes to come back (seen in the
+# worker-kill tests).
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = env.float(
+    "CELERY_WORKER_PROC_ALIVE_TIMEOUT", default=60.0
+)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Queue of retraining, report curves and gesture adaptation: a worker's retry
 # and sweep send to it too, so a test worker on a private queue sets it.
