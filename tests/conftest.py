@@ -69,7 +69,11 @@ def synthetic_emg(rng):
 
 
 def make_tiny_disease_checkpoint(
-    path: Path, *, min_confidence: float | None = 0.5, seed: int = 0
+    path: Path,
+    *,
+    min_confidence: float | None = 0.5,
+    seed: int = 0,
+    metrics: dict | None = None,
 ) -> Path:
     """An untrained CNN-TCN saved with real disease metadata (fast; for plumbing tests)."""
     from emgcore.checkpoint import save_checkpoint
@@ -84,7 +88,7 @@ def make_tiny_disease_checkpoint(
             "preprocess": disease_preprocess().to_dict(),
             "train": {"stage": "test"},
             "dataset": {"name": "none", "split_hash": None},
-            "metrics": {"temperature": 1.0},
+            "metrics": {"temperature": 1.0, **(metrics or {})},
             "seed": seed,
             "parent": None,
             "min_confidence": min_confidence,
