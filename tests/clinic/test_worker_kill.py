@@ -39,7 +39,7 @@ def _wait_for(job_id: int, statuses: set[str], timeout: float = 90) -> AnalysisJ
 
 @pytest.fixture
 def kill_setup(
-    redis_url, tmp_path, monkeypatch, model_dir, uploaded_files, tiny_checkpoint
+    redis_url, tmp_path, monkeypatch, model_dir, uploaded_files, tiny_clinic_checkpoint
 ):
     queue = f"test-kill-{uuid.uuid4().hex[:8]}"
     client = Celery("clinic", broker=redis_url)
@@ -49,7 +49,7 @@ def kill_setup(
             "clinic.tasks.analysis_run_task", args=[job_id], queue=queue
         ),
     )
-    model_version_register(checkpoint_path=tiny_checkpoint, activate=True)
+    model_version_register(checkpoint_path=tiny_clinic_checkpoint, activate=True)
     env = this_tests_app_env(redis_url, model_dir, tmp_path / "var")
     env.update(
         EMG_JOB_LEASE_S="2",
