@@ -102,3 +102,21 @@ def test_a_killed_worker_loses_no_job_once_another_starts(kill_setup, tmp_path):
     with celery_worker(queue, tmp_path / "w2.log", **env):
         # Its start-up sweep sends the job again once the dead lease ran out.
         _assert_finished_once(job)
+
+
+def test_a_job_that_kills_its_worker_each_time_ends_failed(kill_setup, tmp_path):
+    queue, env, job = kill_setup
+    # One attempt allowed: the kill of the first is "each time".
+    env = {**env, "EMG_JOB_MAX_ATTEMPTS": "1"}
+    with celery_worker(queue, tmp_path / "w1.log", pool="prefork", **env) as proc:
+        _wait_for(job.pk, {Status.RUNNING})
+        time.sleep(1)
+        for pid in pool_processes(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+        job = _wait_for(job.pk, {Status.SUCCEEDED, Status.FAILED})
+        assert job.status == Status.FAILED and job.attempts == 2
+        assert "The analysis stopped 1 times" in job.error_message
+        assert f"Reference: job {job.pk}." in job.error_message
+        time.sleep(3)  # a lease and more: a late copy of the message runs nothing
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and not Result.objects.filter(job=job).exists()
