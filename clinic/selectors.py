@@ -236,6 +236,17 @@ def retraining_run_get_for_user(*, user, run_id: int) -> RetrainingRun:
         raise Http404("No such retraining run.") from None
 
 
+def retraining_candidate_registered(*, run_id: int) -> ModelVersion | None:
+    """The candidate ModelVersion that run ``run_id`` registered, if any.
+
+    Its version is ``retrain-<run>`` and its metrics name the run
+    (clinic/services/retraining.py: _train_candidate).
+    """
+    return ModelVersion.objects.filter(
+        version=f"retrain-{run_id}", metadata__metrics__retraining_run=run_id
+    ).first()
+
+
 def retraining_status_payload(run: RetrainingRun) -> dict[str, Any]:
     """The small JSON the run page and the API poll."""
     candidate = None

@@ -201,8 +201,11 @@ EMG_ANALYSIS_QUEUE = env.str("EMG_ANALYSIS_QUEUE", default="")
 # that needs a worker has had none for longer than the limit (docs/OPERATIONS.md).
 EMG_WORKER_BEAT_S = env.float("EMG_WORKER_BEAT_S", default=30.0)
 EMG_HEALTH_WORKER_LIMIT_S = env.float("EMG_HEALTH_WORKER_LIMIT_S", default=120.0)
-# Seconds an analysis sleeps after its claim: for the worker-kill tests only.
+# Seconds a job sleeps after its claim, under its lease (an analysis; a
+# retraining or gesture adaptation): for the worker-kill tests only, so the job
+# is RUNNING when they kill its worker.
 EMG_ANALYSIS_TEST_DELAY_S = env.float("EMG_ANALYSIS_TEST_DELAY_S", default=0.0)
+EMG_TRAINING_TEST_DELAY_S = env.float("EMG_TRAINING_TEST_DELAY_S", default=0.0)
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # An unacknowledged message (its worker died) comes back after this. It must
     # exceed the analysis time limit; training messages that come back while
@@ -211,8 +214,19 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900)
     }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A new pool process imports torch in worker_process_init (clinic/worker_threads.py)
+# before it reports "up"; on a busy machine that takes longer than Celery's 4 s
+# default, and Celery then kills it and forks another, in a loop: the pool that
+# replaces a killed one could take minutes to come back (seen in the
+# worker-kill tests).
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = env.float(
+    "CELERY_WORKER_PROC_ALIVE_TIMEOUT", default=60.0
+)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_ROUTES = {"clinic.tasks.*training*": {"queue": "training"}}
+# Queue of retraining, report curves and gesture adaptation: a worker's retry
+# and sweep send to it too, so a test worker on a private queue sets it.
+EMG_TRAINING_QUEUE = env.str("EMG_TRAINING_QUEUE", default="training")
+CELERY_TASK_ROUTES = {"clinic.tasks.*training*": {"queue": EMG_TRAINING_QUEUE}}
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
 # Retraining runs on the `training` queue with its own, longer limits.

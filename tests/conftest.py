@@ -69,7 +69,11 @@ def synthetic_emg(rng):
 
 
 def make_tiny_disease_checkpoint(
-    path: Path, *, min_confidence: float | None = 0.5, seed: int = 0
+    path: Path,
+    *,
+    min_confidence: float | None = 0.5,
+    seed: int = 0,
+    metrics: dict | None = None,
 ) -> Path:
     """An untrained CNN-TCN saved with real disease metadata (fast; for plumbing tests)."""
     from emgcore.checkpoint import save_checkpoint
@@ -84,7 +88,7 @@ def make_tiny_disease_checkpoint(
             "preprocess": disease_preprocess().to_dict(),
             "train": {"stage": "test"},
             "dataset": {"name": "none", "split_hash": None},
-            "metrics": {"temperature": 1.0},
+            "metrics": {"temperature": 1.0, **(metrics or {})},
             "seed": seed,
             "parent": None,
             "min_confidence": min_confidence,
@@ -93,6 +97,66 @@ def make_tiny_disease_checkpoint(
     return path
 
 
+def make_tiny_clinic_checkpoint(path: Path) -> Path:
+    """A tiny All-ConvNet with a qualifying held-out evaluation and per-class
+    metrics, so the clinic's registry registers and promotes it (``path`` with its
+    sha256 sidecar)."""
+    import torch
+
+    from emgcore.checkpoint import save_checkpoint
+    from emgcore.models import build_model
+
+    torch.manual_seed(0)
+    # 0.25 s windows at 1 kHz: small enough to run in a test, real enough for
+    # emgcore.inference.predict (untrained, so its answers mean nothing).
+    model = build_model(
+        "allconvnet", n_chans=1, n_times=250, n_outputs=3, sfreq=1000.0, widths=(4, 8)
+    )
+    classes = ["healthy", "myopathy", "neuropathy"]
+    metrics = {
+        "per_class": {
+            c: {
+                "sensitivity": 0.9,
+                "sensitivity_ci": [0.8, 0.97],
+                "specificity": 0.8,
+                "specificity_ci": [0.7, 0.9],
+            }
+            for c in classes
+        }
+    }
+    save_checkpoint(
+        path,
+        model,
+        {
+            "class_names": classes,
+            "metrics": metrics,
+            "min_confidence": 0.5,
+            "preprocess": {"target_sfreq": 1000.0, "window_s": 0.25, "step_s": 0.25},
+            "evaluation": HELD_OUT_EVALUATION,
+            "training_data": {
+                "datasets": ["synthetic"],
+                "subjects": ["T01", "T02"],
+                "recordings": ["t01", "t02"],
+                "sha256s": ["ab" * 32],
+            },
+        },
+    )
+    return path
+
+
+#: A qualifying evaluation record (meta["evaluation"], clinic.provenance).
+HELD_OUT_EVALUATION = {
+    "protocol": "subject_held_out",
+    "dataset": "synthetic",
+    "people_per_class": {"healthy": 3, "myopathy": 3, "neuropathy": 3},
+    "subjects": [f"S{i:02d}" for i in range(9)],
+    "recordings": [f"s{i:02d}" for i in range(9)],
+    "sha256s": [],
+    "subject_held_out": True,
+}
+
+
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> Path:
+    """emgcore's disease CNN-TCN, untrained (tests/clinic: tiny_clinic_checkpoint)."""
     return make_tiny_disease_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pt")

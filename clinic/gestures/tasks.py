@@ -8,10 +8,10 @@ from django.conf import settings
 from clinic.tasks import RETRY_ON_DB_ERRORS, retry_when_busy
 
 
-# Adaptation is training: it runs on the separate `training` queue.
+# Adaptation is training: it runs on the separate training queue.
 @shared_task(
     **RETRY_ON_DB_ERRORS,
-    queue="training",
+    queue=settings.EMG_TRAINING_QUEUE,
     soft_time_limit=getattr(settings, "EMG_TRAINING_SOFT_TIME_LIMIT", None),
     time_limit=getattr(settings, "EMG_TRAINING_TIME_LIMIT", None),
 )

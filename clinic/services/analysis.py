@@ -8,7 +8,6 @@ import logging
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -329,9 +328,6 @@ def _analysis_body(job_id: int) -> None:
 
     try:
         job = AnalysisJob.objects.select_related("upload").get(pk=job_id)
-        if settings.EMG_ANALYSIS_TEST_DELAY_S:
-            # Only the worker-kill tests set this: a job that stays RUNNING.
-            time.sleep(settings.EMG_ANALYSIS_TEST_DELAY_S)
         model_version = model_version_active()
         AnalysisJob.objects.filter(pk=job_id).update(model_version=model_version)
         checkpoint = model_version_checkpoint_verified(model_version)

@@ -91,7 +91,7 @@ def _job_queue(kind: str) -> str:
 
     if kind == "analysis":
         return settings.EMG_ANALYSIS_QUEUE or settings.CELERY_TASK_DEFAULT_QUEUE
-    return "training"
+    return settings.EMG_TRAINING_QUEUE
 
 
 def queues_report() -> dict[str, Any]:

@@ -31,6 +31,7 @@ import contextlib
 import importlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -83,6 +84,9 @@ class JobKind:
     #: "module:function" that sends the task, the one the service enqueues with;
     #: looked up at each sweep, so it can be replaced in tests.
     send: str
+    #: The setting of seconds to sleep after the claim (0 outside the
+    #: worker-kill tests), so a test finds the job RUNNING when it kills.
+    test_delay: str
 
 
 #: Keyed by the model's label; the models are looked up lazily (clinic.gestures
@@ -93,18 +97,21 @@ KINDS: dict[str, JobKind] = {
         on_claim={"progress": 5},
         gave_up=TOO_MANY_ATTEMPTS,
         send="clinic.services.analysis:_analysis_send",
+        test_delay="EMG_ANALYSIS_TEST_DELAY_S",
     ),
     "clinic.RetrainingRun": JobKind(
         noun="retraining run",
         on_claim={"progress": 2, "history": []},
         gave_up=RETRAINING_TOO_MANY_ATTEMPTS,
         send="clinic.services.retraining:_retraining_send",
+        test_delay="EMG_TRAINING_TEST_DELAY_S",
     ),
     "gestures.GestureSession": JobKind(
         noun="gesture session",
         on_claim={"progress": 5, "history": []},
         gave_up=GESTURE_TOO_MANY_ATTEMPTS,
         send="clinic.gestures.services:_gesture_adaptation_send",
+        test_delay="EMG_TRAINING_TEST_DELAY_S",
     ),
 }
 
@@ -200,6 +207,11 @@ def job_run_claimed(model: type[Model], pk: int, body: Callable[[int], None]) ->
         logger.info("%s %s was not claimed (%s)", _kind(model).noun, pk, outcome)
         return outcome
     with job_lease(model, pk):
+        delay = getattr(settings, _kind(model).test_delay, 0)
+        if delay:
+            # Only the worker-kill tests set it: a job that stays RUNNING, with
+            # its lease renewed, as a long model call or training would.
+            time.sleep(delay)
         body(pk)
     return outcome
 

@@ -23,11 +23,8 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from clinic.errors import UserFacingError
-from clinic.models import (
-    AuditEvent,
-    ModelVersion,
-    RetrainingRun,
-)
+from clinic.models import AuditEvent, ModelVersion, RetrainingRun
+from clinic.selectors import retraining_candidate_registered
 from clinic.services.analysis import model_version_checkpoint_verified
 from clinic.services.audit import audit_record
 from clinic.services.training_data import (  # noqa: F401 (re-exported)
@@ -456,18 +453,22 @@ def _retraining_body(run_id: int) -> None:
     try:
         if _cancel_requested(run_id):
             raise RetrainingCancelledError
-        candidate = _train_candidate(run_id)
+        # An attempt whose worker died after registering its candidate left it
+        # registered (a second registration is refused): finish with that one.
+        earlier = retraining_candidate_registered(run_id=run_id)
+        candidate = earlier or _train_candidate(run_id)
         if candidate is None:
             raise RetrainingCancelledError
-        finished = _update(
-            run_id,
-            status=Status.SUCCEEDED,
-            progress=100,
-            candidate=candidate,
-            finished_at=timezone.now(),
-        )
-        if finished:
-            _audit_finished(run_id, candidate)
+        with transaction.atomic():  # SUCCEEDED and its audit entry, or neither
+            finished = _update(
+                run_id,
+                status=Status.SUCCEEDED,
+                progress=100,
+                candidate=candidate,
+                finished_at=timezone.now(),
+            )
+            if finished:
+                _audit_finished(run_id, candidate)
     except RetrainingCancelledError:
         logger.info("Retraining %s was cancelled", run_id)
         _update(run_id, status=Status.CANCELLED, finished_at=timezone.now())

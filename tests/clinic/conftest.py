@@ -7,6 +7,8 @@ import os
 import pytest
 from django.conf import settings
 
+from tests.conftest import make_tiny_clinic_checkpoint
+
 
 def pytest_configure(config):
     engine = settings.DATABASES["default"]["ENGINE"]
@@ -74,11 +76,11 @@ def model_dir(settings, tmp_path):
 
 
 @pytest.fixture
-def active_model(tiny_checkpoint):
+def active_model(tiny_clinic_checkpoint):
     """The tiny real checkpoint, registered and active (through the service)."""
     from clinic.services import model_version_register
 
-    return model_version_register(checkpoint_path=tiny_checkpoint, activate=True)
+    return model_version_register(checkpoint_path=tiny_clinic_checkpoint, activate=True)
 
 
 @pytest.fixture
@@ -98,62 +100,14 @@ def predict_calls(monkeypatch):
 
 
 @pytest.fixture
-def tiny_checkpoint(model_dir):
-    """A real (tiny) emgcore checkpoint with its sha256 sidecar in EMG_MODEL_DIR."""
-    import torch
+def tiny_clinic_checkpoint(model_dir):
+    """A checkpoint the model registry takes and promotes, in EMG_MODEL_DIR.
 
-    from emgcore.checkpoint import save_checkpoint
-    from emgcore.models import build_model
-
-    torch.manual_seed(0)
-    # 0.25 s windows at 1 kHz: small enough to run in a test, real enough for
-    # emgcore.inference.predict (untrained, so its answers mean nothing).
-    model = build_model(
-        "allconvnet", n_chans=1, n_times=250, n_outputs=3, sfreq=1000.0, widths=(4, 8)
-    )
-    classes = ["healthy", "myopathy", "neuropathy"]
-    metrics = {
-        "per_class": {
-            c: {
-                "sensitivity": 0.9,
-                "sensitivity_ci": [0.8, 0.97],
-                "specificity": 0.8,
-                "specificity_ci": [0.7, 0.9],
-            }
-            for c in classes
-        }
-    }
-    path = model_dir / "tiny-allconvnet.pt"
-    save_checkpoint(
-        path,
-        model,
-        {
-            "class_names": classes,
-            "metrics": metrics,
-            "min_confidence": 0.5,
-            "preprocess": {"target_sfreq": 1000.0, "window_s": 0.25, "step_s": 0.25},
-            "evaluation": HELD_OUT_EVALUATION,
-            "training_data": {
-                "datasets": ["synthetic"],
-                "subjects": ["T01", "T02"],
-                "recordings": ["t01", "t02"],
-                "sha256s": ["ab" * 32],
-            },
-        },
-    )
-    return path
-
-
-#: A qualifying evaluation record (meta["evaluation"], clinic.provenance).
-HELD_OUT_EVALUATION = {
-    "protocol": "subject_held_out",
-    "dataset": "synthetic",
-    "people_per_class": {"healthy": 3, "myopathy": 3, "neuropathy": 3},
-    "subjects": [f"S{i:02d}" for i in range(9)],
-    "recordings": [f"s{i:02d}" for i in range(9)],
-    "sha256s": [],
-    "subject_held_out": True,
-}
+    Not tests/conftest.py's ``tiny_checkpoint`` (emgcore's CNN-TCN, shared by
+    the session): this one is a 1-channel All-ConvNet (fast in a worker) with a
+    held-out evaluation, and a fresh file per test, which some tests change.
+    """
+    return make_tiny_clinic_checkpoint(model_dir / "tiny-allconvnet.pt")
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -53,26 +53,30 @@ def test_create_api_token_prints_the_users_token():
         call_command("create_api_token", "nobody")
 
 
-def test_import_checkpoint_registers_and_activates(tiny_checkpoint):
+def test_import_checkpoint_registers_and_activates(tiny_clinic_checkpoint):
     out = StringIO()
-    call_command("import_checkpoint", str(tiny_checkpoint), "--activate", stdout=out)
+    call_command(
+        "import_checkpoint", str(tiny_clinic_checkpoint), "--activate", stdout=out
+    )
     mv = ModelVersion.objects.get()
     assert mv.is_active and "active" in out.getvalue()
     with pytest.raises(CommandError, match="does not exist"):
         call_command("import_checkpoint", "missing.pt")
 
 
-def test_import_checkpoint_is_idempotent(tiny_checkpoint):
-    call_command("import_checkpoint", str(tiny_checkpoint), "--activate")
+def test_import_checkpoint_is_idempotent(tiny_clinic_checkpoint):
+    call_command("import_checkpoint", str(tiny_clinic_checkpoint), "--activate")
     out = StringIO()
-    call_command("import_checkpoint", str(tiny_checkpoint), "--activate", stdout=out)
+    call_command(
+        "import_checkpoint", str(tiny_clinic_checkpoint), "--activate", stdout=out
+    )
     assert ModelVersion.objects.count() == 1
     assert "already registered" in out.getvalue()
     assert ModelVersion.objects.get().is_active
 
 
 def test_import_checkpoint_if_no_active_leaves_an_active_model_alone(
-    tiny_checkpoint, model_dir
+    tiny_clinic_checkpoint, model_dir
 ):
     from tests.clinic.factories import ModelVersionFactory
 
@@ -80,7 +84,7 @@ def test_import_checkpoint_if_no_active_leaves_an_active_model_alone(
     out = StringIO()
     call_command(
         "import_checkpoint",
-        str(tiny_checkpoint),
+        str(tiny_clinic_checkpoint),
         "--activate",
         "--if-no-active",
         stdout=out,
@@ -89,7 +93,7 @@ def test_import_checkpoint_if_no_active_leaves_an_active_model_alone(
     assert list(ModelVersion.objects.all()) == [active]
     active.delete()
     call_command(
-        "import_checkpoint", str(tiny_checkpoint), "--activate", "--if-no-active"
+        "import_checkpoint", str(tiny_clinic_checkpoint), "--activate", "--if-no-active"
     )
     assert ModelVersion.objects.get().is_active
 

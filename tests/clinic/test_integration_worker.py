@@ -46,9 +46,9 @@ def analysis_worker(redis_url, tmp_path, monkeypatch, model_dir):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_an_upload_reaches_a_result_through_a_real_worker(
-    client, analysis_worker, uploaded_files, tiny_checkpoint
+    client, analysis_worker, uploaded_files, tiny_clinic_checkpoint
 ):
-    model_version_register(checkpoint_path=tiny_checkpoint, activate=True)
+    model_version_register(checkpoint_path=tiny_clinic_checkpoint, activate=True)
     client.force_login(make_user("clinician"))
     response = client.post(
         "/api/v1/recordings",

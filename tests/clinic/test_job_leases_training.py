@@ -13,12 +13,13 @@ from clinic import services
 from clinic.gestures import services as gesture_services
 from clinic.gestures.models import GestureSession
 from clinic.gestures.tasks import gesture_adaptation_run_task
-from clinic.models import RetrainingRun
+from clinic.models import AuditEvent, ModelVersion, RetrainingRun
 from clinic.services import retraining
 from clinic.services.job_leases import gesture_sessions_sweep, retraining_runs_sweep
 from clinic.tasks import retraining_run_task
 from clinic.worker_sweep import _sweep_once
 from tests.clinic.factories import make_user
+from tests.conftest import make_tiny_disease_checkpoint
 
 # Fixtures: gesture_model, person_file, fast_adaptation.
 pytest_plugins = ("tests.clinic.gesture_fixtures",)
@@ -149,6 +150,53 @@ def test_the_sweep_resends_run_out_retraining_leases_and_old_queued_runs_only(
     )
     assert sorted(retraining_runs_sweep()) == sorted([dead.pk, waiting.pk])
     assert sorted(sent) == sorted([dead.pk, waiting.pk])
+
+
+class _Killed(BaseException):
+    """Stands in for a SIGKILL: no ``except Exception`` of the service stops it."""
+
+
+@pytest.mark.parametrize("dies_in", ["_update", "_audit_finished"])
+def test_a_retraining_killed_after_registering_its_candidate_finishes_with_it(
+    active_model, settings, monkeypatch, tmp_path, dies_in
+):
+    # Registering, marking the run SUCCEEDED and auditing it are separate steps;
+    # a worker that dies between them must not leave a run that trains again and
+    # is refused ("already registered"), nor a SUCCEEDED run with no audit entry.
+    run = _run(active_model)
+    trained = []
+
+    def train(run_id):
+        trained.append(run_id)
+        path = make_tiny_disease_checkpoint(
+            tmp_path / "candidate.pt", metrics={"retraining_run": run_id}
+        )
+        return services.model_version_register(
+            checkpoint_path=path, version=f"retrain-{run_id}"
+        )
+
+    monkeypatch.setattr(retraining, "_train_candidate", train)
+    real = getattr(retraining, dies_in)
+
+    def dies(run_id, *args, **fields):
+        if dies_in == "_audit_finished" or fields.get("status") == Run.SUCCEEDED:
+            raise _Killed
+        return real(run_id, *args, **fields)
+
+    monkeypatch.setattr(retraining, dies_in, dies)
+    with pytest.raises(_Killed):
+        services.retraining_run(run_id=run.pk)
+    assert RetrainingRun.objects.get(pk=run.pk).status == Run.RUNNING
+    monkeypatch.setattr(retraining, dies_in, real)
+    RetrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=_ago(settings))
+    assert services.retraining_run(run_id=run.pk) == "claimed"
+    run.refresh_from_db()
+    assert run.status == Run.SUCCEEDED, run.error_message
+    assert trained == [run.pk] and run.attempts == 2  # not trained again
+    assert ModelVersion.objects.filter(version=f"retrain-{run.pk}").count() == 1
+    assert run.candidate.version == f"retrain-{run.pk}"
+    retrained = AuditEvent.objects.filter(action=AuditEvent.Action.RETRAINED)
+    assert retrained.count() == 1
 
 
 def test_the_retraining_service_enqueues_through_the_send_the_sweep_uses(

@@ -121,27 +121,29 @@ def test_it_reads_per_class_metrics_with_their_intervals():
     assert model_version_class_metrics(nested)["a"]["specificity"]["value"] == 0.6
 
 
-def test_it_registers_a_real_checkpoint_with_its_metadata(tiny_checkpoint):
-    mv = model_version_register(checkpoint_path=tiny_checkpoint, activate=True)
+def test_it_registers_a_real_checkpoint_with_its_metadata(tiny_clinic_checkpoint):
+    mv = model_version_register(checkpoint_path=tiny_clinic_checkpoint, activate=True)
     assert mv.is_active and mv.name == "allconvnet"
     assert mv.checkpoint_path == "tiny-allconvnet.pt"  # relative to EMG_MODEL_DIR
     assert mv.metadata["class_names"] == ["healthy", "myopathy", "neuropathy"]
     assert (
         mv.sha256
-        == tiny_checkpoint.with_name(tiny_checkpoint.name + ".sha256")
+        == tiny_clinic_checkpoint.with_name(tiny_clinic_checkpoint.name + ".sha256")
         .read_text()
         .split()[0]
     )
     assert "Intended use" in mv.model_card
     with pytest.raises(UserFacingError, match="already registered"):
-        model_version_register(checkpoint_path=tiny_checkpoint)
+        model_version_register(checkpoint_path=tiny_clinic_checkpoint)
 
 
-def test_it_refuses_a_checkpoint_that_does_not_match_its_sidecar(tiny_checkpoint):
-    with open(tiny_checkpoint, "ab") as fh:
+def test_it_refuses_a_checkpoint_that_does_not_match_its_sidecar(
+    tiny_clinic_checkpoint,
+):
+    with open(tiny_clinic_checkpoint, "ab") as fh:
         fh.write(b"x")
     with pytest.raises(UserFacingError, match="corrupt or was changed"):
-        model_version_register(checkpoint_path=tiny_checkpoint)
+        model_version_register(checkpoint_path=tiny_clinic_checkpoint)
     assert not ModelVersion.objects.exists()
 
 
@@ -214,8 +216,8 @@ def test_promotion_and_rollback_record_their_reasons():
     assert rolled.details["reason"] == "site complaint"
 
 
-def test_it_reads_the_evaluation_from_the_checkpoint_metadata(tiny_checkpoint):
-    mv = model_version_register(checkpoint_path=tiny_checkpoint)
+def test_it_reads_the_evaluation_from_the_checkpoint_metadata(tiny_clinic_checkpoint):
+    mv = model_version_register(checkpoint_path=tiny_clinic_checkpoint)
     assert mv.evaluation["protocol"] == "subject_held_out"
     assert mv.evaluation["people_per_class"]["myopathy"] == 3
     assert mv.training_data["sha256s"] == ["ab" * 32]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 import uuid
 
@@ -18,7 +17,7 @@ from celery import Celery
 from clinic.models import AnalysisJob, AuditEvent, Result, Upload
 from clinic.services import model_version_register, upload_create
 from tests.clinic.factories import make_user
-from tests.clinic.workers import celery_worker, this_tests_app_env
+from tests.clinic.workers import celery_worker, pool_processes, this_tests_app_env
 
 pytestmark = [
     pytest.mark.services,
@@ -26,11 +25,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 Status = AnalysisJob.Status
-
-
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
-    return [int(p) for p in out.stdout.split()]
 
 
 def _wait_for(job_id: int, statuses: set[str], timeout: float = 90) -> AnalysisJob:
@@ -45,7 +39,7 @@ def _wait_for(job_id: int, statuses: set[str], timeout: float = 90) -> AnalysisJ
 
 @pytest.fixture
 def kill_setup(
-    redis_url, tmp_path, monkeypatch, model_dir, uploaded_files, tiny_checkpoint
+    redis_url, tmp_path, monkeypatch, model_dir, uploaded_files, tiny_clinic_checkpoint
 ):
     queue = f"test-kill-{uuid.uuid4().hex[:8]}"
     client = Celery("clinic", broker=redis_url)
@@ -55,7 +49,7 @@ def kill_setup(
             "clinic.tasks.analysis_run_task", args=[job_id], queue=queue
         ),
     )
-    model_version_register(checkpoint_path=tiny_checkpoint, activate=True)
+    model_version_register(checkpoint_path=tiny_clinic_checkpoint, activate=True)
     env = this_tests_app_env(redis_url, model_dir, tmp_path / "var")
     env.update(
         EMG_JOB_LEASE_S="2",
@@ -87,7 +81,7 @@ def test_a_killed_pool_process_loses_no_job(kill_setup, tmp_path):
     with celery_worker(queue, tmp_path / "w1.log", pool="prefork", **env) as proc:
         _wait_for(job.pk, {Status.RUNNING})
         time.sleep(1)  # inside the test delay, after the claim
-        children = _children(proc.pid)
+        children = pool_processes(proc.pid)
         assert children, "the prefork worker has no pool process"
         for pid in children:
             os.kill(pid, signal.SIGKILL)
@@ -101,10 +95,28 @@ def test_a_killed_worker_loses_no_job_once_another_starts(kill_setup, tmp_path):
     with celery_worker(queue, tmp_path / "w1.log", pool="prefork", **env) as proc:
         _wait_for(job.pk, {Status.RUNNING})
         time.sleep(1)
-        for pid in [*_children(proc.pid), proc.pid]:
+        for pid in [*pool_processes(proc.pid), proc.pid]:
             os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=10)
     assert AnalysisJob.objects.get(pk=job.pk).status == Status.RUNNING
     with celery_worker(queue, tmp_path / "w2.log", **env):
         # Its start-up sweep sends the job again once the dead lease ran out.
         _assert_finished_once(job)
+
+
+def test_a_job_that_kills_its_worker_each_time_ends_failed(kill_setup, tmp_path):
+    queue, env, job = kill_setup
+    # One attempt allowed: the kill of the first is "each time".
+    env = {**env, "EMG_JOB_MAX_ATTEMPTS": "1"}
+    with celery_worker(queue, tmp_path / "w1.log", pool="prefork", **env) as proc:
+        _wait_for(job.pk, {Status.RUNNING})
+        time.sleep(1)
+        for pid in pool_processes(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+        job = _wait_for(job.pk, {Status.SUCCEEDED, Status.FAILED})
+        assert job.status == Status.FAILED and job.attempts == 2
+        assert "The analysis stopped 1 times" in job.error_message
+        assert f"Reference: job {job.pk}." in job.error_message
+        time.sleep(3)  # a lease and more: a late copy of the message runs nothing
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and not Result.objects.filter(job=job).exists()

@@ -39,6 +39,12 @@ def this_tests_app_env(
     }
 
 
+def pool_processes(pid: int) -> list[int]:
+    """The children of worker ``pid``: its prefork pool processes."""
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
 @contextlib.contextmanager
 def celery_worker(
     queue: str, log_path: Path, pool: str = "solo", **env_overrides: str
