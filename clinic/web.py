@@ -45,21 +45,6 @@ def _succeeded_job(request: HttpRequest, job_id: int) -> AnalysisJob:
 
 
 @login_required
-@require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
-    patient_code = request.GET.get("patient", "")[:32]
-    uploads = selectors.uploads_list_for_user(
-        user=request.user, patient_code=patient_code
-    ).prefetch_related("jobs", "confirmed_diagnoses")
-    page = Paginator(uploads, 25).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "clinic/uploads/list.html",
-        {"page": page, "patient": patient_code},
-    )
-
-
-@login_required
 def upload_new(request: HttpRequest) -> HttpResponse:
     _require(request, "clinic.add_upload")
     if request.method == "POST":

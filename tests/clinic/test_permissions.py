@@ -32,6 +32,7 @@ class World:
     candidate_id: int
     active_id: int
     run_id: int
+    patient: str
 
 
 @pytest.fixture
@@ -55,7 +56,13 @@ def world(db) -> World:
     )
     run = RetrainingRunFactory(base_model=active, started_by=users["admin"])
     return World(
-        users, result.job.pk, result.job.upload_id, candidate.pk, active.pk, run.pk
+        users,
+        result.job.pk,
+        result.job.upload_id,
+        candidate.pk,
+        active.pk,
+        run.pk,
+        result.job.upload.patient_code,
     )
 
 
@@ -97,6 +104,25 @@ WEB = [
         "/uploads/{upload}/reanalyse/",
         None,
         (302, 302, 404, 403, 403),
+    ),
+    # Clinicians of the team and auditors see a patient's recordings; admins
+    # see no uploads (the page is 404 for them, as for another team).
+    ("patient page", "get", "/patients/{patient}/", None, (302, 200, 404, 200, 404)),
+    # The world's upload has a result: its owner and admins get the page that
+    # says why it cannot be removed (400 on POST); auditors are read-only.
+    (
+        "remove form",
+        "get",
+        "/uploads/{upload}/remove/",
+        None,
+        (302, 200, 404, 403, 200),
+    ),
+    (
+        "remove post",
+        "post",
+        "/uploads/{upload}/remove/",
+        lambda w: {"reason": "a test reason", "confirm": "on"},
+        (302, 400, 404, 403, 400),
     ),
     ("job page", "get", "/jobs/{job}/", None, (302, 200, 404, 200, 404)),
     ("job status", "get", "/jobs/{job}/status/", None, (302, 200, 404, 200, 404)),
@@ -231,6 +257,7 @@ def test_permission_matrix(client, world, name, method, url, data, expected):
         candidate=world.candidate_id,
         active=world.active_id,
         run=world.run_id,
+        patient=world.patient,
     )
     got = {}
     for role in ROLES:
@@ -282,6 +309,7 @@ def test_every_url_is_in_the_matrix():
         .replace("{candidate}", "<int:model_version_id>")
         .replace("{active}", "<int:model_version_id>")
         .replace("{run}", "<int:run_id>")
+        .replace("{patient}", "<str:patient_code>")
         for _n, _m, url, _d, _e in WEB + API
     }
     exempt = {
