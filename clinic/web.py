@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from clinic import provenance, selectors, services
+from clinic import job_timing, provenance, selectors, services
 from clinic.audit_display import audit_rows
 from clinic.errors import UserFacingError
 from clinic.forms import (
@@ -26,6 +26,7 @@ from clinic.forms import (
     UploadForm,
     upload_request_too_large,
 )
+from clinic.forms_governance import ConfirmForm
 from clinic.models import AnalysisJob
 from clinic.plots import report_figures, result_figure
 from clinic.result_display import result_headline
@@ -73,10 +74,19 @@ def upload_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = selectors.job_get_for_user(user=request.user, job_id=job_id)
+    upload = job.upload
+    may_remove = services.upload_may_remove(user=request.user, upload=upload)
     return render(
         request,
         "clinic/jobs/detail.html",
-        {"job": job, "upload": job.upload, "status": selectors.job_status_payload(job)},
+        {
+            "job": job,
+            "upload": upload,
+            "status": selectors.job_status_payload(job),
+            "timing": job_timing.analysis_job_timing(job),
+            # Offered on a failed job's next steps (a finished, failed upload).
+            "can_remove": may_remove and not services.upload_removal_problem(upload),
+        },
     )
 
 
@@ -85,6 +95,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 def job_status(request: HttpRequest, job_id: int) -> JsonResponse:
     job = selectors.job_get_for_user(user=request.user, job_id=job_id)
     payload = selectors.job_status_payload(job)
+    payload["timing"] = job_timing.analysis_job_timing(job)
     if payload["result"] is not None:
         payload["result_url"] = reverse("job_result", args=[job.pk])
     return JsonResponse(payload)
@@ -266,6 +277,7 @@ def retraining_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         {
             "run": run,
             "status": selectors.retraining_status_payload(run),
+            "timing": job_timing.retraining_run_timing(run),
             "can_cancel": request.user.has_perm("clinic.change_retrainingrun"),
         },
     )
@@ -276,6 +288,7 @@ def retraining_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 def retraining_status(request: HttpRequest, run_id: int) -> JsonResponse:
     run = selectors.retraining_run_get_for_user(user=request.user, run_id=run_id)
     payload = selectors.retraining_status_payload(run)
+    payload["timing"] = job_timing.retraining_run_timing(run)
     if payload["candidate"] is not None:
         payload["candidate"]["report_url"] = reverse(
             "model_report", args=[payload["candidate"]["id"]]
@@ -284,19 +297,32 @@ def retraining_status(request: HttpRequest, run_id: int) -> JsonResponse:
 
 
 @login_required
-@require_POST
 def retraining_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+    """GET: a confirmation page; POST with the tick: ask the run to stop."""
     _require(request, "clinic.change_retrainingrun")
     run = selectors.retraining_run_get_for_user(user=request.user, run_id=run_id)
-    try:
-        services.retraining_cancel(user=request.user, run=run)
-    except UserFacingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request, "Cancellation requested; the run stops after its epoch."
-        )
-    return redirect("retraining_detail", run_id=run.pk)
+    form = ConfirmForm(
+        # Bound on every POST, an empty one too: no tick is an error, not a GET.
+        request.POST if request.method == "POST" else None,
+        confirm_label="Stop this retraining. Its epochs so far are discarded and "
+        "no candidate model is made.",
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.retraining_cancel(user=request.user, run=run)
+        except UserFacingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, "Cancellation requested; the run stops after its epoch."
+            )
+        return redirect("retraining_detail", run_id=run.pk)
+    return render(
+        request,
+        "clinic/retraining/cancel.html",
+        {"run": run, "form": form, "timing": job_timing.retraining_run_timing(run)},
+        status=400 if form.is_bound else 200,
+    )
 
 
 @login_required

@@ -93,7 +93,8 @@ def upload_remove(request: HttpRequest, upload_id: int) -> HttpResponse:
         raise PermissionDenied
     problem = services.upload_removal_problem(upload)
     form = ConfirmWithReasonForm(
-        request.POST or None,
+        # Bound on every POST, an empty one too: no tick is an error, not a GET.
+        request.POST if request.method == "POST" else None,
         confirm_label="Remove this upload from the recordings lists. Its files "
         "and the record of its analyses are kept.",
     )

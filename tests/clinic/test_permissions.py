@@ -192,11 +192,19 @@ WEB = [
         None,
         (302, 404, 404, 404, 200),
     ),
+    # GET: the confirmation page; POST needs its tick (tests/clinic/test_views_jobs.py).
+    (
+        "retraining cancel form",
+        "get",
+        "/retraining/{run}/cancel/",
+        None,
+        (302, 403, 403, 403, 200),
+    ),
     (
         "retraining cancel",
         "post",
         "/retraining/{run}/cancel/",
-        None,
+        lambda w: {"confirm": "on"},
         (302, 403, 403, 403, 302),
     ),
     ("password", "get", "/accounts/password/", None, (302, 200, 200, 200, 200)),
