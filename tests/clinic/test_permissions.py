@@ -341,3 +341,37 @@ def test_every_url_is_in_the_matrix():
         and not r.startswith(gestures)
     }
     assert missing == set()
+
+
+def test_auditors_see_every_teams_uploads_and_team_less_ones_read_only(client, db):
+    """The decision of docs/SECURITY.md ("Who sees what"): an auditor's scope is
+    every upload, of every team and of users in no team (whose uploads no other
+    clinician sees, so only an auditor can review them), and nothing changes."""
+    loner = make_user("clinician")  # in no team
+    UploadFactory(
+        uploaded_by=make_user("clinician", team=TeamFactory(name="team-c")),
+        patient_code="AUD-TEAM",
+    )
+    result = ResultFactory(
+        job__upload=UploadFactory(uploaded_by=loner, patient_code="AUD-LONE")
+    )
+    lone_upload = result.job.upload
+    assert lone_upload.team is None
+    client.force_login(make_user("auditor"))
+    listing = client.get("/", {"patient": "AUD-"}).content.decode()
+    assert "AUD-TEAM" in listing and "AUD-LONE" in listing
+    assert client.get("/patients/AUD-LONE/").status_code == 200
+    assert client.get(f"/jobs/{result.job.pk}/result/").status_code == 200
+    # Read-only: no re-analysis, removal or confirmed diagnosis.
+    assert client.post(f"/uploads/{lone_upload.pk}/reanalyse/").status_code == 403
+    removal = {"reason": "audit test", "confirm": "on"}
+    remove_url = f"/uploads/{lone_upload.pk}/remove/"
+    assert client.post(remove_url, removal).status_code == 403
+    confirm = {"diagnosis": "HEALTHY", "confirm": "on"}
+    confirm_url = f"/jobs/{result.job.pk}/confirm/"
+    assert client.post(confirm_url, confirm).status_code == 403
+    # A clinician of a team sees neither the loner's upload nor another team's.
+    client.force_login(make_user("clinician", team=TeamFactory(name="team-d")))
+    listing = client.get("/", {"patient": "AUD-"}).content.decode()
+    assert "AUD-TEAM" not in listing and "AUD-LONE" not in listing
+    assert client.get(f"/jobs/{result.job.pk}/").status_code == 404
