@@ -27,7 +27,7 @@ from clinic.forms import (
     upload_request_too_large,
 )
 from clinic.forms_governance import ConfirmForm
-from clinic.models import AnalysisJob
+from clinic.models import AnalysisJob, RetrainingRun
 from clinic.plots import report_figures, result_figure
 from clinic.result_display import result_headline
 from clinic.services.quota import UploadQuotaExceeded
@@ -114,6 +114,9 @@ def _result_context(request: HttpRequest, job: AnalysisJob, **extra) -> dict:
         "upload": upload,
         "result": result,
         "model_version": mv,
+        # Registration names a version after its hash unless told otherwise.
+        "model_version_named_by_hash": bool(mv.version)
+        and mv.sha256.startswith(mv.version),
         "probabilities": probabilities,
         "class_metrics": selectors.model_version_class_metrics(mv),
         "min_confidence": (mv.metadata or {}).get("min_confidence"),
@@ -309,12 +312,16 @@ def retraining_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.retraining_cancel(user=request.user, run=run)
+            run = services.retraining_cancel(user=request.user, run=run)
         except UserFacingError as exc:
             messages.error(request, str(exc))
         else:
+            # A queued run ends at once; a running one after its epoch.
             messages.success(
-                request, "Cancellation requested; the run stops after its epoch."
+                request,
+                "The run was cancelled."
+                if run.status == RetrainingRun.Status.CANCELLED
+                else "Cancellation requested; the run stops after its epoch.",
             )
         return redirect("retraining_detail", run_id=run.pk)
     return render(
