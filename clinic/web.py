@@ -125,6 +125,11 @@ def _result_context(request: HttpRequest, job: AnalysisJob, **extra) -> dict:
         "can_confirm": can_confirm,
         "can_export": request.user.has_perm("clinic.export_result"),
         "can_reanalyse": request.user.has_perm("clinic.add_upload"),
+        # A not-analysable recording may be removed from the lists (by its
+        # uploader or an admin); other results stay.
+        "can_remove": not result.analysable
+        and services.upload_may_remove(user=request.user, upload=upload)
+        and not services.upload_removal_problem(upload),
         "active_model": selectors.model_version_active_or_none(),
         "show_notes": request.user.has_perm("clinic.view_upload_notes"),
         "confirm_form": extra.pop("confirm_form", None)

@@ -171,6 +171,7 @@ def test_the_owner_removes_a_failed_upload_after_confirming_with_a_reason(
     assert clinician_client.get("/patients/P-0099/").status_code == 404
     job = upload.jobs.get()
     assert clinician_client.get(f"/jobs/{job.pk}/").status_code == 404
+    assert clinician_client.get(f"/api/v1/jobs/{job.pk}").status_code == 404
     event = AuditEvent.objects.get(action=AuditEvent.Action.UPLOAD_REMOVED)
     assert event.actor == clinician_client.user
     assert event.object_id == str(upload.pk)
@@ -184,6 +185,9 @@ def test_the_owner_removes_a_failed_upload_after_confirming_with_a_reason(
 
 def test_a_not_analysable_upload_can_be_removed(clinician_client):
     upload = _not_analysable(clinician_client.user)
+    job = upload.jobs.get()
+    page = clinician_client.get(f"/jobs/{job.pk}/result/").content.decode()
+    assert f'href="/uploads/{upload.pk}/remove/"' in page  # offered on its result
     response = clinician_client.post(
         f"/uploads/{upload.pk}/remove/",
         {"reason": "electrode came off", "confirm": "on"},
@@ -200,6 +204,8 @@ def test_an_upload_with_a_result_cannot_be_removed_and_the_page_says_why(
     ).job.upload
     url = f"/uploads/{upload.pk}/remove/"
     assert f'href="{url}"' not in clinician_client.get("/").content.decode()
+    result_page = clinician_client.get(f"/jobs/{upload.jobs.get().pk}/result/")
+    assert f'href="{url}"' not in result_page.content.decode()
     page = clinician_client.get(url).content.decode()
     assert "cannot be removed" in page and "has a result" in page
     assert 'name="reason"' not in page
