@@ -12,7 +12,7 @@ import pytest
 
 from clinic.models import AuditEvent, RetrainingRun, Upload
 from tests.clinic.factories import RetrainingRunFactory, TeamFactory, make_user
-from tests.clinic.test_browser import _shot
+from tests.clinic.test_browser import ARTIFACTS, DOCS, _shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -66,6 +66,22 @@ def _upload(page, base: str, files: list[str], patient: str) -> None:
     page.get_by_role("button", name="Upload and analyse").click()
 
 
+def _viewport_shot(page, selector: str, name: str) -> None:
+    """What a phone shows with ``selector`` at the top (the full page is too
+    tall for the docs' 300 KB)."""
+    import os
+    import shutil
+
+    page.locator(selector).scroll_into_view_if_needed()
+    page.evaluate(f"() => document.querySelector('{selector}').scrollIntoView()")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    if os.environ.get("MYOLENS_UPDATE_SCREENSHOTS") == "1":
+        DOCS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS / f"{name}.png")
+
+
 def _context(browser, viewport):
     context = browser.new_context(viewport=viewport)
     context.set_default_timeout(TIMEOUT_MS)
@@ -101,6 +117,7 @@ def test_a_phone_reads_the_result_and_finds_it_by_the_start_of_the_code(
         " return getComputedStyle(b).overflowX; }"
     ) in ("auto", "scroll")
     _shot(page, "clinician-result-390", docs=True)
+    _viewport_shot(page, "#features-h", "clinician-result-390-features")
 
     # The list finds P-0012 by "p-00"; a code that matches nothing says so.
     page.goto(f"{base}/")
