@@ -262,3 +262,15 @@ def test_the_audit_trail_names_a_removed_upload_with_the_reason(client):
     assert "Removed a failed upload" in html
     assert f"Recording {upload.pk} of patient R-1 (removed from the lists)" in html
     assert "sent the wrong muscle" in html
+
+
+def test_the_django_admin_cannot_delete_an_upload(db, rf):
+    from django.contrib import admin as django_admin
+
+    from clinic.admin import UploadAdmin
+
+    superuser = make_user(is_superuser=True, is_staff=True)
+    request = rf.get("/admin/")
+    request.user = superuser
+    upload_admin = UploadAdmin(Upload, django_admin.site)
+    assert not upload_admin.has_delete_permission(request, UploadFactory())
