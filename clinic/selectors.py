@@ -15,6 +15,11 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
+# The job pages' clock (elapsed time, estimate) is read side too.
+from clinic.job_timing import (  # noqa: F401
+    analysis_job_timing,
+    retraining_run_timing,
+)
 from clinic.models import (
     AnalysisJob,
     AuditEvent,

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from clinic import job_timing, provenance, selectors, services
+from clinic import provenance, selectors, services
 from clinic.audit_display import audit_rows
 from clinic.errors import UserFacingError
 from clinic.forms import (
@@ -83,7 +83,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
             "job": job,
             "upload": upload,
             "status": selectors.job_status_payload(job),
-            "timing": job_timing.analysis_job_timing(job),
+            "timing": selectors.analysis_job_timing(job),
             # Offered on a failed job's next steps (a finished, failed upload).
             "can_remove": may_remove and not services.upload_removal_problem(upload),
         },
@@ -95,7 +95,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 def job_status(request: HttpRequest, job_id: int) -> JsonResponse:
     job = selectors.job_get_for_user(user=request.user, job_id=job_id)
     payload = selectors.job_status_payload(job)
-    payload["timing"] = job_timing.analysis_job_timing(job)
+    payload["timing"] = selectors.analysis_job_timing(job)
     if payload["result"] is not None:
         payload["result_url"] = reverse("job_result", args=[job.pk])
     return JsonResponse(payload)
@@ -285,7 +285,7 @@ def retraining_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         {
             "run": run,
             "status": selectors.retraining_status_payload(run),
-            "timing": job_timing.retraining_run_timing(run),
+            "timing": selectors.retraining_run_timing(run),
             "can_cancel": request.user.has_perm("clinic.change_retrainingrun"),
         },
     )
@@ -296,7 +296,7 @@ def retraining_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 def retraining_status(request: HttpRequest, run_id: int) -> JsonResponse:
     run = selectors.retraining_run_get_for_user(user=request.user, run_id=run_id)
     payload = selectors.retraining_status_payload(run)
-    payload["timing"] = job_timing.retraining_run_timing(run)
+    payload["timing"] = selectors.retraining_run_timing(run)
     if payload["candidate"] is not None:
         payload["candidate"]["report_url"] = reverse(
             "model_report", args=[payload["candidate"]["id"]]
@@ -332,7 +332,7 @@ def retraining_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     return render(
         request,
         "clinic/retraining/cancel.html",
-        {"run": run, "form": form, "timing": job_timing.retraining_run_timing(run)},
+        {"run": run, "form": form, "timing": selectors.retraining_run_timing(run)},
         status=400 if form.is_bound else 200,
     )
 

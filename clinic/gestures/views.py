@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from clinic import job_timing
 from clinic.errors import UserFacingError
 from clinic.forms import upload_request_too_large
 from clinic.gestures import selectors, services
@@ -91,7 +90,7 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
             "summary": summary,
             "figure": confusion_figure(summary) if summary else None,
             "files": session.files.all(),
-            "timing": job_timing.gesture_session_timing(session),
+            "timing": selectors.gesture_session_timing(session),
         },
     )
 
@@ -103,7 +102,7 @@ def session_status(request: HttpRequest, session_id: int) -> JsonResponse:
         user=request.user, session_id=session_id
     )
     payload = selectors.gesture_session_status_payload(session)
-    payload["timing"] = job_timing.gesture_session_timing(session)
+    payload["timing"] = selectors.gesture_session_timing(session)
     if session.status == GestureSession.Status.SUCCEEDED:
         # The page reloads itself to show the report.
         payload["result_url"] = reverse("gestures:session_detail", args=[session.pk])
