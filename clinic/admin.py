@@ -27,11 +27,30 @@ class UploadFileInline(admin.TabularInline):
 
 @admin.register(models.Upload)
 class UploadAdmin(admin.ModelAdmin):
-    list_display = ["id", "patient_code", "muscle", "team", "uploaded_by", "created_at"]
-    list_filter = ["team", "electrode_type"]
+    list_display = [
+        "id",
+        "patient_code",
+        "muscle",
+        "team",
+        "uploaded_by",
+        "created_at",
+        "removed_at",
+    ]
+    list_filter = ["team", "electrode_type", ("removed_at", admin.EmptyFieldListFilter)]
     search_fields = ["patient_code"]
     inlines = [UploadFileInline]
-    readonly_fields = ["uploaded_by", "created_at"]
+    readonly_fields = [
+        "uploaded_by",
+        "created_at",
+        "removed_at",
+        "removed_by",
+        "removal_reason",
+    ]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Uploads are only ever removed softly, audited, from the app's removal
+        # page (admins hold delete_upload for that): nothing stored is lost.
+        return False
 
 
 @admin.register(models.AnalysisJob)

@@ -92,8 +92,9 @@ def object_names(events) -> dict[tuple[str, str], str]:
             f"Retraining run {run.pk} of {base.name} {base.version}"
         )
     for up in Upload.objects.filter(pk__in=ids.get("upload", ())):
+        removed = " (removed from the lists)" if up.removed_at else ""
         names[("upload", str(up.pk))] = (
-            f"Recording {up.pk} of patient {up.patient_code}"
+            f"Recording {up.pk} of patient {up.patient_code}{removed}"
         )
     jobs = AnalysisJob.objects.filter(pk__in=ids.get("analysisjob", ()))
     for job in jobs.select_related("upload"):

@@ -23,3 +23,16 @@ class ConfirmWithReasonForm(forms.Form):
         super().__init__(*args, **kwargs)
         if confirm_label:
             self.fields["confirm"].label = confirm_label
+
+
+class ConfirmForm(forms.Form):
+    """An explicit tick instead of a JavaScript confirm() (the CSP forbids
+    inline script, and a tick is also what a keyboard or screen reader user
+    can review before sending)."""
+
+    confirm = forms.BooleanField(label="I confirm.", required=True)
+
+    def __init__(self, *args, confirm_label: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if confirm_label:
+            self.fields["confirm"].label = confirm_label

@@ -88,6 +88,17 @@ class Upload(models.Model):
         Team, null=True, blank=True, on_delete=models.PROTECT, related_name="uploads"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Soft removal of a failed upload (clinic.services.removal): the row and its
+    # stored files stay, for the audit trail; every list and page hides it.
+    removed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    removal_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -30,3 +30,31 @@ def result_headline(result) -> dict[str, Any]:
         "performance": sentence,
         "training_matches": provenance.training_recording_matches(mv, hashes),
     }
+
+
+def job_outcome(job) -> dict[str, str]:
+    """What one analysis came to, in a word or two, for the recordings lists:
+    ``text`` and ``css`` (a status-* class)."""
+    from clinic.models import AnalysisJob, Result
+
+    if job is None:
+        return {"text": "Not analysed", "css": "status-none"}
+    if job.status == AnalysisJob.Status.QUEUED:
+        return {"text": "Queued", "css": "status-queued"}
+    if job.status == AnalysisJob.Status.RUNNING:
+        return {"text": "Running", "css": "status-running"}
+    if job.status == AnalysisJob.Status.FAILED:
+        return {"text": "Failed", "css": "status-failed"}
+    result = getattr(job, "result", None)  # none: RelatedObjectDoesNotExist
+    if result is None:
+        return {"text": "Failed", "css": "status-failed"}
+    if result.label == Result.NOT_ANALYSABLE:
+        return {"text": "Not analysable", "css": "status-not-analysable"}
+    if result.label == "inconclusive":
+        return {"text": "Inconclusive", "css": "status-inconclusive"}
+    # The class alone: its probability is read on the result page, beside the
+    # model's performance on new people (a bare "0.98" in a list overstates it).
+    return {
+        "text": result.label.replace("_", " ").capitalize(),
+        "css": "status-succeeded",
+    }

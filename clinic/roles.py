@@ -1,8 +1,9 @@
 """The three roles and what each may do; roles are Django groups.
 
 The data migrations ``0003_roles_and_append_only_audit`` and
-``0006_retraining_and_reports`` (and ``0011_evaluation_provenance`` for the
-auditors' audit-trail export) hold frozen copies of this table; change them
+``0006_retraining_and_reports`` (and ``0010_evaluation_provenance`` for the
+auditors' audit-trail export, ``0014_upload_removal`` for the admins' removal
+of failed uploads) hold frozen copies of this table; change them
 together (``roles_sync`` brings an existing database up to date).
 """
 
@@ -44,6 +45,9 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("add_retrainingrun", "retrainingrun"),
         ("view_retrainingrun", "retrainingrun"),
         ("change_retrainingrun", "retrainingrun"),
+        # Remove any team's failed upload (a clinician removes only their own);
+        # a soft removal, audited (clinic.services.removal).
+        ("delete_upload", "upload"),
     ],
 }
 

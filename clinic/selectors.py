@@ -1,8 +1,10 @@
 """The read side of the clinic: what each user may see (STYLE.md §1).
 
 Clinicians see their team's uploads (their own when they have no team);
-users with ``view_all_uploads`` (auditors) see every upload read-only; other
-users see none. Objects a user may not see raise Http404.
+users with ``view_all_uploads`` (auditors) see every upload read-only, of
+every team and of team-less users alike (docs/SECURITY.md, "Who sees what");
+other users see none. Removed uploads (clinic.services.removal) are hidden
+from everyone. Objects a user may not see raise Http404.
 """
 
 from __future__ import annotations
@@ -10,9 +12,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
+# The job pages' clock (elapsed time, estimate) is read side too.
+from clinic.job_timing import (  # noqa: F401
+    analysis_job_timing,
+    retraining_run_timing,
+)
 from clinic.models import (
     AnalysisJob,
     AuditEvent,
@@ -30,10 +37,15 @@ def _team_id(user) -> int | None:
 
 
 def uploads_list_for_user(*, user, patient_code: str = "") -> QuerySet[Upload]:
-    """Uploads ``user`` may see, newest first; optionally one patient's only."""
-    qs = Upload.objects.select_related("uploaded_by", "team")
-    if patient_code:
-        qs = qs.filter(patient_code__iexact=patient_code.strip())
+    """Uploads ``user`` may see, newest first; optionally only those whose
+    patient code starts with ``patient_code`` (any case: "p-00" finds "P-0012")."""
+    # Removed uploads keep their row and files for the audit trail, but no
+    # list or page shows them again.
+    qs = Upload.objects.select_related("uploaded_by", "team").filter(
+        removed_at__isnull=True
+    )
+    if patient_code.strip():
+        qs = qs.filter(patient_code__istartswith=patient_code.strip())
     if not user.is_authenticated or not user.is_active:
         return qs.none()
     if user.has_perm("clinic.view_all_uploads"):
@@ -44,6 +56,38 @@ def uploads_list_for_user(*, user, patient_code: str = "") -> QuerySet[Upload]:
     if team_id is None:
         return qs.filter(uploaded_by=user)
     return qs.filter(Q(team_id=team_id) | Q(uploaded_by=user))
+
+
+def with_jobs_and_results(qs: QuerySet[Upload]) -> QuerySet[Upload]:
+    """``qs`` with each upload's jobs (newest first) and their results, and its
+    confirmed diagnoses, fetched in three queries for a whole page."""
+    jobs = AnalysisJob.objects.select_related("result", "model_version").order_by(
+        "-created_at", "-id"
+    )
+    return qs.prefetch_related(Prefetch("jobs", queryset=jobs), "confirmed_diagnoses")
+
+
+def patient_uploads_for_user(*, user, patient_code: str) -> QuerySet[Upload]:
+    """One patient's uploads that ``user`` may see, oldest first (a timeline);
+    404 when there are none, so a page never tells whether a code exists."""
+    qs = uploads_list_for_user(user=user).filter(
+        patient_code__iexact=patient_code.strip()
+    )
+    if not qs.exists():
+        raise Http404("No recordings of this patient.")
+    return with_jobs_and_results(qs.order_by("created_at", "id"))
+
+
+def upload_get_for_removal(*, user, upload_id: int) -> Upload:
+    """An upload ``user`` may look at to remove it: admins (``delete_upload``)
+    any that is not removed, others those they may see (404 otherwise)."""
+    qs = Upload.objects.filter(removed_at__isnull=True)
+    if not user.has_perm("clinic.delete_upload"):
+        qs = uploads_list_for_user(user=user)
+    try:
+        return with_jobs_and_results(qs.select_related("uploaded_by")).get(pk=upload_id)
+    except Upload.DoesNotExist:
+        raise Http404("No such upload.") from None
 
 
 def upload_get_for_user(*, user, upload_id: int) -> Upload:

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from clinic import api, views, web, web_governance
+from clinic import api, views, web, web_governance, web_recordings
 
 auth_patterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -50,8 +50,18 @@ api_patterns = [
 ]
 
 urlpatterns = [
-    path("", web.dashboard, name="dashboard"),
+    path("", web_recordings.dashboard, name="dashboard"),
+    path(
+        "patients/<str:patient_code>/",
+        web_recordings.patient_detail,
+        name="patient_detail",
+    ),
     path("uploads/new/", web.upload_new, name="upload_new"),
+    path(
+        "uploads/<int:upload_id>/remove/",
+        web_recordings.upload_remove,
+        name="upload_remove",
+    ),
     path(
         "uploads/<int:upload_id>/reanalyse/",
         web.upload_reanalyse,

@@ -26,7 +26,8 @@ from clinic.forms import (
     UploadForm,
     upload_request_too_large,
 )
-from clinic.models import AnalysisJob
+from clinic.forms_governance import ConfirmForm
+from clinic.models import AnalysisJob, RetrainingRun
 from clinic.plots import report_figures, result_figure
 from clinic.result_display import result_headline
 from clinic.services.quota import UploadQuotaExceeded
@@ -42,21 +43,6 @@ def _succeeded_job(request: HttpRequest, job_id: int) -> AnalysisJob:
     if job.status != AnalysisJob.Status.SUCCEEDED or not hasattr(job, "result"):
         raise Http404("This job has no result.")
     return job
-
-
-@login_required
-@require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
-    patient_code = request.GET.get("patient", "")[:32]
-    uploads = selectors.uploads_list_for_user(
-        user=request.user, patient_code=patient_code
-    ).prefetch_related("jobs", "confirmed_diagnoses")
-    page = Paginator(uploads, 25).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "clinic/uploads/list.html",
-        {"page": page, "patient": patient_code},
-    )
 
 
 @login_required
@@ -88,10 +74,19 @@ def upload_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = selectors.job_get_for_user(user=request.user, job_id=job_id)
+    upload = job.upload
+    may_remove = services.upload_may_remove(user=request.user, upload=upload)
     return render(
         request,
         "clinic/jobs/detail.html",
-        {"job": job, "upload": job.upload, "status": selectors.job_status_payload(job)},
+        {
+            "job": job,
+            "upload": upload,
+            "status": selectors.job_status_payload(job),
+            "timing": selectors.analysis_job_timing(job),
+            # Offered on a failed job's next steps (a finished, failed upload).
+            "can_remove": may_remove and not services.upload_removal_problem(upload),
+        },
     )
 
 
@@ -100,6 +95,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 def job_status(request: HttpRequest, job_id: int) -> JsonResponse:
     job = selectors.job_get_for_user(user=request.user, job_id=job_id)
     payload = selectors.job_status_payload(job)
+    payload["timing"] = selectors.analysis_job_timing(job)
     if payload["result"] is not None:
         payload["result_url"] = reverse("job_result", args=[job.pk])
     return JsonResponse(payload)
@@ -118,6 +114,9 @@ def _result_context(request: HttpRequest, job: AnalysisJob, **extra) -> dict:
         "upload": upload,
         "result": result,
         "model_version": mv,
+        # Registration names a version after its hash unless told otherwise.
+        "model_version_named_by_hash": bool(mv.version)
+        and mv.sha256.startswith(mv.version),
         "probabilities": probabilities,
         "class_metrics": selectors.model_version_class_metrics(mv),
         "min_confidence": (mv.metadata or {}).get("min_confidence"),
@@ -126,6 +125,11 @@ def _result_context(request: HttpRequest, job: AnalysisJob, **extra) -> dict:
         "can_confirm": can_confirm,
         "can_export": request.user.has_perm("clinic.export_result"),
         "can_reanalyse": request.user.has_perm("clinic.add_upload"),
+        # A not-analysable recording may be removed from the lists (by its
+        # uploader or an admin); other results stay.
+        "can_remove": not result.analysable
+        and services.upload_may_remove(user=request.user, upload=upload)
+        and not services.upload_removal_problem(upload),
         "active_model": selectors.model_version_active_or_none(),
         "show_notes": request.user.has_perm("clinic.view_upload_notes"),
         "confirm_form": extra.pop("confirm_form", None)
@@ -281,6 +285,7 @@ def retraining_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         {
             "run": run,
             "status": selectors.retraining_status_payload(run),
+            "timing": selectors.retraining_run_timing(run),
             "can_cancel": request.user.has_perm("clinic.change_retrainingrun"),
         },
     )
@@ -291,6 +296,7 @@ def retraining_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 def retraining_status(request: HttpRequest, run_id: int) -> JsonResponse:
     run = selectors.retraining_run_get_for_user(user=request.user, run_id=run_id)
     payload = selectors.retraining_status_payload(run)
+    payload["timing"] = selectors.retraining_run_timing(run)
     if payload["candidate"] is not None:
         payload["candidate"]["report_url"] = reverse(
             "model_report", args=[payload["candidate"]["id"]]
@@ -299,19 +305,36 @@ def retraining_status(request: HttpRequest, run_id: int) -> JsonResponse:
 
 
 @login_required
-@require_POST
 def retraining_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+    """GET: a confirmation page; POST with the tick: ask the run to stop."""
     _require(request, "clinic.change_retrainingrun")
     run = selectors.retraining_run_get_for_user(user=request.user, run_id=run_id)
-    try:
-        services.retraining_cancel(user=request.user, run=run)
-    except UserFacingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request, "Cancellation requested; the run stops after its epoch."
-        )
-    return redirect("retraining_detail", run_id=run.pk)
+    form = ConfirmForm(
+        # Bound on every POST, an empty one too: no tick is an error, not a GET.
+        request.POST if request.method == "POST" else None,
+        confirm_label="Stop this retraining. Its epochs so far are discarded and "
+        "no candidate model is made.",
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = services.retraining_cancel(user=request.user, run=run)
+        except UserFacingError as exc:
+            messages.error(request, str(exc))
+        else:
+            # A queued run ends at once; a running one after its epoch.
+            messages.success(
+                request,
+                "The run was cancelled."
+                if run.status == RetrainingRun.Status.CANCELLED
+                else "Cancellation requested; the run stops after its epoch.",
+            )
+        return redirect("retraining_detail", run_id=run.pk)
+    return render(
+        request,
+        "clinic/retraining/cancel.html",
+        {"run": run, "form": form, "timing": selectors.retraining_run_timing(run)},
+        status=400 if form.is_bound else 200,
+    )
 
 
 @login_required

@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from clinic.gestures.models import GestureModel, GestureSession
+from clinic.job_timing import gesture_session_timing  # noqa: F401 (the page's clock)
 from clinic.models import Profile
 
 

@@ -90,6 +90,7 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
             "summary": summary,
             "figure": confusion_figure(summary) if summary else None,
             "files": session.files.all(),
+            "timing": selectors.gesture_session_timing(session),
         },
     )
 
@@ -101,6 +102,7 @@ def session_status(request: HttpRequest, session_id: int) -> JsonResponse:
         user=request.user, session_id=session_id
     )
     payload = selectors.gesture_session_status_payload(session)
+    payload["timing"] = selectors.gesture_session_timing(session)
     if session.status == GestureSession.Status.SUCCEEDED:
         # The page reloads itself to show the report.
         payload["result_url"] = reverse("gestures:session_detail", args=[session.pk])

@@ -24,6 +24,11 @@ from clinic.services.models_registry import (  # noqa: F401
     model_version_register,
     model_version_rollback,
 )
+from clinic.services.removal import (  # noqa: F401
+    upload_may_remove,
+    upload_removal_problem,
+    upload_remove,
+)
 from clinic.services.reports import (  # noqa: F401
     model_version_report,
     model_version_report_compute,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django import template
 
 register = template.Library()
@@ -77,6 +79,18 @@ def amplitude(value, unit: str = "") -> str:
     if abs(volts) >= 1e-3:
         return f"{volts * 1e3:.{_digits(volts * 1e3)}f} mV"
     return f"{volts * 1e6:.{_digits(volts * 1e6)}f} µV"
+
+
+_ASCII_MICRO = re.compile(r"(?<![A-Za-z])uV(?![A-Za-z])")
+
+
+@register.filter
+def units(text) -> str:
+    """Messages from emgcore write microvolts as 'uV' (ASCII, as WFDB headers
+    do); people read 'µV'. Only the standalone unit is replaced."""
+    if text is None:
+        return ""
+    return _ASCII_MICRO.sub("µV", str(text))
 
 
 def _digits(v: float) -> int:

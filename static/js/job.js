@@ -1,7 +1,8 @@
 // Polls a job's status endpoint about once a second and updates the page:
 // status, progress, the latest epoch where the page shows one (gesture
 // adaptation), any error; opens the result when the job has succeeded.
-// Used by the analysis job page and the gesture session page.
+// Used by the analysis job page and the gesture session page. A failed job
+// swaps its progress bar for the next steps the page holds ready (hidden).
 (function () {
   "use strict";
   var box = document.getElementById("job");
@@ -20,8 +21,28 @@
     epoch.textContent = text;
     epoch.hidden = false;
   }
+  function showTiming(t) {
+    if (!t) { return; }
+    var elapsed = document.getElementById("job-elapsed");
+    var box = document.getElementById("job-remaining-box");
+    if (elapsed) { elapsed.textContent = t.elapsed; }
+    if (box) {
+      document.getElementById("job-remaining").textContent = t.remaining;
+      box.hidden = !t.remaining;
+    }
+    var basis = document.getElementById("job-estimate-basis");
+    if (basis && !t.remaining) { basis.hidden = true; }
+  }
+  function showFailed() {
+    var running = document.getElementById("job-running");
+    var next = document.getElementById("job-failed");
+    if (running) { running.hidden = true; }
+    if (next) { next.hidden = false; }
+  }
   function show(s) {
     document.getElementById("job-status").textContent = labels[s.status] || s.status;
+    showTiming(s.timing);
+    if (s.status === "FAILED") { showFailed(); }
     var bar = document.getElementById("job-progress");
     bar.value = s.progress;
     bar.textContent = s.progress + "%";

@@ -1,5 +1,7 @@
 // Polls a retraining run's status about once a second: epoch, loss and
-// validation accuracy, and a small plotly line of the history so far.
+// validation accuracy, elapsed time and the estimate left, and a small plotly
+// line of the history so far. A failed run swaps its progress bar for the
+// next steps the page holds ready (hidden).
 (function () {
   "use strict";
   var box = document.getElementById("run");
@@ -28,8 +30,24 @@
     Plotly.react(target, data, layout, { responsive: true, displaylogo: false })
       .then(function () { target.dataset.rendered = "true"; });
   }
+  function showTiming(t) {
+    if (!t) { return; }
+    document.getElementById("job-elapsed").textContent = t.elapsed;
+    document.getElementById("job-remaining").textContent = t.remaining;
+    document.getElementById("job-remaining-box").hidden = !t.remaining;
+    var basis = document.getElementById("job-estimate-basis");
+    if (basis && !t.remaining) { basis.hidden = true; }
+  }
   function show(s) {
     document.getElementById("run-status").textContent = labels[s.status] || s.status;
+    showTiming(s.timing);
+    // "Cancellation requested" only while the run is still stopping.
+    var note = document.getElementById("run-cancel-note");
+    if (note) { note.hidden = !(s.cancel_requested && !s.finished); }
+    if (s.status === "FAILED") {
+      document.getElementById("run-running").hidden = true;
+      document.getElementById("run-failed").hidden = false;
+    }
     var bar = document.getElementById("run-progress");
     bar.value = s.progress;
     document.getElementById("run-progress-text").textContent = s.progress + "%";

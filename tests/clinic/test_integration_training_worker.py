@@ -84,7 +84,8 @@ def test_a_worker_trains_reports_epochs_and_stops_when_cancelled(
     run = _wait(run_id, lambda r: len(r.history) >= 1 or r.is_finished)
     assert run.status == RetrainingRun.Status.RUNNING, run.error_message
     assert run.task_id and run.history[0]["train_loss"] > 0
-    assert client.post(f"/retraining/{run_id}/cancel/").status_code == 302
+    cancel = f"/retraining/{run_id}/cancel/"
+    assert client.post(cancel, {"confirm": "on"}).status_code == 302
     run = _wait(run_id, lambda r: r.is_finished)
     assert run.status == RetrainingRun.Status.CANCELLED
     assert len(run.history) < 50 and run.candidate is None

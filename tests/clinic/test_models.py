@@ -71,6 +71,9 @@ def test_the_migration_creates_each_role_with_exactly_its_permissions():
     import_module("clinic.migrations.0010_evaluation_provenance").add_role_permissions(
         apps, None
     )
+    import_module("clinic.migrations.0014_upload_removal").add_role_permissions(
+        apps, None
+    )
     for role, perms in ROLE_PERMISSIONS.items():
         group = Group.objects.get(name=role)
         granted = group.permissions.filter(content_type__app_label="clinic")
@@ -91,6 +94,10 @@ def test_roles_grant_what_each_role_needs():
     assert not auditor.has_perm("clinic.view_upload_notes")
     assert admin.has_perm("clinic.promote_modelversion")
     assert not admin.has_perm("clinic.view_upload")
+    # Removing failed uploads: admins any team's, clinicians only their own.
+    assert admin.has_perm("clinic.delete_upload")
+    assert not clinician.has_perm("clinic.delete_upload")
+    assert not auditor.has_perm("clinic.delete_upload")
     # Reports: auditors and admins; retraining: admins only.
     assert auditor.has_perm("clinic.view_model_report")
     assert admin.has_perm("clinic.view_model_report")

@@ -32,6 +32,7 @@ class World:
     candidate_id: int
     active_id: int
     run_id: int
+    patient: str
 
 
 @pytest.fixture
@@ -55,7 +56,13 @@ def world(db) -> World:
     )
     run = RetrainingRunFactory(base_model=active, started_by=users["admin"])
     return World(
-        users, result.job.pk, result.job.upload_id, candidate.pk, active.pk, run.pk
+        users,
+        result.job.pk,
+        result.job.upload_id,
+        candidate.pk,
+        active.pk,
+        run.pk,
+        result.job.upload.patient_code,
     )
 
 
@@ -97,6 +104,25 @@ WEB = [
         "/uploads/{upload}/reanalyse/",
         None,
         (302, 302, 404, 403, 403),
+    ),
+    # Clinicians of the team and auditors see a patient's recordings; admins
+    # see no uploads (the page is 404 for them, as for another team).
+    ("patient page", "get", "/patients/{patient}/", None, (302, 200, 404, 200, 404)),
+    # The world's upload has a result: its owner and admins get the page that
+    # says why it cannot be removed (400 on POST); auditors are read-only.
+    (
+        "remove form",
+        "get",
+        "/uploads/{upload}/remove/",
+        None,
+        (302, 200, 404, 403, 200),
+    ),
+    (
+        "remove post",
+        "post",
+        "/uploads/{upload}/remove/",
+        lambda w: {"reason": "a test reason", "confirm": "on"},
+        (302, 400, 404, 403, 400),
     ),
     ("job page", "get", "/jobs/{job}/", None, (302, 200, 404, 200, 404)),
     ("job status", "get", "/jobs/{job}/status/", None, (302, 200, 404, 200, 404)),
@@ -166,11 +192,19 @@ WEB = [
         None,
         (302, 404, 404, 404, 200),
     ),
+    # GET: the confirmation page; POST needs its tick (tests/clinic/test_views_jobs.py).
+    (
+        "retraining cancel form",
+        "get",
+        "/retraining/{run}/cancel/",
+        None,
+        (302, 403, 403, 403, 200),
+    ),
     (
         "retraining cancel",
         "post",
         "/retraining/{run}/cancel/",
-        None,
+        lambda w: {"confirm": "on"},
         (302, 403, 403, 403, 302),
     ),
     ("password", "get", "/accounts/password/", None, (302, 200, 200, 200, 200)),
@@ -231,6 +265,7 @@ def test_permission_matrix(client, world, name, method, url, data, expected):
         candidate=world.candidate_id,
         active=world.active_id,
         run=world.run_id,
+        patient=world.patient,
     )
     got = {}
     for role in ROLES:
@@ -282,6 +317,7 @@ def test_every_url_is_in_the_matrix():
         .replace("{candidate}", "<int:model_version_id>")
         .replace("{active}", "<int:model_version_id>")
         .replace("{run}", "<int:run_id>")
+        .replace("{patient}", "<str:patient_code>")
         for _n, _m, url, _d, _e in WEB + API
     }
     exempt = {
@@ -305,3 +341,37 @@ def test_every_url_is_in_the_matrix():
         and not r.startswith(gestures)
     }
     assert missing == set()
+
+
+def test_auditors_see_every_teams_uploads_and_team_less_ones_read_only(client, db):
+    """The decision of docs/SECURITY.md ("Who sees what"): an auditor's scope is
+    every upload, of every team and of users in no team (whose uploads no other
+    clinician sees, so only an auditor can review them), and nothing changes."""
+    loner = make_user("clinician")  # in no team
+    UploadFactory(
+        uploaded_by=make_user("clinician", team=TeamFactory(name="team-c")),
+        patient_code="AUD-TEAM",
+    )
+    result = ResultFactory(
+        job__upload=UploadFactory(uploaded_by=loner, patient_code="AUD-LONE")
+    )
+    lone_upload = result.job.upload
+    assert lone_upload.team is None
+    client.force_login(make_user("auditor"))
+    listing = client.get("/", {"patient": "AUD-"}).content.decode()
+    assert "AUD-TEAM" in listing and "AUD-LONE" in listing
+    assert client.get("/patients/AUD-LONE/").status_code == 200
+    assert client.get(f"/jobs/{result.job.pk}/result/").status_code == 200
+    # Read-only: no re-analysis, removal or confirmed diagnosis.
+    assert client.post(f"/uploads/{lone_upload.pk}/reanalyse/").status_code == 403
+    removal = {"reason": "audit test", "confirm": "on"}
+    remove_url = f"/uploads/{lone_upload.pk}/remove/"
+    assert client.post(remove_url, removal).status_code == 403
+    confirm = {"diagnosis": "HEALTHY", "confirm": "on"}
+    confirm_url = f"/jobs/{result.job.pk}/confirm/"
+    assert client.post(confirm_url, confirm).status_code == 403
+    # A clinician of a team sees neither the loner's upload nor another team's.
+    client.force_login(make_user("clinician", team=TeamFactory(name="team-d")))
+    listing = client.get("/", {"patient": "AUD-"}).content.decode()
+    assert "AUD-TEAM" not in listing and "AUD-LONE" not in listing
+    assert client.get(f"/jobs/{result.job.pk}/").status_code == 404

@@ -246,7 +246,12 @@ def test_the_form_shows_errors_beside_the_fields(client):
 def test_cancel_from_the_page_stops_a_queued_run(client):
     run = RetrainingRunFactory()
     client.force_login(run.started_by)
+    # Without the confirmation tick the run goes on.
     response = client.post(f"/retraining/{run.pk}/cancel/")
+    assert response.status_code == 400
+    run.refresh_from_db()
+    assert run.status == RetrainingRun.Status.QUEUED and not run.cancel_requested
+    response = client.post(f"/retraining/{run.pk}/cancel/", {"confirm": "on"})
     assert response.status_code == 302
     run.refresh_from_db()
     assert run.status == RetrainingRun.Status.CANCELLED and run.cancel_requested
