@@ -1,0 +1,65 @@
+"""The app runs the shipped disease model on an upload of each clinical collection."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from clinic.models import AnalysisJob, Result, Upload
+from clinic.services import analysis_run, model_version_register, upload_create
+from tests.clinic.factories import make_user
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shipped_model(model_dir):
+    """models/disease/default.pt, copied into the model folder and activated
+    through the promotion gate (no override), as `make run` does."""
+    for name in ("default.pt", "default.pt.sha256", "default.md"):
+        shutil.copy(REPO_ROOT / "models" / "disease" / name, model_dir / name)
+    mv = model_version_register(checkpoint_path=model_dir / "default.pt", activate=True)
+    assert mv.is_active and not mv.activation_note
+    return mv
+
+
+@pytest.mark.parametrize(
+    "folder, record, data_suffix, muscle",
+    [
+        ("emglab-n2001-wfdb", "N2001C01BB51", ".bin", "biceps brachii"),
+        ("needle-emg-mendeley", "NEU01_RD_151", ".dat", "deltoid"),
+    ],
+)
+def test_an_upload_of_each_clinical_set_gets_a_result_with_qemg_and_expectations(
+    client, data_dir, shipped_model, folder, record, data_suffix, muscle
+):
+    files = [
+        SimpleUploadedFile(record + s, (data_dir / folder / (record + s)).read_bytes())
+        for s in (".hea", data_suffix)
+    ]
+    user = make_user("clinician")
+    job = upload_create(
+        user=user,
+        files=files,
+        patient_code="P-77",
+        muscle=muscle,
+        side=Upload.Side.LEFT,
+        electrode_type=Upload.ElectrodeType.NEEDLE,
+    )
+    analysis_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == AnalysisJob.Status.SUCCEEDED, job.error_message
+    result = Result.objects.get(job=job)
+    assert result.model_version == shipped_model
+    assert result.label in ("healthy", "myopathy", "neuropathy", "inconclusive")
+    assert sum(result.probabilities.values()) == pytest.approx(1.0, abs=1e-6)
+    assert result.features["qemg"]["rows"]
+    client.force_login(user)
+    html = client.get(f"/jobs/{job.pk}/result/").content.decode()
+    # The one-recording figures of people never seen, in words, and the
+    # notice that this very recording was in the training data.
+    assert "On people it has not seen" in html
+    assert "one of this model's training recordings" in html
