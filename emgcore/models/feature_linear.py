@@ -90,7 +90,8 @@ class FeatureLinear(EmgModel):
     Parameters
     ----------
     n_chans, n_times, n_outputs, sfreq
-        See :class:`~emgcore.models.base.EmgModel`; ``n_chans`` must be 1.
+        See :class:`~emgcore.models.base.EmgModel`; ``n_chans`` must be 1. The
+        defaults are the shipped model's: 2 s windows at 4 kHz, three classes.
     sub_window_s : float
         Length of the sub-windows whose feature percentiles describe a window.
     input_units : str
@@ -105,10 +106,10 @@ class FeatureLinear(EmgModel):
         self,
         *,
         n_chans: int = 1,
-        n_times: int,
+        n_times: int = 8000,
         n_outputs: int = 3,
-        sfreq: float,
-        sub_window_s: float = 0.5,
+        sfreq: float = 4000.0,
+        sub_window_s: float = 0.25,
         input_units: str = "uV",
     ):
         super().__init__(

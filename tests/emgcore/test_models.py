@@ -189,5 +189,7 @@ def test_models_command_prints_each_model_with_its_parameter_count(capsys):
     assert set(by_name) == set(MODELS)
     assert by_name["cnn_tcn"]["n_parameters"] == 1_129_719
     assert by_name["allconvnet"]["n_parameters"] == 461_064
+    # 33 window features -> 3 classes (the scaling buffers are not parameters).
+    assert by_name["feature_linear"]["n_parameters"] == 33 * 3 + 3
     assert by_name["cnn_tcn"]["config"]["n_chans"] == 12
     assert np.isclose(by_name["allconvnet"]["config"]["sfreq"], 1000.0)
