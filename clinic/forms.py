@@ -278,9 +278,11 @@ class RetrainingForm(forms.ModelForm):
         field = self.fields["base_model"]
         from clinic.services.retraining import NOT_RETRAINABLE
 
-        field.queryset = ModelVersion.objects.filter(
-            kind=ModelVersion.Kind.DISEASE
-        ).exclude(metadata__model_name__in=NOT_RETRAINABLE)
+        disease = ModelVersion.objects.filter(kind=ModelVersion.Kind.DISEASE)
+        # By primary key: excluding on the JSON key directly would also drop
+        # versions whose metadata has no model_name (SQL NULL semantics).
+        feature_models = disease.filter(metadata__model_name__in=NOT_RETRAINABLE)
+        field.queryset = disease.exclude(pk__in=feature_models.values("pk"))
         field.label = "Base model"
         field.empty_label = None
         active = field.queryset.filter(is_active=True).first()
