@@ -125,6 +125,32 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Recordings, calibration files and adapted gesture checkpoints: the local
+# filesystem under MEDIA_ROOT by default; EMG_STORAGE=s3 keeps them in an
+# S3-compatible bucket, so web and workers on different hosts share them without
+# a shared disk. Every read checks the sha256 (clinic/stored_files.py).
+EMG_STORAGE = env.str("EMG_STORAGE", default="filesystem")
+if EMG_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME", default="myolens"),
+            # MinIO, Ceph or moto; unset for AWS itself.
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "access_key": envsecret("AWS_ACCESS_KEY_ID"),
+            "secret_key": envsecret("AWS_SECRET_ACCESS_KEY"),
+            # Names are content addresses: stored bytes are never replaced.
+            "file_overwrite": False,
+            # Objects stay private; the app streams them, never links to them.
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+elif EMG_STORAGE != "filesystem":
+    raise ImproperlyConfigured(
+        f"EMG_STORAGE must be 'filesystem' or 's3', not {EMG_STORAGE!r}."
+    )
 
 # --- EMG specifics ---
 EMG_MAX_UPLOAD_MB = env.int("EMG_MAX_UPLOAD_MB", default=200)

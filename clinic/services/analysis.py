@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from django.utils import timezone
 
 from clinic.errors import GENERIC_ANALYSIS_ERROR, UserFacingError
 from clinic.models import AnalysisJob, ModelVersion, Result, Upload
+from clinic.stored_files import stored_file_copy_verified
 from clinic.tasks import analysis_run_task
 
 logger = logging.getLogger(__name__)
@@ -140,16 +140,19 @@ def _upload_files_materialise(upload: Upload, workdir: Path) -> list[Path]:
 
     Storage names are content addresses; readers such as WFDB find the data
     file through the name written in the header, so they need the originals.
+    Each copy is checked against the sha256 recorded at upload
+    (clinic.stored_files): a missing or altered object raises StoredFileError.
     """
     paths = []
     for i, row in enumerate(upload.files.all()):
         name = os.path.basename(row.original_name)
         if name in ("", ".", ".."):
             name = f"file{i}{os.path.splitext(row.file.name)[1]}"
-        target = workdir / name
-        with row.file.open("rb") as src, open(target, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1024 * 1024)
-        paths.append(target)
+        paths.append(
+            stored_file_copy_verified(
+                row.file.name, row.sha256, workdir / name, label=f'"{name}"'
+            )
+        )
     return paths
 
 
