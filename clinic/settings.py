@@ -158,6 +158,11 @@ if EMG_MAX_UPLOAD_MB <= 0:
     raise ImproperlyConfigured("EMG_MAX_UPLOAD_MB must be a positive number of MB.")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # form fields; files stream to disk
 EMG_MODEL_DIR = Path(env.str("EMG_MODEL_DIR", default=str(BASE_DIR / "models")))
+# Local copies of checkpoints kept in file storage (retrained candidates), one
+# per sha256; a worker fetches each once and checks it before every use.
+EMG_CHECKPOINT_CACHE_DIR = Path(
+    env.str("EMG_CHECKPOINT_CACHE_DIR", default=str(VAR_DIR / "checkpoint-cache"))
+)
 EMG_DATA_DIR = Path(
     env.str("EMG_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data"))
 )

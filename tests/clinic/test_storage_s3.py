@@ -170,3 +170,39 @@ def test_the_same_checks_hold_on_the_local_filesystem(
     again.refresh_from_db()
     assert again.status == Status.FAILED
     assert '"emg_myopathy.hea" is missing' in again.error_message
+
+
+def test_a_retrained_candidate_is_kept_in_the_bucket_and_fetched_by_workers(
+    s3_storage, token_client, uploaded_files, tiny_checkpoint, settings
+):
+    """A candidate written by the training worker is used by an analysis worker
+    on another host: its only copy is the bucket's."""
+    from types import SimpleNamespace
+
+    from clinic.services import model_version_promote
+    from clinic.services.retraining import _candidate_register
+
+    client, bucket = s3_storage
+    run = SimpleNamespace(pk=7, started_by=None)
+    mv = _candidate_register(run, tiny_checkpoint)
+    key = mv.checkpoint_path.removeprefix("storage:")
+    assert key == f"models/disease/{mv.sha256[:2]}/{mv.sha256}.pt"
+    assert key in _keys(client, bucket)
+    tiny_checkpoint.unlink()  # "another host": no local file at all
+    model_version_promote(actor=None, model_version=mv)
+
+    job = _api_upload(token_client, uploaded_files("emg_healthy"))
+    analysis_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Status.SUCCEEDED, job.error_message
+    cached = settings.EMG_CHECKPOINT_CACHE_DIR / f"{mv.sha256}.pt"
+    assert cached.is_file()
+
+    # A worker without the cached copy, and the object gone: FAILED, plainly.
+    cached.unlink()
+    client.delete_object(Bucket=bucket, Key=key)
+    again = _api_upload(token_client, uploaded_files("emg_myopathy"))
+    analysis_run(job_id=again.pk)
+    again.refresh_from_db()
+    assert again.status == Status.FAILED
+    assert "is missing from the file storage or does not match" in again.error_message
