@@ -8,4 +8,9 @@ class ClinicConfig(AppConfig):
     verbose_name = "Myolens clinic"
 
     def ready(self) -> None:
-        from clinic import signals  # noqa: F401  (connects the audit receivers)
+        from clinic import (
+            metrics,
+            signals,  # noqa: F401  (connects the audit receivers)
+        )
+
+        metrics.register()  # the job and queue metrics of /metrics

@@ -417,6 +417,27 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Prometheus metrics at /metrics (clinic/metrics.py, docs/OPERATIONS.md) ---
+# django-prometheus times every request: its first middleware goes first, its
+# last one just inside axes (so it still sees axes' lockout responses).
+INSTALLED_APPS += ["django_prometheus"]
+MIDDLEWARE.insert(0, "django_prometheus.middleware.PrometheusBeforeMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("axes.middleware.AxesMiddleware"),
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+)
+# Scrapers are let in from these addresses or networks (the client address of
+# clinic.security.client_ip, so behind the proxy the real one) or with
+# "Authorization: Bearer <EMG_METRICS_TOKEN>"; everyone else gets 403.
+EMG_METRICS_ALLOWED_IPS = env.list(
+    "EMG_METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"]
+)
+EMG_METRICS_TOKEN = envsecret("EMG_METRICS_TOKEN") or ""
+# The duration histogram covers the jobs that finished in this many hours.
+EMG_METRICS_WINDOW_HOURS = env.float("EMG_METRICS_WINDOW_HOURS", default=24.0)
+if EMG_METRICS_WINDOW_HOURS <= 0:
+    raise ImproperlyConfigured("EMG_METRICS_WINDOW_HOURS must be positive.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
