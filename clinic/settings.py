@@ -14,6 +14,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+from pythonjsonlogger.core import RESERVED_ATTRS as JSON_LOG_RESERVED_ATTRS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MYOLENS_VAR_DIR", BASE_DIR / "var"))
@@ -438,12 +439,42 @@ EMG_METRICS_WINDOW_HOURS = env.float("EMG_METRICS_WINDOW_HOURS", default=24.0)
 if EMG_METRICS_WINDOW_HOURS <= 0:
     raise ImproperlyConfigured("EMG_METRICS_WINDOW_HOURS must be positive.")
 
+# --- Logs: plain text, or one JSON object per line (EMG_LOG_FORMAT=json) ---
+# Every line carries the request id (web) or the job id (workers, while a job
+# runs): clinic/logging_context.py, docs/OPERATIONS.md.
+EMG_LOG_FORMAT = env.str("EMG_LOG_FORMAT", default="plain")
+if EMG_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(
+        f"EMG_LOG_FORMAT must be 'plain' or 'json', not {EMG_LOG_FORMAT!r}."
+    )
+# First, so every other middleware's lines already have the id.
+MIDDLEWARE.insert(0, "clinic.logging_context.RequestIdMiddleware")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"context": {"()": "clinic.logging_context.ContextFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s%(log_context)s: %(message)s"
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s "
+            "%(request_id)s %(job_kind)s %(job_id)s %(process)d",
+            "rename_fields": {"asctime": "time", "levelname": "level"},
+            # log_context is the plain format's rendering of the same ids.
+            "reserved_attrs": [*JSON_LOG_RESERVED_ATTRS, "log_context"],
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": EMG_LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# Celery workers keep this configuration instead of installing their own root
+# handler, so their lines have the same format and the job ids.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -28,6 +28,7 @@ How a job survives a killed worker (docs/OPERATIONS.md):
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib
 import logging
 import threading
@@ -42,6 +43,7 @@ from django.db import connection
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
+from clinic.logging_context import job_log_context
 from clinic.models import AnalysisJob, RetrainingRun
 
 logger = logging.getLogger(__name__)
@@ -83,6 +85,8 @@ class JobKind:
     #: "module:function" that sends the task, the one the service enqueues with;
     #: looked up at each sweep, so it can be replaced in tests.
     send: str
+    #: ``job_kind`` of its log lines and metrics (clinic.logging_context).
+    log_kind: str
 
 
 #: Keyed by the model's label; the models are looked up lazily (clinic.gestures
@@ -93,18 +97,21 @@ KINDS: dict[str, JobKind] = {
         on_claim={"progress": 5},
         gave_up=TOO_MANY_ATTEMPTS,
         send="clinic.services.analysis:_analysis_send",
+        log_kind="analysis",
     ),
     "clinic.RetrainingRun": JobKind(
         noun="retraining run",
         on_claim={"progress": 2, "history": []},
         gave_up=RETRAINING_TOO_MANY_ATTEMPTS,
         send="clinic.services.retraining:_retraining_send",
+        log_kind="retraining",
     ),
     "gestures.GestureSession": JobKind(
         noun="gesture session",
         on_claim={"progress": 5, "history": []},
         gave_up=GESTURE_TOO_MANY_ATTEMPTS,
         send="clinic.gestures.services:_gesture_adaptation_send",
+        log_kind="gesture",
     ),
 }
 
@@ -179,7 +186,9 @@ def job_lease(model: type[Model], pk: int) -> Iterator[None]:
             connection.close()  # this thread's own database connection
 
     name = f"lease-{model._meta.model_name}{pk}"
-    thread = threading.Thread(target=renew, name=name, daemon=True)
+    # The thread's log lines carry the job id too (a copy of this context).
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(renew,), name=name, daemon=True)
     thread.start()
     try:
         yield
@@ -195,12 +204,17 @@ def job_run_claimed(model: type[Model], pk: int, body: Callable[[int], None]) ->
     holds the lease; the task retries later), DONE (finished, cancelled or gone)
     or GAVE_UP (failed after too many attempts): ``body`` is not run.
     """
-    outcome = job_claim(model, pk)
-    if outcome != CLAIMED:
-        logger.info("%s %s was not claimed (%s)", _kind(model).noun, pk, outcome)
-        return outcome
-    with job_lease(model, pk):
-        body(pk)
+    kind = _kind(model)
+    # Every log line of the claim and the work carries the job id.
+    with job_log_context(kind.log_kind, pk):
+        outcome = job_claim(model, pk)
+        if outcome != CLAIMED:
+            logger.info("%s %s was not claimed (%s)", kind.noun, pk, outcome)
+            return outcome
+        logger.info("%s %s claimed", kind.noun, pk)
+        with job_lease(model, pk):
+            body(pk)
+        logger.info("%s %s finished", kind.noun, pk)
     return outcome
 
 
