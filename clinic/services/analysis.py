@@ -148,6 +148,15 @@ def model_version_checkpoint_verified(model_version: ModelVersion) -> Path:
             "ask an administrator to check the model registry."
         )
     actual = file_sha256(path)
+    if actual != model_version.sha256 and checkpoint_is_stored(
+        model_version.checkpoint_path
+    ):
+        # A damaged cached copy: fetch it again (verified) rather than fail
+        # on this host until someone deletes the file.
+        logger.warning("Cached checkpoint %s is damaged; fetching it again", path)
+        path.unlink(missing_ok=True)
+        _checkpoint_fetch(model_version)
+        actual = file_sha256(path)
     if actual != model_version.sha256:
         logger.error(
             "Checkpoint of %s at %s has sha256 %s, registered %s",

@@ -197,6 +197,13 @@ def test_a_retrained_candidate_is_kept_in_the_bucket_and_fetched_by_workers(
     assert job.status == Status.SUCCEEDED, job.error_message
     cached = settings.EMG_CHECKPOINT_CACHE_DIR / f"{mv.sha256}.pt"
     assert cached.is_file()
+    # A damaged cached copy is fetched again from the bucket, not used.
+    cached.write_bytes(b"damaged")
+    second = _api_upload(token_client, uploaded_files("emg_neuropathy"))
+    analysis_run(job_id=second.pk)
+    second.refresh_from_db()
+    assert second.status == Status.SUCCEEDED, second.error_message
+    assert cached.stat().st_size > 100
 
     # A worker without the cached copy, and the object gone: FAILED, plainly.
     cached.unlink()
