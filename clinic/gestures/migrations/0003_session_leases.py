@@ -4,19 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("gestures", "0002_role_permissions"),
+        ('gestures', '0002_role_permissions'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="gesturesession",
-            name="attempts",
+            model_name='gesturesession',
+            name='attempts',
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name="gesturesession",
-            name="heartbeat_at",
+            model_name='gesturesession',
+            name='heartbeat_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
