@@ -28,13 +28,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint() -> str:
+def s3_endpoint(tmp_path_factory) -> str:
     """URL of a moto S3 server started for this test session (stopped after)."""
     port = _free_port()
+    # A file, not a pipe: the server logs every request, and a full pipe that
+    # no one reads would block it.
+    log_path = tmp_path_factory.mktemp("moto") / "server.log"
+    log = open(log_path, "wb")  # closed once the server has stopped
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -45,7 +49,8 @@ def s3_endpoint() -> str:
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                err = proc.stderr.read().decode(errors="replace")[-2000:]
+                log.close()
+                err = log_path.read_text(errors="replace")[-2000:]
                 pytest.fail(f"moto S3 server did not start on {url}: {err}")
             time.sleep(0.2)
     yield url
@@ -54,6 +59,7 @@ def s3_endpoint() -> str:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()
 
 
 def s3_client(endpoint: str):
