@@ -19,8 +19,9 @@ from clinic.services import analysis_run
 from clinic.services.users import api_token_create
 from tests.clinic.factories import make_user
 
-# Fixtures: s3_endpoint (the moto server), s3_storage (a fresh bucket).
-pytest_plugins = ("tests.clinic.s3",)
+# Fixtures: s3_endpoint (the moto server), s3_storage (a fresh bucket); the
+# gesture ones (gesture_model, person_file, fast_adaptation).
+pytest_plugins = ("tests.clinic.s3", "tests.clinic.gesture_fixtures")
 pytestmark = pytest.mark.django_db
 Status = AnalysisJob.Status
 
@@ -213,3 +214,45 @@ def test_a_retrained_candidate_is_kept_in_the_bucket_and_fetched_by_workers(
     again.refresh_from_db()
     assert again.status == Status.FAILED
     assert "is missing from the file storage or does not match" in again.error_message
+
+
+def test_gesture_files_and_the_adapted_model_live_in_the_bucket(
+    s3_storage, gesture_model, person_file, fast_adaptation
+):
+    from clinic.gestures import services as gestures
+    from clinic.gestures.models import GestureSession
+    from clinic.stored_files import StoredFileAltered
+
+    client, bucket = s3_storage
+    user = make_user("clinician")
+
+    def session():
+        return gestures.gesture_session_create(
+            user=user,
+            base_model=gesture_model,
+            layout="myo-readings",
+            files=[person_file()],
+            person_code="G-S3",
+            k=1,
+        )
+
+    done = session()
+    calibration = done.files.get().file.name
+    assert calibration in _keys(client, bucket)
+    gestures.gesture_adaptation_run(session_id=done.pk)
+    done.refresh_from_db()
+    assert done.status == GestureSession.Status.SUCCEEDED, done.error_message
+    adapted = done.adapted_checkpoint.name
+    assert adapted in _keys(client, bucket)
+    fh, _name = gestures.gesture_checkpoint_export(user=user, session=done)
+    assert len(fh.read()) > 1000
+    client.put_object(Bucket=bucket, Key=adapted, Body=b"tampered")
+    with pytest.raises(StoredFileAltered):
+        gestures.gesture_checkpoint_export(user=user, session=done)
+
+    lost = session()
+    client.delete_object(Bucket=bucket, Key=calibration)
+    gestures.gesture_adaptation_run(session_id=lost.pk)
+    lost.refresh_from_db()
+    assert lost.status == GestureSession.Status.FAILED
+    assert '"44444-1.npz" is missing from the file storage' in lost.error_message
