@@ -25,6 +25,7 @@ from clinic.models import ModelVersion, Upload
 from clinic.result_display import result_headline
 from clinic.security import UPLOAD_THROTTLES
 from clinic.services.quota import UploadQuotaExceeded
+from clinic.stored_files import StoredFileError
 
 
 def require_perm(request: Request, perm: str) -> None:
@@ -223,7 +224,13 @@ def recording_file(request: Request, upload_id: int, file_id: int) -> FileRespon
     upload_file = selectors.upload_file_get_for_user(
         user=request.user, upload_id=upload_id, file_id=file_id
     )
-    handle = services.upload_file_download(user=request.user, upload_file=upload_file)
+    try:
+        handle = services.upload_file_download(
+            user=request.user, upload_file=upload_file
+        )
+    except StoredFileError as exc:
+        # Missing or altered in storage: say so rather than send wrong bytes.
+        return Response({"detail": str(exc)}, status=500)
     return FileResponse(
         handle,
         as_attachment=True,

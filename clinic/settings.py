@@ -14,6 +14,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+from pythonjsonlogger.core import RESERVED_ATTRS as JSON_LOG_RESERVED_ATTRS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MYOLENS_VAR_DIR", BASE_DIR / "var"))
@@ -125,6 +126,32 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Recordings, calibration files and adapted gesture checkpoints: the local
+# filesystem under MEDIA_ROOT by default; EMG_STORAGE=s3 keeps them in an
+# S3-compatible bucket, so web and workers on different hosts share them without
+# a shared disk. Every read checks the sha256 (clinic/stored_files.py).
+EMG_STORAGE = env.str("EMG_STORAGE", default="filesystem")
+if EMG_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME", default="myolens"),
+            # MinIO, Ceph or moto; unset for AWS itself.
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "access_key": envsecret("AWS_ACCESS_KEY_ID"),
+            "secret_key": envsecret("AWS_SECRET_ACCESS_KEY"),
+            # Names are content addresses: stored bytes are never replaced.
+            "file_overwrite": False,
+            # Objects stay private; the app streams them, never links to them.
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+elif EMG_STORAGE != "filesystem":
+    raise ImproperlyConfigured(
+        f"EMG_STORAGE must be 'filesystem' or 's3', not {EMG_STORAGE!r}."
+    )
 
 # --- EMG specifics ---
 EMG_MAX_UPLOAD_MB = env.int("EMG_MAX_UPLOAD_MB", default=200)
@@ -132,6 +159,11 @@ if EMG_MAX_UPLOAD_MB <= 0:
     raise ImproperlyConfigured("EMG_MAX_UPLOAD_MB must be a positive number of MB.")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # form fields; files stream to disk
 EMG_MODEL_DIR = Path(env.str("EMG_MODEL_DIR", default=str(BASE_DIR / "models")))
+# Local copies of checkpoints kept in file storage (retrained candidates), one
+# per sha256; a worker fetches each once and checks it before every use.
+EMG_CHECKPOINT_CACHE_DIR = Path(
+    env.str("EMG_CHECKPOINT_CACHE_DIR", default=str(VAR_DIR / "checkpoint-cache"))
+)
 EMG_DATA_DIR = Path(
     env.str("EMG_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data"))
 )
@@ -400,12 +432,63 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Prometheus metrics at /metrics (clinic/metrics.py, docs/OPERATIONS.md) ---
+# django-prometheus times every request: its first middleware goes first, its
+# last one just inside axes (so it still sees axes' lockout responses).
+INSTALLED_APPS += ["django_prometheus"]
+MIDDLEWARE.insert(0, "django_prometheus.middleware.PrometheusBeforeMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("axes.middleware.AxesMiddleware"),
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+)
+# Scrapers are let in from these addresses or networks (the client address of
+# clinic.security.client_ip, so behind the proxy the real one) or with
+# "Authorization: Bearer <EMG_METRICS_TOKEN>"; everyone else gets 403.
+EMG_METRICS_ALLOWED_IPS = env.list(
+    "EMG_METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"]
+)
+EMG_METRICS_TOKEN = envsecret("EMG_METRICS_TOKEN") or ""
+# The duration histogram covers the jobs that finished in this many hours.
+EMG_METRICS_WINDOW_HOURS = env.float("EMG_METRICS_WINDOW_HOURS", default=24.0)
+if EMG_METRICS_WINDOW_HOURS <= 0:
+    raise ImproperlyConfigured("EMG_METRICS_WINDOW_HOURS must be positive.")
+
+# --- Logs: plain text, or one JSON object per line (EMG_LOG_FORMAT=json) ---
+# Every line carries the request id (web) or the job id (workers, while a job
+# runs): clinic/logging_context.py, docs/OPERATIONS.md.
+EMG_LOG_FORMAT = env.str("EMG_LOG_FORMAT", default="plain")
+if EMG_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(
+        f"EMG_LOG_FORMAT must be 'plain' or 'json', not {EMG_LOG_FORMAT!r}."
+    )
+# First, so every other middleware's lines already have the id.
+MIDDLEWARE.insert(0, "clinic.logging_context.RequestIdMiddleware")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"context": {"()": "clinic.logging_context.ContextFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s%(log_context)s: %(message)s"
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s "
+            "%(request_id)s %(job_kind)s %(job_id)s %(process)d",
+            "rename_fields": {"asctime": "time", "levelname": "level"},
+            # log_context is the plain format's rendering of the same ids.
+            "reserved_attrs": [*JSON_LOG_RESERVED_ATTRS, "log_context"],
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": EMG_LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# Celery workers keep this configuration instead of installing their own root
+# handler, so their lines have the same format and the job ids.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from clinic import api, views, web, web_governance, web_recordings
+from clinic.metrics import metrics_view
 
 auth_patterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -128,6 +129,8 @@ urlpatterns = [
     path("accounts/", include(auth_patterns)),
     path("api/v1/", include(api_patterns)),
     path("health/", views.health, name="health"),
+    # Prometheus; allowed addresses or a bearer token only (clinic/metrics.py).
+    path("metrics", metrics_view, name="metrics"),
     path("", include("clinic.gestures.urls")),
     path("admin/", admin.site.urls),
 ]

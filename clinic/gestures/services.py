@@ -5,11 +5,9 @@ adaptation (claim before work). The only place here that calls emgcore."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
-import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -35,6 +33,11 @@ from clinic.gestures.tasks import gesture_adaptation_run_task
 from clinic.models import AuditEvent, Profile
 from clinic.services.audit import audit_record
 from clinic.services.quota import upload_quota_check
+from clinic.stored_files import (
+    stored_file_copy_verified,
+    stored_file_open_verified,
+    uploaded_sha256,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +61,6 @@ CSV_LAYOUT = "csv"
 _PROGRESS_READ = 10
 _PROGRESS_TRAIN_START = 20
 _PROGRESS_TRAIN_END = 90
-
-_CHUNK = 1024 * 1024
 
 
 # -- pretrained checkpoints ------------------------------------------------------
@@ -152,15 +153,6 @@ def gesture_model_checkpoint_verified(gesture_model: GestureModel) -> Path:
 
 
 # -- sessions --------------------------------------------------------------------
-def _sha256_of(f: UploadedFile) -> str:
-    digest = hashlib.sha256()
-    f.seek(0)
-    for chunk in f.chunks(_CHUNK):
-        digest.update(chunk)
-    f.seek(0)
-    return digest.hexdigest()
-
-
 def calibration_file_store(
     *, session: GestureSession, f: UploadedFile
 ) -> GestureCalibrationFile:
@@ -170,7 +162,7 @@ def calibration_file_store(
         session=session,
         original_name=original_name,
         size_bytes=f.size,
-        sha256=_sha256_of(f),
+        sha256=uploaded_sha256(f),
     )
     name = calibration_file_path(row, original_name)
     if not default_storage.exists(name):
@@ -289,10 +281,12 @@ def _materialise(session: GestureSession, workdir: Path) -> list[Path]:
         name = os.path.basename(row.original_name)
         if name in ("", ".", "..") or (workdir / name).exists():
             name = f"file{i}-{name or 'calibration'}"
-        target = workdir / name
-        with row.file.open("rb") as src, open(target, "wb") as dst:
-            shutil.copyfileobj(src, dst, _CHUNK)
-        paths.append(target)
+        # Checked against the upload's sha256 (clinic.stored_files).
+        paths.append(
+            stored_file_copy_verified(
+                row.file.name, row.sha256, workdir / name, label=f'"{name}"'
+            )
+        )
     return paths
 
 
@@ -481,7 +475,11 @@ def gesture_checkpoint_export(*, user, session: GestureSession) -> tuple[Any, st
     """
     if session.status != Status.SUCCEEDED or not session.adapted_checkpoint:
         raise UserFacingError("This session has no adapted model.")
-    fh = session.adapted_checkpoint.open("rb")
+    fh = stored_file_open_verified(
+        session.adapted_checkpoint.name,
+        session.adapted_sha256,
+        label=f"of the adapted model of session {session.pk}",
+    )
     audit_record(
         actor=user,
         action=AuditEvent.Action.EXPORTED,

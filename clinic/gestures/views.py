@@ -21,6 +21,7 @@ from clinic.gestures.forms import GestureSessionForm
 from clinic.gestures.models import GestureSession
 from clinic.gestures.plots import confusion_figure
 from clinic.services.quota import UploadQuotaExceeded
+from clinic.stored_files import StoredFileError
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -120,6 +121,8 @@ def session_checkpoint(request: HttpRequest, session_id: int) -> FileResponse:
         fh, filename = services.gesture_checkpoint_export(
             user=request.user, session=session
         )
+    except StoredFileError as exc:
+        return HttpResponse(str(exc), status=500, content_type="text/plain")
     except UserFacingError:
         raise Http404("This session has no adapted model.") from None
     return FileResponse(fh, as_attachment=True, filename=filename)

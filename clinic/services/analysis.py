@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,12 @@ from django.utils import timezone
 
 from clinic.errors import GENERIC_ANALYSIS_ERROR, UserFacingError
 from clinic.models import AnalysisJob, ModelVersion, Result, Upload
+from clinic.services.checkpoint_store import (
+    checkpoint_cache_file,
+    checkpoint_fetch,
+    checkpoint_is_stored,
+)
+from clinic.stored_files import StoredFileError, stored_file_copy_verified
 from clinic.tasks import analysis_run_task
 
 logger = logging.getLogger(__name__)
@@ -93,11 +98,33 @@ def model_version_active(*, kind: str = ModelVersion.Kind.DISEASE) -> ModelVersi
 
 
 def model_version_checkpoint_file(model_version: ModelVersion) -> Path:
-    """The checkpoint's path: relative paths are under EMG_MODEL_DIR."""
+    """The checkpoint's local path: relative paths are under EMG_MODEL_DIR.
+
+    A checkpoint in file storage (a retrained candidate) is read from this
+    host's cached copy (clinic.services.checkpoint_store).
+    """
+    if checkpoint_is_stored(model_version.checkpoint_path):
+        return checkpoint_cache_file(model_version.sha256)
     path = Path(model_version.checkpoint_path)
     if not path.is_absolute():
         path = Path(settings.EMG_MODEL_DIR) / path
     return path
+
+
+def _checkpoint_fetch(model_version: ModelVersion) -> None:
+    try:
+        checkpoint_fetch(
+            model_version.checkpoint_path,
+            model_version.sha256,
+            label=f"of model {model_version}",
+        )
+    except StoredFileError as exc:
+        logger.error("Checkpoint of %s could not be fetched: %s", model_version, exc)
+        raise ModelIntegrityError(
+            f"The file of model {model_version} is missing from the file storage or "
+            "does not match its registered checksum, so it was not used; ask an "
+            "administrator to check the model registry and the file storage."
+        ) from None
 
 
 def file_sha256(path: Path) -> str:
@@ -111,6 +138,8 @@ def file_sha256(path: Path) -> str:
 def model_version_checkpoint_verified(model_version: ModelVersion) -> Path:
     """The checkpoint path after checking its sha256 against the registry."""
     path = model_version_checkpoint_file(model_version)
+    if checkpoint_is_stored(model_version.checkpoint_path) and not path.is_file():
+        _checkpoint_fetch(model_version)
     if not path.is_file():
         logger.error("Checkpoint of %s is missing at %s", model_version, path)
         raise ModelIntegrityError(
@@ -118,6 +147,15 @@ def model_version_checkpoint_verified(model_version: ModelVersion) -> Path:
             "ask an administrator to check the model registry."
         )
     actual = file_sha256(path)
+    if actual != model_version.sha256 and checkpoint_is_stored(
+        model_version.checkpoint_path
+    ):
+        # A damaged cached copy: fetch it again (verified) rather than fail
+        # on this host until someone deletes the file.
+        logger.warning("Cached checkpoint %s is damaged; fetching it again", path)
+        path.unlink(missing_ok=True)
+        _checkpoint_fetch(model_version)
+        actual = file_sha256(path)
     if actual != model_version.sha256:
         logger.error(
             "Checkpoint of %s at %s has sha256 %s, registered %s",
@@ -139,16 +177,19 @@ def _upload_files_materialise(upload: Upload, workdir: Path) -> list[Path]:
 
     Storage names are content addresses; readers such as WFDB find the data
     file through the name written in the header, so they need the originals.
+    Each copy is checked against the sha256 recorded at upload
+    (clinic.stored_files): a missing or altered object raises StoredFileError.
     """
     paths = []
     for i, row in enumerate(upload.files.all()):
         name = os.path.basename(row.original_name)
         if name in ("", ".", ".."):
             name = f"file{i}{os.path.splitext(row.file.name)[1]}"
-        target = workdir / name
-        with row.file.open("rb") as src, open(target, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1024 * 1024)
-        paths.append(target)
+        paths.append(
+            stored_file_copy_verified(
+                row.file.name, row.sha256, workdir / name, label=f'"{name}"'
+            )
+        )
     return paths
 
 

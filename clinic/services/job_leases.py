@@ -28,6 +28,7 @@ How a job survives a killed worker (docs/OPERATIONS.md):
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib
 import logging
 import threading
@@ -43,6 +44,7 @@ from django.db import connection
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
+from clinic.logging_context import job_log_context
 from clinic.models import AnalysisJob, RetrainingRun
 
 logger = logging.getLogger(__name__)
@@ -87,6 +89,8 @@ class JobKind:
     #: The setting of seconds to sleep after the claim (0 outside the
     #: worker-kill tests), so a test finds the job RUNNING when it kills.
     test_delay: str
+    #: ``job_kind`` of its log lines and metrics (clinic.logging_context).
+    log_kind: str
 
 
 #: Keyed by the model's label; the models are looked up lazily (clinic.gestures
@@ -98,6 +102,7 @@ KINDS: dict[str, JobKind] = {
         gave_up=TOO_MANY_ATTEMPTS,
         send="clinic.services.analysis:_analysis_send",
         test_delay="EMG_ANALYSIS_TEST_DELAY_S",
+        log_kind="analysis",
     ),
     "clinic.RetrainingRun": JobKind(
         noun="retraining run",
@@ -105,6 +110,7 @@ KINDS: dict[str, JobKind] = {
         gave_up=RETRAINING_TOO_MANY_ATTEMPTS,
         send="clinic.services.retraining:_retraining_send",
         test_delay="EMG_TRAINING_TEST_DELAY_S",
+        log_kind="retraining",
     ),
     "gestures.GestureSession": JobKind(
         noun="gesture session",
@@ -112,6 +118,7 @@ KINDS: dict[str, JobKind] = {
         gave_up=GESTURE_TOO_MANY_ATTEMPTS,
         send="clinic.gestures.services:_gesture_adaptation_send",
         test_delay="EMG_TRAINING_TEST_DELAY_S",
+        log_kind="gesture",
     ),
 }
 
@@ -186,7 +193,9 @@ def job_lease(model: type[Model], pk: int) -> Iterator[None]:
             connection.close()  # this thread's own database connection
 
     name = f"lease-{model._meta.model_name}{pk}"
-    thread = threading.Thread(target=renew, name=name, daemon=True)
+    # The thread's log lines carry the job id too (a copy of this context).
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(renew,), name=name, daemon=True)
     thread.start()
     try:
         yield
@@ -202,17 +211,22 @@ def job_run_claimed(model: type[Model], pk: int, body: Callable[[int], None]) ->
     holds the lease; the task retries later), DONE (finished, cancelled or gone)
     or GAVE_UP (failed after too many attempts): ``body`` is not run.
     """
-    outcome = job_claim(model, pk)
-    if outcome != CLAIMED:
-        logger.info("%s %s was not claimed (%s)", _kind(model).noun, pk, outcome)
-        return outcome
-    with job_lease(model, pk):
-        delay = getattr(settings, _kind(model).test_delay, 0)
-        if delay:
-            # Only the worker-kill tests set it: a job that stays RUNNING, with
-            # its lease renewed, as a long model call or training would.
-            time.sleep(delay)
-        body(pk)
+    kind = _kind(model)
+    # Every log line of the claim and the work carries the job id.
+    with job_log_context(kind.log_kind, pk):
+        outcome = job_claim(model, pk)
+        if outcome != CLAIMED:
+            logger.info("%s %s was not claimed (%s)", kind.noun, pk, outcome)
+            return outcome
+        logger.info("%s %s claimed", kind.noun, pk)
+        with job_lease(model, pk):
+            delay = getattr(settings, kind.test_delay, 0)
+            if delay:
+                # Only the worker-kill tests set it: a job that stays RUNNING,
+                # with its lease renewed, as a long model call or training would.
+                time.sleep(delay)
+            body(pk)
+        logger.info("%s %s finished", kind.noun, pk)
     return outcome
 
 

@@ -9,7 +9,6 @@ evaluation (per-class metrics with CIs), so the promotion rules apply to it.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import tempfile
@@ -25,8 +24,12 @@ from django.utils import timezone
 from clinic.errors import UserFacingError
 from clinic.models import AuditEvent, ModelVersion, RetrainingRun
 from clinic.selectors import retraining_candidate_registered
-from clinic.services.analysis import model_version_checkpoint_verified
+from clinic.services.analysis import (
+    file_sha256,
+    model_version_checkpoint_verified,
+)
 from clinic.services.audit import audit_record
+from clinic.services.checkpoint_store import checkpoint_store
 from clinic.services.training_data import (  # noqa: F401 (re-exported)
     CONFIRMED_CLASSES,
     VAL_FRACTION,
@@ -223,12 +226,6 @@ def _num(value: Any) -> float | None:
     return round(value, 6) if math.isfinite(value) else None
 
 
-def _candidate_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "models"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _per_class_evaluation(evaluation: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Recording-level report when there are several recordings per class."""
     level = "recording" if "recording" in evaluation else "window"
@@ -291,7 +288,6 @@ def _train_candidate(run_id: int) -> ModelVersion | None:
     """The work of one run; returns the candidate, or None when cancelled."""
     import torch
 
-    from clinic.services.models_registry import model_version_register
     from emgcore.checkpoint import load_checkpoint, save_checkpoint
     from emgcore.disease import logits_of
     from emgcore.evaluate import evaluate_checkpoint
@@ -381,9 +377,8 @@ def _train_candidate(run_id: int) -> ModelVersion | None:
         "min_confidence": meta.get("min_confidence"),
     }
     _update(run_id, progress=88)
-    folder = _candidate_dir()
     stem = f"retrain-{run.pk}-{timezone.now():%Y%m%d%H%M%S}"
-    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"myolens-retrain{run.pk}-") as tmp:
         # Evaluate a first save (evaluate_checkpoint reads a file), then save the
         # final checkpoint with its evaluation inside.
         draft = Path(tmp) / "draft.pt"
@@ -391,25 +386,34 @@ def _train_candidate(run_id: int) -> ModelVersion | None:
         evaluation = evaluate_checkpoint(
             draft, ws, val_idx, n_boot=settings.EMG_EVAL_N_BOOT, seed=run.seed
         )
-    level, report = _per_class_evaluation(evaluation)
-    metrics.update(
-        per_class=report["per_class"],
-        accuracy=report.get("accuracy"),
-        balanced_accuracy=report.get("balanced_accuracy"),
-        evaluation_level=level,
-        evaluation=evaluation,
-    )
-    path = folder / f"{stem}.pt"
-    save_checkpoint(path, model, metadata)
-    _, saved = load_checkpoint(path)
-    path.with_suffix(".md").write_text(_model_card_text(run, dict(saved)))
-    path.with_suffix(".json").write_text(
-        json.dumps({"metrics": metrics, "dataset": metadata["dataset"]}, indent=1)
-    )
-    _update(run_id, progress=95)
-    return model_version_register(
-        checkpoint_path=path, actor=run.started_by, version=f"retrain-{run.pk}"
-    )
+        level, report = _per_class_evaluation(evaluation)
+        metrics.update(
+            per_class=report["per_class"],
+            accuracy=report.get("accuracy"),
+            balanced_accuracy=report.get("balanced_accuracy"),
+            evaluation_level=level,
+            evaluation=evaluation,
+        )
+        path = Path(tmp) / f"{stem}.pt"
+        save_checkpoint(path, model, metadata)
+        _, saved = load_checkpoint(path)
+        path.with_suffix(".md").write_text(_model_card_text(run, dict(saved)))
+        _update(run_id, progress=95)
+        return _candidate_register(run, path)
+
+
+def _candidate_register(run: RetrainingRun, path: Path) -> ModelVersion:
+    """Register the candidate with its file in storage (other hosts use it)."""
+    from clinic.services.models_registry import model_version_register
+
+    stored = checkpoint_store(path, file_sha256(path))
+    with transaction.atomic():
+        mv = model_version_register(
+            checkpoint_path=path, actor=run.started_by, version=f"retrain-{run.pk}"
+        )
+        mv.checkpoint_path = stored
+        mv.save(update_fields=["checkpoint_path"])
+    return mv
 
 
 def _cancel_requested(run_id: int) -> bool:

@@ -16,6 +16,7 @@ from django.conf import settings
 from clinic.errors import UserFacingError
 from clinic.models import ConfirmedDiagnosis, RetrainingRun, Upload
 from clinic.services.analysis import _recording_read
+from clinic.stored_files import StoredFileError
 
 # Confirmed diagnoses that map onto the disease model's classes.
 CONFIRMED_CLASSES = {
@@ -61,7 +62,8 @@ def confirmed_windows(preprocess, class_names: tuple[str, ...]):
             with tempfile.TemporaryDirectory(prefix=f"myolens-up{upload.pk}-") as tmp:
                 rec = _recording_read(upload, Path(tmp))
             out = EMGPreprocessor(preprocess).transform(rec)
-        except EmgCoreError as exc:
+        except (EmgCoreError, StoredFileError) as exc:
+            # A missing or altered stored file is skipped like an unreadable one.
             skipped.append({"upload": upload.pk, "reason": str(exc)})
             continue
         n = len(out.windows)

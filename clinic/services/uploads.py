@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import logging
@@ -29,19 +28,9 @@ from clinic.models import (
 from clinic.services.analysis import analysis_request
 from clinic.services.audit import audit_record
 from clinic.services.quota import upload_quota_check
+from clinic.stored_files import stored_file_open_verified, uploaded_sha256
 
 logger = logging.getLogger(__name__)
-
-_CHUNK = 1024 * 1024
-
-
-def _sha256_of(f: UploadedFile) -> str:
-    digest = hashlib.sha256()
-    f.seek(0)
-    for chunk in f.chunks(_CHUNK):
-        digest.update(chunk)
-    f.seek(0)
-    return digest.hexdigest()
 
 
 def upload_file_store(*, upload: Upload, f: UploadedFile) -> UploadFile:
@@ -55,7 +44,7 @@ def upload_file_store(*, upload: Upload, f: UploadedFile) -> UploadFile:
         upload=upload,
         original_name=original_name,
         size_bytes=f.size,
-        sha256=_sha256_of(f),
+        sha256=uploaded_sha256(f),
     )
     name = upload_file_path(row, original_name)
     if default_storage.exists(name):
@@ -243,7 +232,12 @@ def upload_file_download(*, user, upload_file: UploadFile):
             "patient_code": upload_file.upload.patient_code,
         },
     )
-    return upload_file.file.open("rb")
+    # Verified before the first byte is sent (clinic.stored_files).
+    return stored_file_open_verified(
+        upload_file.file.name,
+        upload_file.sha256,
+        label=f'"{upload_file.original_name}"',
+    )
 
 
 def confirmed_diagnosis_create(

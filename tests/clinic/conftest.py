@@ -43,6 +43,7 @@ def _plain_static_storage(settings, tmp_path):
         },
     }
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMG_CHECKPOINT_CACHE_DIR = tmp_path / "checkpoint-cache"
     # Real hashing costs ~1 s per user on the shared CPUs; tests need no secrecy.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -221,6 +221,20 @@ def test_a_changed_base_checkpoint_is_not_used(gesture_model, person_file):
     assert "does not match its registered checksum" in session.error_message
 
 
+def test_an_altered_calibration_file_is_not_used(gesture_model, person_file):
+    session = _session(gesture_model, [person_file()])
+    stored = session.files.get()
+    with open(default_storage.path(stored.file.name), "r+b") as fh:
+        fh.seek(64)
+        fh.write(b"\x00altered")
+    services.gesture_adaptation_run(session_id=session.pk)
+    session.refresh_from_db()
+    assert session.status == Status.FAILED
+    assert session.error_message.startswith(
+        'The stored file "44444-1.npz" failed its integrity check'
+    )
+
+
 def test_it_refuses_a_layout_the_model_was_not_trained_on(gesture_model, person_file):
     with pytest.raises(UserFacingError, match="'myo-readings' file layout"):
         _session(gesture_model, [person_file()], layout="uci-semg")

@@ -329,6 +329,9 @@ def test_every_url_is_in_the_matrix():
         # another team / 403 without export rights) are in tests/clinic/test_fhir.py.
         "api/v1/results/<int:result_id>/fhir",
         "api/v1/recordings/<int:upload_id>/files/<int:file_id>",
+        # For scrapers, not roles: allowed addresses or a bearer token
+        # (tests/clinic/test_metrics.py).
+        "metrics",
     }
     # The gesture app's pages and API have their own matrix
     # (tests/clinic/test_gestures_views.py, test_gestures_api.py).
