@@ -195,16 +195,18 @@ def window_probabilities(
     *,
     temperature: float = 1.0,
     batch_size: int = 64,
+    device: str = "cpu",
 ) -> NDArray[np.float64]:
     """Softmax probabilities per window, shape (n_windows, n_classes)."""
     out = []
+    model.to(device)
     model.eval()
     with torch.inference_mode():
         for start in range(0, len(windows), batch_size):
             # A copy: the windows may be a read-only strided view of the signal.
             batch = torch.from_numpy(np.array(windows[start : start + batch_size]))
-            logits = model(batch) / temperature
-            out.append(torch.softmax(logits, dim=1).double().numpy())
+            logits = model(batch.to(device)) / temperature
+            out.append(torch.softmax(logits, dim=1).double().cpu().numpy())
     return np.concatenate(out, axis=0)
 
 
@@ -215,6 +217,7 @@ def predict(
     expected_sha256: str | None = None,
     channel: int | None = None,
     batch_size: int = 64,
+    device: str = "cpu",
 ) -> Prediction:
     """Classify a recording with a disease checkpoint.
 
@@ -231,6 +234,9 @@ def predict(
         Channel index to analyse with a single-channel model.
     batch_size : int
         Windows per forward pass.
+    device : str
+        Torch device of the forward passes (``"cpu"``, ``"cuda"``); the
+        cached model moves there.
 
     Returns
     -------
@@ -293,7 +299,7 @@ def predict(
         notes.append(verdict.exclusion_note)
     temperature = float(metadata["metrics"].get("temperature", 1.0) or 1.0)
     proba = window_probabilities(
-        model, windows, temperature=temperature, batch_size=batch_size
+        model, windows, temperature=temperature, batch_size=batch_size, device=device
     )
     class_names = list(metadata["class_names"])
     mean = proba.mean(axis=0)

@@ -216,15 +216,14 @@ def _recording_read(upload: Upload, workdir: Path):
 
 def _predict(recording, checkpoint_path: Path, model_version: ModelVersion) -> dict:
     """The one place that runs the disease model; returns Prediction.to_dict()."""
-    import inspect
-
     from emgcore.inference import predict
 
-    kwargs: dict[str, Any] = {"expected_sha256": model_version.sha256}
-    # EMG_DEVICE is passed once emgcore's predict takes a device.
-    if "device" in inspect.signature(predict).parameters:
-        kwargs["device"] = settings.EMG_DEVICE
-    return predict(recording, checkpoint_path, **kwargs).to_dict()
+    return predict(
+        recording,
+        checkpoint_path,
+        expected_sha256=model_version.sha256,
+        device=settings.EMG_DEVICE,
+    ).to_dict()
 
 
 def _quality_assess(recording) -> dict:

@@ -140,7 +140,7 @@ class FeatureLinear(EmgModel):
         self._check_input(x)
         f = torch.from_numpy(
             window_features(x.detach().cpu().numpy(), self.sfreq, self.sub_n_times)
-        )
+        ).to(self.center.device)
         f = torch.where(torch.isfinite(f), f, self.fill)
         return (f - self.center) / self.scale
 

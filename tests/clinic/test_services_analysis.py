@@ -174,3 +174,22 @@ def test_it_refuses_a_checkpoint_whose_sha256_changed(
     assert job.status == Status.FAILED
     assert "does not match its registered checksum" in job.error_message
     assert predict_calls == []
+
+
+def test_the_model_runs_on_the_configured_device(monkeypatch, settings):
+    # EMG_DEVICE reaches emgcore's predict (it was dropped by a signature check).
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from clinic.services import analysis
+
+    seen = {}
+
+    def fake_predict(recording, path, **kwargs):
+        seen.update(kwargs)
+        return SimpleNamespace(to_dict=lambda: {})
+
+    monkeypatch.setattr("emgcore.inference.predict", fake_predict)
+    settings.EMG_DEVICE = "meta"
+    analysis._predict(None, Path("x.pt"), SimpleNamespace(sha256="ab" * 32))
+    assert seen == {"expected_sha256": "ab" * 32, "device": "meta"}
