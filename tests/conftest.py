@@ -8,6 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# Fixture modules shared by several test files, registered once here (pytest
+# reads pytest_plugins only in the top conftest): gesture sessions and the
+# moto S3 server.
+pytest_plugins = ("tests.clinic.gesture_fixtures", "tests.clinic.s3")
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

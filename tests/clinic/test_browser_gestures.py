@@ -20,7 +20,6 @@ from tests.clinic.factories import TeamFactory, make_user
 from tests.conftest import REPO_ROOT
 
 # Fixtures: tiny_gesture_checkpoint, person_path (real data, never copied).
-pytest_plugins = ("tests.clinic.gesture_fixtures",)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

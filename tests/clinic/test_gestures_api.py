@@ -11,7 +11,6 @@ from tests.clinic.factories import TeamFactory, make_user
 
 # Fixtures: tiny_gesture_checkpoint, gesture_model, person_file, person_path,
 # fast_adaptation, make_gesture_session.
-pytest_plugins = ("tests.clinic.gesture_fixtures",)
 
 pytestmark = pytest.mark.django_db
 

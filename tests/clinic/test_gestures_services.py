@@ -22,7 +22,6 @@ from tests.clinic.factories import make_user
 
 # Fixtures: tiny_gesture_checkpoint, gesture_model, person_file, person_path,
 # fast_adaptation.
-pytest_plugins = ("tests.clinic.gesture_fixtures",)
 pytestmark = pytest.mark.django_db
 Status = GestureSession.Status
 

@@ -22,7 +22,6 @@ from tests.clinic.factories import make_user
 from tests.conftest import make_tiny_disease_checkpoint
 
 # Fixtures: gesture_model, person_file, fast_adaptation.
-pytest_plugins = ("tests.clinic.gesture_fixtures",)
 pytestmark = pytest.mark.django_db
 Run = RetrainingRun.Status
 Session = GestureSession.Status

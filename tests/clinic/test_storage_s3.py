@@ -21,7 +21,6 @@ from tests.clinic.factories import make_user
 
 # Fixtures: s3_endpoint (the moto server), s3_storage (a fresh bucket); the
 # gesture ones (gesture_model, person_file, fast_adaptation).
-pytest_plugins = ("tests.clinic.s3", "tests.clinic.gesture_fixtures")
 pytestmark = pytest.mark.django_db
 Status = AnalysisJob.Status
 

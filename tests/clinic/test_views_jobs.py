@@ -19,7 +19,6 @@ from tests.clinic.factories import (
 
 pytestmark = pytest.mark.django_db
 
-pytest_plugins = ("tests.clinic.gesture_fixtures",)
 
 #: The clock the pages read (frozen, so that "30 s" is not "31 s" on a busy CPU).
 NOW = timezone.now()

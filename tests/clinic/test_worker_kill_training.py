@@ -29,7 +29,6 @@ from tests.clinic.workers import celery_worker, pool_processes, this_tests_app_e
 from tests.conftest import make_tiny_disease_checkpoint
 
 # Fixtures: gesture_model, person_file.
-pytest_plugins = ("tests.clinic.gesture_fixtures",)
 pytestmark = [
     pytest.mark.services,
     pytest.mark.slow,
