@@ -346,20 +346,35 @@ def model_report(request: HttpRequest, model_version_id: int) -> HttpResponse:
     evaluation, confirmed = report["evaluation"], report["confirmed"]
     job = services.report_job(mv)
     job_active = job.get("state") in ("queued", "running")
+    card = {
+        f"evaluation-{k}": v
+        for k, v in report_figures(evaluation, "Card's evaluation").items()
+    }
+    # Computed curves are figures of their own, titled with the data they were
+    # computed on; the card's figures (and its confusion matrix) stay.
+    curves = evaluation["curves"] or {}
+    computed = {
+        f"evaluation-{'roc' if k == 'roc' else 'curves-' + k}": v
+        for k, v in report_figures(
+            curves, f"Computed on the {curves.get('evaluation_set', '')}"
+        ).items()
+        if k != "confusion"
+    }
     return render(
         request,
         "clinic/models/report.html",
         {
             "mv": mv,
             "evaluation": evaluation,
+            "provenance": provenance.evaluation_summary(mv),
             "confirmed": confirmed,
             "evaluation_rows": _metric_rows(evaluation),
             "confirmed_rows": _metric_rows(confirmed),
+            "card_figures": list(card),
+            "curve_figures": list(computed),
             "figures": {
-                **{
-                    f"evaluation-{k}": v
-                    for k, v in report_figures(evaluation, "Evaluation set").items()
-                },
+                **card,
+                **computed,
                 **{
                     f"confirmed-{k}": v
                     for k, v in report_figures(confirmed, "Confirmed cases").items()
@@ -367,7 +382,7 @@ def model_report(request: HttpRequest, model_version_id: int) -> HttpResponse:
             },
             "job": job,
             "job_active": job_active,
-            "can_compute": not evaluation.get("roc") and not job_active,
+            "can_compute": not curves and not job_active,
         },
     )
 

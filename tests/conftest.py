@@ -102,10 +102,18 @@ def make_tiny_disease_checkpoint(
     return path
 
 
-def make_tiny_clinic_checkpoint(path: Path) -> Path:
+def make_tiny_clinic_checkpoint(
+    path: Path,
+    *,
+    min_confidence: float | None = 0.5,
+    training_sha256s: tuple[str, ...] = ("ab" * 32,),
+) -> Path:
     """A tiny All-ConvNet with a qualifying held-out evaluation and per-class
     metrics, so the clinic's registry registers and promotes it (``path`` with its
-    sha256 sidecar)."""
+    sha256 sidecar).
+
+    ``min_confidence=None`` makes every answer a class (never "inconclusive");
+    ``training_sha256s`` are the data-file hashes its training data list."""
     import torch
 
     from emgcore.checkpoint import save_checkpoint
@@ -135,14 +143,14 @@ def make_tiny_clinic_checkpoint(path: Path) -> Path:
         {
             "class_names": classes,
             "metrics": metrics,
-            "min_confidence": 0.5,
+            "min_confidence": min_confidence,
             "preprocess": {"target_sfreq": 1000.0, "window_s": 0.25, "step_s": 0.25},
             "evaluation": HELD_OUT_EVALUATION,
             "training_data": {
                 "datasets": ["synthetic"],
                 "subjects": ["T01", "T02"],
                 "recordings": ["t01", "t02"],
-                "sha256s": ["ab" * 32],
+                "sha256s": list(training_sha256s),
             },
         },
     )

@@ -110,11 +110,17 @@ def _stored_evaluation(mv: ModelVersion) -> dict[str, Any]:
 
 
 def model_version_evaluation_report(mv: ModelVersion) -> dict[str, Any]:
-    """The evaluation-set report: computed curves when cached, else the metadata."""
+    """The card's evaluation as the checkpoint states it, and apart from it
+    (``curves``) what an auditor's computation found, when there is one.
+
+    The computed curves never replace the card's figures (issue 16): they come
+    from running the model over recordings that need not be those of the
+    card's evaluation, so the page, the CSV and the card keep one set of numbers.
+    """
+    evaluation = _stored_evaluation(mv)
     cached = (mv.report_cache or {}).get("evaluation")
-    if cached:
-        return {**cached, "source": "computed on the evaluation set"}
-    return _stored_evaluation(mv)
+    evaluation["curves"] = dict(cached) if cached else None
+    return evaluation
 
 
 def _evaluation_windows(mv: ModelVersion, meta: dict[str, Any]):
@@ -281,7 +287,7 @@ def model_version_report_compute(*, user, model_version: ModelVersion) -> ModelV
     mv.save(update_fields=["report_cache"])
     audit_record(
         actor=user,
-        action=AuditEvent.Action.VIEWED,
+        action=AuditEvent.Action.REPORT_COMPUTED,
         obj=mv,
         details={"report": "evaluation computed", "set": what, "n": evaluation["n"]},
     )

@@ -284,6 +284,56 @@ def _ci(pc: dict[str, Any], name: str) -> str:
     return f"{value:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else f"{value:.2f}"
 
 
+def _provenance_blocks(run, ws, train_idx, val_idx) -> tuple[dict, dict]:
+    """``meta["evaluation"]`` and ``meta["training_data"]`` of a candidate
+    (clinic.provenance): whom its validation windows came from, and whom it
+    was trained on. Without them the promotion gate cannot tell a held-out
+    evaluation from a memorised one. A class with a single person (emgdb) is
+    validated on a later time block of that person: then the evaluation is a
+    time-block one, never "subject-held-out"."""
+    from clinic import provenance
+
+    train_people = set(ws.subjects[train_idx].tolist())
+    val_people = set(ws.subjects[val_idx].tolist())
+    shared = bool(train_people & val_people)
+    # The built-in recordings' file hashes, for the result page's notice.
+    hashes = {}
+    for dataset, used in (
+        ("physionet_emgdb", run.use_emgdb),
+        ("emglab_n2001", run.use_n2001),
+    ):
+        if used:
+            hashes.update(
+                {
+                    r["recording"]: r["sha256"]
+                    for r in provenance.builtin_recordings(dataset)
+                }
+            )
+    train_recordings = sorted(set(ws.recording_ids[train_idx].tolist()))
+    val_recordings = sorted(set(ws.recording_ids[val_idx].tolist()))
+    evaluation = {
+        "protocol": provenance.TIME_BLOCK if shared else provenance.SUBJECT_HELD_OUT,
+        "description": f"validation split of retraining run {run.pk}",
+        "dataset": "+".join(run.data_sources),
+        "people_per_class": {
+            name: len(set(ws.subjects[val_idx][ws.y[val_idx] == k].tolist()))
+            for k, name in enumerate(ws.class_names)
+        },
+        "subjects": sorted(val_people),
+        "recordings": val_recordings,
+        "sha256s": [hashes[r] for r in val_recordings if r in hashes],
+        "subject_held_out": not shared,
+        "source": f"retraining run {run.pk}",
+    }
+    training = {
+        "datasets": list(run.data_sources),
+        "subjects": sorted(train_people),
+        "recordings": train_recordings,
+        "sha256s": [hashes[r] for r in train_recordings if r in hashes],
+    }
+    return evaluation, training
+
+
 def _train_candidate(run_id: int) -> ModelVersion | None:
     """The work of one run; returns the candidate, or None when cancelled."""
     import torch
@@ -376,6 +426,9 @@ def _train_candidate(run_id: int) -> ModelVersion | None:
         "parent": base.sha256,
         "min_confidence": meta.get("min_confidence"),
     }
+    metadata["evaluation"], metadata["training_data"] = _provenance_blocks(
+        run, ws, train_idx, val_idx
+    )
     _update(run_id, progress=88)
     stem = f"retrain-{run.pk}-{timezone.now():%Y%m%d%H%M%S}"
     with tempfile.TemporaryDirectory(prefix=f"myolens-retrain{run.pk}-") as tmp:

@@ -127,6 +127,18 @@ def test_a_tiny_run_on_emgdb_registers_an_evaluated_candidate(
     finished = AuditEvent.objects.get(action=AuditEvent.Action.RETRAINED)
     assert finished.actor == admin and finished.object_id == str(run.pk)
     assert finished.details["candidate"] == str(cand)
+    # emgdb has one person per class: validated on a later time block of the
+    # same people, which the provenance records and the gate refuses.
+    assert cand.evaluation["protocol"] == "time_block_same_people"
+    assert cand.evaluation["people_per_class"] == {
+        "healthy": 1,
+        "myopathy": 1,
+        "neuropathy": 1,
+    }
+    assert not cand.evaluation["subject_held_out"]
+    assert len(cand.training_data["sha256s"]) == 3
+    problems = services.model_version_promotion_problems(cand)
+    assert "not on people it never saw" in problems[0]
 
 
 def test_running_the_task_twice_changes_nothing_the_second_time(
