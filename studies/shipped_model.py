@@ -105,6 +105,19 @@ def evaluation_metrics(runs: Path, method: str) -> dict[str, Any]:
             for s in ("n2001", "mendeley")
         },
     }
+    # The recorded evaluation set for the auditor's curves: seed 0's test
+    # predictions (each record by the fold model that never saw its person),
+    # calibrated with that fold's validation temperature as the figures are.
+    from studies.metrics import seed_table
+
+    tab = seed_table([u for u in head if int(u["split"]["seed"]) == 0], "record")
+    out["predictions"] = {
+        "level": "recording",
+        "description": "headline protocol, seed 0: each recording predicted by "
+        "the fold model trained without its person",
+        "y": [int(v) for v in tab["y"]],
+        "proba": [[round(float(x), 5) for x in row] for row in tab["cal"]],
+    }
     cross = load_units(runs, "cross_site", method)
     out["cross_site"] = {
         u["split"]["name"]: round(

@@ -258,6 +258,9 @@ def model_version_report_compute(*, user, model_version: ModelVersion) -> ModelV
     from emgcore.metrics import aggregate_by_group, labels_by_group
 
     mv = model_version
+    recorded = ((mv.metadata or {}).get("metrics") or {}).get("evaluation") or {}
+    if isinstance(recorded.get("predictions"), dict):
+        return _report_from_recorded(user, mv, recorded["predictions"])
     try:
         path = model_version_checkpoint_verified(mv)
         model, meta = load_checkpoint(path, expected_sha256=mv.sha256)
@@ -283,6 +286,31 @@ def model_version_report_compute(*, user, model_version: ModelVersion) -> ModelV
         y, level = sub.y, "window"
     evaluation = evaluation_from_probabilities(np.asarray(y), np.asarray(proba), names)
     evaluation.update(level=level, evaluation_set=what)
+    mv.report_cache = {**(mv.report_cache or {}), "evaluation": evaluation}
+    mv.save(update_fields=["report_cache"])
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.REPORT_COMPUTED,
+        obj=mv,
+        details={"report": "evaluation computed", "set": what, "n": evaluation["n"]},
+    )
+    return mv
+
+
+def _report_from_recorded(user, mv: ModelVersion, rec: dict[str, Any]) -> ModelVersion:
+    """Curves from the out-of-fold predictions the checkpoint recorded.
+
+    A cross-validated model (the shipped one) was evaluated by models that did
+    not see each person; running the released weights on those recordings
+    would score data they were fitted on. Its metadata keeps the out-of-fold
+    predictions instead, and the curves are drawn from them.
+    """
+    names = _class_names(mv)
+    evaluation = evaluation_from_probabilities(
+        np.asarray(rec["y"], dtype=np.int64), np.asarray(rec["proba"]), names
+    )
+    what = str(rec.get("description") or "recorded out-of-fold predictions")
+    evaluation.update(level=str(rec.get("level") or "recording"), evaluation_set=what)
     mv.report_cache = {**(mv.report_cache or {}), "evaluation": evaluation}
     mv.save(update_fields=["report_cache"])
     audit_record(

@@ -63,3 +63,27 @@ def test_an_upload_of_each_clinical_set_gets_a_result_with_qemg_and_expectations
     # notice that this very recording was in the training data.
     assert "On people it has not seen" in html
     assert "one of this model's training recordings" in html
+
+
+def test_the_auditors_curves_come_from_its_recorded_out_of_fold_predictions(
+    shipped_model, monkeypatch
+):
+    # Running the released weights on its own training recordings would score
+    # data it was fitted on; the curves use the recorded fold predictions.
+    from clinic.services import reports
+
+    def no_model_run(*args, **kwargs):
+        raise AssertionError("the checkpoint must not be run for these curves")
+
+    monkeypatch.setattr("emgcore.inference.window_probabilities", no_model_run)
+    user = make_user("auditor")
+    mv = reports.model_version_report_compute(user=user, model_version=shipped_model)
+    evaluation = mv.report_cache["evaluation"]
+    assert evaluation["n"] == 455 and evaluation["level"] == "recording"
+    assert "trained without its person" in evaluation["evaluation_set"]
+    assert set(evaluation["roc"]) == {"healthy", "myopathy", "neuropathy"}
+    card = shipped_model.metadata["metrics"]["evaluation"]
+    # Seed 0 of the three the card averages: close to, not equal to, its figure.
+    ba = evaluation["report"]["balanced_accuracy"]
+    ba = ba["value"] if isinstance(ba, dict) else ba
+    assert abs(ba - card["balanced_accuracy"]) < 0.05
