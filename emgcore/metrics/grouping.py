@@ -1,8 +1,8 @@
 """Aggregation of window-level predictions to recordings (or people).
 
-A recording's probability is the mean of its windows'; its label must be the
-same in every window. Separate because it changes the unit of analysis, not
-the metric.
+A recording's probabilities combine its windows' (arithmetic or geometric
+mean); its label must be the same in every window. Separate because it
+changes the unit of analysis, not the metric.
 """
 
 from __future__ import annotations

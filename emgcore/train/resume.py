@@ -1,7 +1,7 @@
 """The resume file that lets an interrupted :func:`~emgcore.train.fit` continue.
 
-Written atomically after every epoch in ``resume_dir`` (model, optimiser,
-scheduler and RNG states, progress) and read back only when its version,
+Written atomically after every epoch in ``resume_dir`` (model, optimiser
+and RNG states, phase, progress) and read back only when its version,
 configuration and seed match the new call.
 """
 

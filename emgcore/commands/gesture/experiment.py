@@ -1,7 +1,7 @@
 """``gesture experiment``: adaptation curves over subjects, JSON + PNG.
 
-Runs the chosen protocol (inter-subject by default, or intra-subject and
-inter-session) and writes its summary; the protocol code itself is in
+Runs the chosen protocol (inter-subject by default, or intra-subject,
+inter-session or percent) and writes its summary; the protocol code itself is in
 :mod:`emgcore.gesture.experiments`.
 """
 

@@ -1,11 +1,11 @@
 """Pretraining on source subjects and adaptation to a new one.
 
-:func:`pretrain` fits the source model with Adam and early stopping (each
-source subject scaled by their own statistics, validation on the last fifth
-of each trial or on held-out subjects); :func:`adapt` fine-tunes it on a new
-subject's first ``k`` trials per gesture (``"tl_frozen"``, ``"tl_full"``) or
-trains the same network from scratch (``"scratch"``), validating on the last
-quarter of each adaptation trial.
+:func:`pretrain` fits the source model with Adam and early stopping (by
+default each source subject scaled by their own statistics; validation on
+the last fifth of each trial or on held-out subjects); :func:`adapt`
+fine-tunes it on a new subject's first ``k`` trials per gesture
+(``"tl_frozen"``, ``"tl_full"``) or trains the same network from scratch
+(``"scratch"``), validating on the last quarter of each adaptation trial.
 """
 
 from __future__ import annotations

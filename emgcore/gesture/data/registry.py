@@ -1,9 +1,9 @@
 """The registry of gesture corpora: one :class:`GestureDatasetSpec` per dataset.
 
-What each corpus is (layout, sampling rate, electrodes, label names, rest
-class, file globs, representation and window) lives here alone, so readers,
-windowing and the CLI look a dataset up by name (:func:`get_spec`) instead
-of repeating its facts.
+What each corpus is (data folder, file layout, sampling rate, label codes
+and class names, decimation, window steps and image representation) lives
+here alone, so readers, windowing and the CLI look a dataset up by name
+(:func:`get_spec`) instead of repeating its facts.
 """
 
 from __future__ import annotations
