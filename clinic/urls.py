@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from clinic import api, views, web, web_governance, web_recordings
+from clinic import api, views
 from clinic.metrics import metrics_view
 
 auth_patterns = [
@@ -51,81 +51,81 @@ api_patterns = [
 ]
 
 urlpatterns = [
-    path("", web_recordings.dashboard, name="dashboard"),
+    path("", views.dashboard, name="dashboard"),
     path(
         "patients/<str:patient_code>/",
-        web_recordings.patient_detail,
+        views.patient_detail,
         name="patient_detail",
     ),
-    path("uploads/new/", web.upload_new, name="upload_new"),
+    path("uploads/new/", views.upload_new, name="upload_new"),
     path(
         "uploads/<int:upload_id>/remove/",
-        web_recordings.upload_remove,
+        views.upload_remove,
         name="upload_remove",
     ),
     path(
         "uploads/<int:upload_id>/reanalyse/",
-        web.upload_reanalyse,
+        views.upload_reanalyse,
         name="upload_reanalyse",
     ),
-    path("jobs/<int:job_id>/", web.job_detail, name="job_detail"),
-    path("jobs/<int:job_id>/status/", web.job_status, name="job_status"),
-    path("jobs/<int:job_id>/result/", web.job_result, name="job_result"),
-    path("jobs/<int:job_id>/report/", web.job_report, name="job_report"),
+    path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/status/", views.job_status, name="job_status"),
+    path("jobs/<int:job_id>/result/", views.job_result, name="job_result"),
+    path("jobs/<int:job_id>/report/", views.job_report, name="job_report"),
     path(
         "jobs/<int:job_id>/export.json",
-        web.job_export,
+        views.job_export,
         {"fmt": "json"},
         name="job_export_json",
     ),
     path(
         "jobs/<int:job_id>/export.csv",
-        web.job_export,
+        views.job_export,
         {"fmt": "csv"},
         name="job_export_csv",
     ),
-    path("jobs/<int:job_id>/confirm/", web.job_confirm, name="job_confirm"),
-    path("models/", web.model_list, name="model_list"),
+    path("jobs/<int:job_id>/confirm/", views.job_confirm, name="job_confirm"),
+    path("models/", views.model_list, name="model_list"),
     path(
         "models/<int:model_version_id>/promote/",
-        web_governance.model_promote,
+        views.model_promote,
         name="model_promote",
     ),
     path(
         "models/<int:model_version_id>/rollback/",
-        web_governance.model_rollback,
+        views.model_rollback,
         name="model_rollback",
     ),
     path(
         "models/<int:model_version_id>/report/",
-        web.model_report,
+        views.model_report,
         name="model_report",
     ),
     path(
         "models/<int:model_version_id>/report/compute/",
-        web.model_report_compute,
+        views.model_report_compute,
         name="model_report_compute",
     ),
     path(
         "models/<int:model_version_id>/report.csv",
-        web.model_report_csv,
+        views.model_report_csv,
         name="model_report_csv",
     ),
-    path("retraining/", web.retraining_list, name="retraining_list"),
-    path("retraining/new/", web.retraining_new, name="retraining_new"),
-    path("retraining/<int:run_id>/", web.retraining_detail, name="retraining_detail"),
+    path("retraining/", views.retraining_list, name="retraining_list"),
+    path("retraining/new/", views.retraining_new, name="retraining_new"),
+    path("retraining/<int:run_id>/", views.retraining_detail, name="retraining_detail"),
     path(
         "retraining/<int:run_id>/status/",
-        web.retraining_status,
+        views.retraining_status,
         name="retraining_status",
     ),
     path(
         "retraining/<int:run_id>/cancel/",
-        web.retraining_cancel,
+        views.retraining_cancel,
         name="retraining_cancel",
     ),
-    path("audit/", web.audit_list, name="audit_list"),
-    path("audit/export.csv", web_governance.audit_csv, name="audit_csv"),
+    path("audit/", views.audit_list, name="audit_list"),
+    path("audit/export.csv", views.audit_csv, name="audit_csv"),
     path("accounts/", include(auth_patterns)),
     path("api/v1/", include(api_patterns)),
     path("health/", views.health, name="health"),

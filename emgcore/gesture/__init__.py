@@ -4,8 +4,10 @@
 - :mod:`emgcore.gesture.core`: pretrain, adapt (TL frozen/full, scratch), LDA peer;
 - :mod:`emgcore.gesture.experiments`: intra-subject, inter-session and
   inter-subject protocols (resumable JSON units), summary and plot;
-- :mod:`emgcore.gesture.api`: checkpoints, model cards, :func:`adapt_to_subject`
-  for the web app, :func:`predict_files`.
+- :mod:`emgcore.gesture.checkpoints`: checkpoint files, model cards,
+  pretraining to a file;
+- :mod:`emgcore.gesture.api`: :func:`adapt_to_subject` for the web app,
+  :func:`predict_files`.
 
 Submodules are imported on use so ``import emgcore`` stays light.
 """

@@ -1,332 +1,64 @@
-"""Gesture checkpoints: pretrain, adapt to one person, predict; model cards.
+"""Gesture models for the app: adapt to one person, predict; checkpoints re-exported.
 
 :func:`adapt_to_subject` is the entry point for the web app's Celery task: it
 takes a pretrained checkpoint and one person's calibration recordings
 (GestureFiles) and returns the adapted model, the metadata to save with it and
 a report (accuracy before/after on the person's held-back trials, confusion
 matrix, class names).
+
+Checkpoint files and model cards live in :mod:`emgcore.gesture.checkpoints`;
+their public names are re-exported here, so imports from this module work as
+before.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from emgcore.checkpoint import file_sha256, load_checkpoint, save_checkpoint
+from emgcore.checkpoint import file_sha256
 from emgcore.config import TrainConfig
-from emgcore.errors import IncompatibleCheckpointError, InvalidRecordingError
+from emgcore.errors import InvalidRecordingError
+from emgcore.gesture.checkpoints import (
+    REPRESENTATION as REPRESENTATION,
+)
+from emgcore.gesture.checkpoints import (
+    ROWS_TEXT as ROWS_TEXT,
+)
+from emgcore.gesture.checkpoints import (
+    count_model_parameters as count_model_parameters,
+)
+from emgcore.gesture.checkpoints import (
+    load_gesture_checkpoint,
+    model_card,
+    pretrain_checkpoint,
+    save_gesture_checkpoint,
+)
+from emgcore.gesture.checkpoints import (
+    split_hash as split_hash,
+)
 from emgcore.gesture.core import (
     ADAPT_CONFIG,
-    PRETRAIN_CONFIG,
     EpochCallback,
     accuracy_report,
     adapt,
     evaluate,
     person_scaler,
     predict_proba,
-    pretrain,
 )
 from emgcore.gesture.data import (
     ADAPT_AUGMENT,
-    ChannelScaler,
     GainAugment,
-    GestureDatasetSpec,
-    GestureTrial,
     check_disjoint,
     split_adapt_test,
     trial_windows,
     trials_from_files,
 )
 from emgcore.io.gestures import GestureFile
-from emgcore.models import AllConvNet, count_parameters
-
-logger = logging.getLogger(__name__)
-
-REPRESENTATION = "channels_x_time_window"
-
-
-#: How the model card describes each representation's image rows.
-ROWS_TEXT = {
-    "raw": "(raw rows)",
-    "raw+rectified": "(raw rows, then the same rows rectified)",
-    "logenv": "(log of each electrode's short-time envelope)",
-}
-
-
-def split_hash(subjects: Sequence[str], extra: Sequence[str] = ()) -> str:
-    """sha256 (16 hex) of the sorted subject ids (and any extra ids)."""
-    text = "|".join(sorted(map(str, subjects))) + "#" + "|".join(map(str, extra))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def save_gesture_checkpoint(
-    path: str | Path,
-    model: AllConvNet,
-    scaler: ChannelScaler,
-    spec: GestureDatasetSpec,
-    *,
-    train: dict[str, Any],
-    seed: int,
-    metrics: dict[str, Any] | None = None,
-    parent: str | None = None,
-    dataset_name: str | None = None,
-    subjects: Sequence[str] = (),
-) -> str:
-    """Save a gesture model with the metadata needed to use it.
-
-    ``preprocess`` holds the representation, the dataset spec (rate, window,
-    label codes) and the channel scaler; ``train`` the recipe and the subjects.
-
-    Returns
-    -------
-    sha256 : str
-    """
-    subjects = list(subjects) or list(train.get("source_subjects", []))
-    return save_checkpoint(
-        path,
-        model,
-        {
-            "class_names": list(spec.class_names),
-            "preprocess": {
-                "representation": REPRESENTATION,
-                "image_shape": [1, model.n_chans, spec.window],
-                "spec": spec.to_dict(),
-                "scaler": scaler.to_dict(),
-                "filters": "none (device-filtered signals); per-channel z-score",
-            },
-            "train": train,
-            "dataset": {
-                "name": dataset_name or spec.folder,
-                "split_hash": split_hash(subjects, train.get("heldout_subjects", [])),
-            },
-            "metrics": metrics or {},
-            "seed": seed,
-            "parent": parent,
-            "min_confidence": None,
-        },
-    )
-
-
-def load_gesture_checkpoint(
-    path: str | Path,
-) -> tuple[AllConvNet, dict[str, Any], ChannelScaler, GestureDatasetSpec]:
-    """Load a checkpoint written by :func:`save_gesture_checkpoint`.
-
-    Raises
-    ------
-    IncompatibleCheckpointError
-        If it is not a gesture All-ConvNet checkpoint.
-    """
-    model, meta = load_checkpoint(path)
-    pre = meta.get("preprocess", {})
-    if (
-        meta["model_name"] != "allconvnet"
-        or pre.get("representation") != REPRESENTATION
-    ):
-        raise IncompatibleCheckpointError(
-            f"{Path(path).name} is a {meta['model_name']!r} checkpoint with "
-            f"representation {pre.get('representation')!r}; a gesture All-ConvNet "
-            f"with {REPRESENTATION!r} is needed."
-        )
-    return (
-        model,  # type: ignore[return-value]
-        dict(meta),
-        ChannelScaler.from_dict(pre["scaler"]),
-        GestureDatasetSpec.from_dict(pre["spec"]),
-    )
-
-
-def pretrain_checkpoint(
-    trials: Sequence[GestureTrial],
-    spec: GestureDatasetSpec,
-    out: str | Path,
-    *,
-    heldout: Sequence[str] = (),
-    seed: int = 0,
-    config: TrainConfig = PRETRAIN_CONFIG,
-    widths: Sequence[int] = (32, 64),
-    max_windows: int | None = 20000,
-    per_subject: bool = True,
-    val_subjects: int = 0,
-    command: str | None = None,
-) -> dict[str, Any]:
-    """Pretrain on every subject not in ``heldout``; save checkpoint + model card.
-
-    ``val_subjects`` is passed to :func:`emgcore.gesture.core.pretrain`.
-
-    Held-out subjects (if any) are evaluated without adaptation (all their
-    trials) and that accuracy is stored in ``metrics``.
-
-    Returns
-    -------
-    dict
-        The model card (also written as ``<out>.md`` and ``<out>.card.json``).
-    """
-    held = set(heldout)
-    subjects = sorted({t.subject for t in trials})
-    unknown = sorted(held - set(subjects))
-    if unknown:
-        raise InvalidRecordingError(
-            f"Held-out subject(s) {unknown} are not in the data."
-        )
-    source_subjects = [s for s in subjects if s not in held]
-    src = [t for t in trials if t.subject in set(source_subjects)]
-    model, scaler, info = pretrain(
-        src,
-        spec,
-        config=config,
-        seed=seed,
-        widths=widths,
-        max_windows=max_windows,
-        per_subject=per_subject,
-        val_subjects=val_subjects,
-    )
-    val_key = "val_acc_source_subjects" if val_subjects else "val_acc_source_time_split"
-    metrics: dict[str, Any] = {val_key: info["best_val_acc"]}
-    if held:
-        # Each held-out person scored on their own; a per-subject model gets
-        # that person's statistics from their first trial per gesture.
-        reps = []
-        for subject in sorted(held):
-            own = [t for t in trials if t.subject == subject]
-            calib = [t for t in own if t.order == 0]
-            reps.append(evaluate(model, person_scaler(scaler, calib, spec), own, spec))
-        metrics["heldout_no_adapt_accuracy"] = float(
-            np.mean([r["accuracy"] for r in reps])
-        )
-        metrics["heldout_no_adapt_balanced_accuracy"] = float(
-            np.mean([r["balanced_accuracy"] for r in reps])
-        )
-    train = {
-        "config": config.to_dict(),
-        "source_subjects": source_subjects,
-        "heldout_subjects": sorted(held),
-        "max_windows": max_windows,
-        "scaling": info.get("scaling"),
-        "command": command,
-        **info,
-        "validation": (
-            f"{val_subjects} source subjects left out, then refitted on all"
-            if val_subjects
-            else "last 20% of every source trial (time split)"
-        ),
-    }
-    sha = save_gesture_checkpoint(
-        out, model, scaler, spec, train=train, seed=seed, metrics=metrics
-    )
-    card = model_card(out, model, spec, train=train, metrics=metrics, sha256=sha)
-    return card
-
-
-def model_card(
-    path: str | Path,
-    model: AllConvNet,
-    spec: GestureDatasetSpec,
-    *,
-    train: dict[str, Any],
-    metrics: dict[str, Any],
-    sha256: str,
-) -> dict[str, Any]:
-    """Write ``<path>.md`` and ``<path>.card.json`` beside a checkpoint."""
-    path = Path(path)
-    card = {
-        "name": path.name,
-        "sha256": sha256,
-        "model": "allconvnet",
-        "n_parameters": count_parameters(model),
-        "model_kwargs": model.get_config(),
-        "intended_use": (
-            "Research and demonstration: starting point for adapting a wrist/hand "
-            "gesture recogniser to a new person from a few calibration trials "
-            "(emgcore gesture adapt / Myolens 'Gesture adaptation'). Not a medical "
-            "device; not for controlling prostheses or anything safety-relevant."
-        ),
-        "data": {
-            "dataset": spec.folder,
-            "sampling_rate_hz": spec.sfreq,
-            "classes": list(spec.class_names),
-            "source_subjects": train.get("source_subjects", []),
-            "heldout_subjects": train.get("heldout_subjects", []),
-            "input": f"{model.n_chans} x {spec.window} image = "
-            f"{spec.window_s * 1000:.0f} ms window of "
-            f"{model.n_chans // spec.rows_per_channel} electrodes "
-            + ROWS_TEXT[spec.representation]
-            + ", per-row z-score: "
-            + (
-                "each source subject by their own statistics; a new person by "
-                "theirs (calibration windows)"
-                if train.get("scaling") == "per subject"
-                else "training-window statistics"
-            ),
-        },
-        "training": {
-            k: train.get(k)
-            for k in (
-                "config",
-                "epochs_run",
-                "best_epoch",
-                "n_train_windows",
-                "validation",
-                "command",
-            )
-        },
-        "metrics": metrics,
-        "limitations": [
-            "Window-level accuracy on data from the same device and protocol only.",
-            "Inter-subject accuracy without adaptation is low; adapt to each person.",
-            "Trained on a random subset of source windows for a CPU budget.",
-            "The Myo stream is ~200 Hz nominal; other rates are not supported.",
-        ],
-        "citation": "Islam et al., arXiv:2305.08014 (All-ConvNet + TL).",
-    }
-    Path(str(path) + ".card.json").write_text(
-        json.dumps(card, indent=2), encoding="utf-8"
-    )
-    md = [
-        f"# Model card: {path.name}",
-        "",
-        f"- sha256: `{sha256}`",
-        f"- Architecture: All-ConvNet (Islam et al. 2023), {card['n_parameters']:,} "
-        f"parameters, widths {model.get_config()['widths']}",
-        f"- Input: {card['data']['input']}",
-        f"- Classes (output order): {', '.join(spec.class_names)}",
-        "",
-        "## Intended use",
-        card["intended_use"],
-        "",
-        "## Data",
-        f"{spec.folder} at {spec.sfreq:g} Hz; source subjects: "
-        f"{len(card['data']['source_subjects'])}; held out: "
-        f"{', '.join(card['data']['heldout_subjects']) or 'none'}.",
-        "",
-        "## Training",
-        f"Adam + early stopping (patience {train.get('config', {}).get('patience')}),"
-        f" {train.get('epochs_run')} epochs run, best epoch {train.get('best_epoch')},"
-        f" {train.get('n_train_windows')} training windows. Validation: "
-        f"{train.get('validation')}.",
-        "",
-        "Command:",
-        "",
-        f"    {train.get('command')}",
-        "",
-        "## Metrics",
-        *[
-            f"- {k}: {v:.3f}" if isinstance(v, float) else f"- {k}: {v}"
-            for k, v in metrics.items()
-        ],
-        "",
-        "## Limitations",
-        *[f"- {x}" for x in card["limitations"]],
-        "",
-    ]
-    Path(str(path.with_suffix("")) + ".md").write_text("\n".join(md), encoding="utf-8")
-    return card
+from emgcore.models import AllConvNet
 
 
 def adapt_to_subject(
@@ -551,13 +283,6 @@ def predict_files(
                 )["accuracy"]
         out.append(item)
     return out
-
-
-def count_model_parameters(widths: Sequence[int], n_classes: int) -> int:
-    """Parameters of an All-ConvNet with these widths and classes."""
-    return count_parameters(
-        AllConvNet(n_chans=8, n_times=16, n_outputs=n_classes, widths=tuple(widths))
-    )
 
 
 __all__ = [

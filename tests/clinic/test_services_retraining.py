@@ -172,10 +172,10 @@ def test_cancel_before_the_worker_starts_ends_the_run_at_once(admin, base_model)
 def test_cancel_during_the_first_epoch_stops_without_a_candidate(
     admin, base_model, fast_retraining, monkeypatch
 ):
-    from clinic.services import retraining
+    from clinic.services import retraining_candidate
 
     run = _start(admin, base_model, epochs=5)
-    real = retraining._epoch_callback
+    real = retraining_candidate._epoch_callback
 
     def cancelling_callback(run_id, epochs):
         inner = real(run_id, epochs)
@@ -188,7 +188,7 @@ def test_cancel_during_the_first_epoch_stops_without_a_candidate(
 
         return on_epoch
 
-    monkeypatch.setattr(retraining, "_epoch_callback", cancelling_callback)
+    monkeypatch.setattr(retraining_candidate, "_epoch_callback", cancelling_callback)
     n_versions = ModelVersion.objects.count()
     services.retraining_run(run_id=run.pk)
     run.refresh_from_db()

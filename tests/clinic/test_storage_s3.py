@@ -180,7 +180,7 @@ def test_a_retrained_candidate_is_kept_in_the_bucket_and_fetched_by_workers(
     from types import SimpleNamespace
 
     from clinic.services import model_version_promote
-    from clinic.services.retraining import _candidate_register
+    from clinic.services.retraining_candidate import _candidate_register
 
     client, bucket = s3_storage
     run = SimpleNamespace(pk=7, started_by=None)

@@ -1,3 +1,5 @@
+"""``/health/``: liveness of the database, broker and workers, as JSON or HTML."""
+
 from __future__ import annotations
 
 import logging

@@ -1,19 +1,11 @@
-"""Pretraining, adaptation and evaluation of the gesture All-ConvNet.
+"""Pretraining on source subjects and adaptation to a new one.
 
-Transfer learning as in Islam et al. (2023, arXiv:2305.08014): a source model
-is pretrained on other subjects with Adam and early stopping; a new subject's
-first ``k`` trials per gesture then fine-tune it with the first three conv
-layers frozen (``"tl_frozen"``, the paper's method). Compared with fine-tuning
-every layer (``"tl_full"``), training the same network from scratch on the
-same ``k`` trials (``"scratch"``), the source model as is (``"no_adapt"``) and
-Hudgins features + LDA (:func:`lda_accuracy`).
-
-Validation for early stopping during adaptation comes from the adaptation
-trials only: the last quarter of each adaptation trial (windows never cross the
-cut, so training and validation windows share no sample). Test trials are never
-seen before testing. Pretraining validates on the last fifth of each source
-trial the same way, or on source subjects kept out of training
-(``pretrain(..., val_subjects=n)``).
+:func:`pretrain` fits the source model with Adam and early stopping (by
+default each source subject scaled by their own statistics; validation on
+the last fifth of each trial or on held-out subjects); :func:`adapt`
+fine-tunes it on a new subject's first ``k`` trials per gesture
+(``"tl_frozen"``, ``"tl_full"``) or trains the same network from scratch
+(``"scratch"``), validating on the last quarter of each adaptation trial.
 """
 
 from __future__ import annotations
@@ -21,16 +13,24 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
 
 from emgcore.config import TrainConfig
 from emgcore.errors import InvalidOptionError, InvalidRecordingError
+from emgcore.gesture.core.model import (
+    ADAPT_CONFIG,
+    ADAPT_METHODS,
+    DEFAULT_WIDTHS,
+    PRETRAIN_CONFIG,
+    SCRATCH_CONFIG,
+    TRAIN_PART,
+    EpochCallback,
+    build_gesture_model,
+)
 from emgcore.gesture.data import (
     ADAPT_AUGMENT,
     REPRESENTATIONS,
@@ -42,133 +42,9 @@ from emgcore.gesture.data import (
     cut_windows,
     subsample,
 )
-from emgcore.metrics import confusion_matrix
 from emgcore.models import AllConvNet, count_parameters
 
 logger = logging.getLogger(__name__)
-
-#: Layer widths used for every gesture model here: the paper's layout at half
-#: width (115,848 parameters for 8 classes vs 461,064 at (64, 128)), chosen for
-#: a 2-core CPU budget; ``--widths 64 128`` restores the paper's size.
-DEFAULT_WIDTHS: tuple[int, int] = (32, 64)
-ADAPT_METHODS: tuple[str, ...] = ("tl_frozen", "tl_full", "scratch")
-#: Fraction of each trial used for training; the rest validates (early stopping).
-TRAIN_PART = {"pretrain": 0.8, "adapt": 0.75}
-
-PRETRAIN_CONFIG = TrainConfig(
-    epochs=12, batch_size=64, lr=1e-3, weight_decay=1e-4, patience=3
-)
-ADAPT_CONFIG = TrainConfig(
-    epochs=30, batch_size=32, lr=5e-4, weight_decay=1e-4, patience=5
-)
-SCRATCH_CONFIG = TrainConfig(
-    epochs=30, batch_size=32, lr=1e-3, weight_decay=1e-4, patience=5
-)
-
-EpochCallback = Callable[[dict[str, Any]], "bool | None"]
-
-
-def build_gesture_model(
-    spec: GestureDatasetSpec,
-    n_chans: int,
-    *,
-    widths: Sequence[int] = DEFAULT_WIDTHS,
-    seed: int = 0,
-) -> AllConvNet:
-    """A freshly initialised All-ConvNet for ``spec``'s windows (seeded).
-
-    ``n_chans`` electrodes give ``n_chans * spec.rows_per_channel`` image rows.
-    """
-    from emgcore.train import set_seeds
-
-    set_seeds(seed)
-    return AllConvNet(
-        n_chans=n_chans * spec.rows_per_channel,
-        n_times=spec.window,
-        n_outputs=len(spec.class_names),
-        sfreq=spec.sfreq,
-        widths=tuple(int(w) for w in widths),
-    )
-
-
-def predict_proba(
-    model: torch.nn.Module, images: NDArray[np.float32], *, batch_size: int = 512
-) -> NDArray[np.float64]:
-    """Softmax probabilities, shape (n, n_classes), for images (n, 1, h, w)."""
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(images), batch_size):
-            logits = model(torch.from_numpy(images[i : i + batch_size]))
-            out.append(torch.softmax(logits, dim=1).double().numpy())
-    if not out:
-        return np.zeros((0, int(getattr(model, "n_outputs", 0))))
-    return np.concatenate(out)
-
-
-def accuracy_report(
-    y_true: NDArray[np.int64], y_pred: NDArray[np.int64], n_classes: int
-) -> dict[str, Any]:
-    """Accuracy, balanced accuracy (mean recall over present classes), counts.
-
-    Returns
-    -------
-    dict
-        ``accuracy``, ``balanced_accuracy``, ``n_windows``, ``confusion``
-        (list of lists, rows = true class).
-    """
-    cm = confusion_matrix(y_true, y_pred, n_classes)
-    support = cm.sum(axis=1)
-    present = support > 0
-    recall = np.diag(cm)[present] / support[present]
-    n = int(cm.sum())
-    return {
-        "accuracy": float(np.trace(cm) / n) if n else float("nan"),
-        "balanced_accuracy": float(recall.mean()) if present.any() else float("nan"),
-        "n_windows": n,
-        "confusion": cm.tolist(),
-    }
-
-
-def evaluate(
-    model: torch.nn.Module,
-    scaler: ChannelScaler,
-    trials: Sequence[GestureTrial],
-    spec: GestureDatasetSpec,
-) -> dict[str, Any]:
-    """Window-level accuracy of ``model`` on ``trials`` (non-overlapping windows).
-
-    Returns
-    -------
-    dict
-        See :func:`accuracy_report`.
-    """
-    win = cut_windows(trials, window=spec.window, step=spec.test_step)
-    if len(win) == 0:
-        raise InvalidRecordingError("No test windows: every test trial is too short.")
-    proba = predict_proba(model, scaler.transform(win.X))
-    return accuracy_report(win.y, proba.argmax(1), len(spec.class_names))
-
-
-def person_scaler(
-    scaler: ChannelScaler,
-    calibration: Sequence[GestureTrial],
-    spec: GestureDatasetSpec,
-) -> ChannelScaler:
-    """The scaler for a person the model has not seen, before adaptation.
-
-    For a source model trained per subject, fitted on the person's
-    calibration trials (their windows only; labels unused); otherwise the
-    model's own scaler.
-    """
-    if not scaler.per_subject:
-        return scaler
-    win = cut_windows(calibration, window=spec.window, step=spec.step)
-    if len(win) == 0:
-        raise InvalidRecordingError(
-            "No calibration windows to estimate the person's channel statistics."
-        )
-    return scaler.for_person(win.X)
 
 
 def _tagged(on_epoch: EpochCallback | None, phase: str) -> EpochCallback | None:
@@ -560,49 +436,3 @@ def adapt(
         else count_parameters(model)
     )
     return model, scaler, info
-
-
-def lda_accuracy(
-    train_trials: Sequence[GestureTrial],
-    test_trials: Sequence[GestureTrial],
-    spec: GestureDatasetSpec,
-    *,
-    step: int | None = None,
-    max_windows: int | None = 40000,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """Hudgins features (MAV, ZC, SSC, WL) + LDA, window-level accuracy.
-
-    The peer to beat (LibEMG's classic pipeline): trained on ``train_trials``'
-    windows (raw samples, ``spec.window`` long, ``step`` apart; default
-    ``spec.peer_step``), tested on ``test_trials``' non-overlapping windows.
-
-    Returns
-    -------
-    dict
-        See :func:`accuracy_report`.
-    """
-    from emgcore.baselines import fit_predict_classic
-
-    train = cut_windows(train_trials, window=spec.window, step=step or spec.peer_step)
-    train = subsample(train, max_windows, seed=seed)
-    test = cut_windows(test_trials, window=spec.window, step=spec.test_step)
-    n_classes = len(spec.class_names)
-    proba = fit_predict_classic(
-        train.X,
-        train.y,
-        test.X,
-        spec.sfreq,
-        "lda",
-        feature_set="hudgins",
-        n_classes=n_classes,
-        seed=seed,
-    )
-    return accuracy_report(test.y, proba.argmax(1), n_classes)
-
-
-def timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    """``(fn(*args, **kwargs), wall seconds)``."""
-    t0 = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t0

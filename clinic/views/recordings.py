@@ -1,5 +1,7 @@
-"""The clinician's recordings: the list (search by patient-code prefix), one
-patient's recordings over time, and the removal of a failed upload.
+"""Uploads and the clinician's recordings: upload, list, one patient, remove, re-analyse.
+
+The list searches by patient-code prefix; a patient's page shows their
+recordings over time; only a failed upload can be removed (with a reason).
 
 Thin views (STYLE.md §2): permission -> form -> one service -> render.
 """
@@ -13,13 +15,19 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from clinic import selectors, services
 from clinic.errors import UserFacingError
+from clinic.forms import (
+    UploadForm,
+    upload_request_too_large,
+)
 from clinic.forms_governance import ConfirmWithReasonForm
 from clinic.models import AnalysisJob
 from clinic.result_display import job_outcome
+from clinic.services.quota import UploadQuotaExceeded
+from clinic.views._common import _require
 
 
 def _job_url(job: AnalysisJob | None) -> str | None:
@@ -86,6 +94,31 @@ def patient_detail(request: HttpRequest, patient_code: str) -> HttpResponse:
 
 
 @login_required
+def upload_new(request: HttpRequest) -> HttpResponse:
+    _require(request, "clinic.add_upload")
+    if request.method == "POST":
+        too_large = upload_request_too_large(request.META.get("CONTENT_LENGTH"))
+        if too_large:
+            form = UploadForm()
+            form.too_large = too_large
+            return render(
+                request, "clinic/uploads/new.html", {"form": form}, status=413
+            )
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.upload_create(user=request.user, **form.upload_fields())
+        except UploadQuotaExceeded as exc:
+            form.add_error(None, str(exc))
+            return render(
+                request, "clinic/uploads/new.html", {"form": form}, status=429
+            )
+        return redirect("job_detail", job_id=job.pk)
+    status = 400 if form.is_bound else 200
+    return render(request, "clinic/uploads/new.html", {"form": form}, status=status)
+
+
+@login_required
 def upload_remove(request: HttpRequest, upload_id: int) -> HttpResponse:
     """GET: what would be removed and a confirmation with a reason; POST: remove."""
     upload = selectors.upload_get_for_removal(user=request.user, upload_id=upload_id)
@@ -126,3 +159,13 @@ def upload_remove(request: HttpRequest, upload_id: int) -> HttpResponse:
         {"row": row, "upload": upload, "form": form, "problem": problem},
         status=status,
     )
+
+
+@login_required
+@require_POST
+def upload_reanalyse(request: HttpRequest, upload_id: int) -> HttpResponse:
+    """Analyse an upload again, with the model that is active now."""
+    _require(request, "clinic.add_upload")
+    upload = selectors.upload_get_for_user(user=request.user, upload_id=upload_id)
+    job = services.analysis_request(upload=upload)
+    return redirect("job_detail", job_id=job.pk)

@@ -1,0 +1,176 @@
+"""``gesture experiment``: adaptation curves over subjects, JSON + PNG.
+
+Runs the chosen protocol (inter-subject by default, or intra-subject,
+inter-session or percent) and writes its summary; the protocol code itself is in
+:mod:`emgcore.gesture.experiments`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from emgcore.commands.gesture.options import (
+    _adapt_options,
+    _command_line,
+    _pretrain_config,
+    _spec,
+    _threads,
+)
+from emgcore.errors import InvalidOptionError
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from emgcore.checkpoint import load_checkpoint
+    from emgcore.gesture.core import ADAPT_CONFIG, SCRATCH_CONFIG
+    from emgcore.gesture.data import list_subjects, load_trials
+    from emgcore.gesture.experiments import METHODS, pick_targets, run_inter_subject
+
+    _threads(args)
+    spec = _spec(args)
+    if args.summary_only:
+        return _write_summary(spec, Path(args.out) / spec.name, None)
+    if args.source_model:
+        _, meta = load_checkpoint(args.source_model)
+        targets = args.subjects or meta["train"].get("heldout_subjects", [])
+    else:
+        targets = args.subjects or pick_targets(
+            list_subjects(spec, args.data_dir), args.n_targets
+        )
+    trials = load_trials(spec, args.data_dir)
+    out = Path(args.out) / spec.name
+    if args.protocol != "inter-subject":
+        return _other_protocol(args, spec, trials, targets, out)
+    run_inter_subject(
+        trials,
+        spec,
+        out,
+        targets=targets,
+        n_folds=args.folds,
+        only_fold=args.fold,
+        source_val_subjects=args.source_val_subjects,
+        ks=args.k,
+        methods=args.methods or METHODS,
+        seed=args.seed,
+        widths=args.widths,
+        pretrain_config=_pretrain_config(args),
+        adapt_config=dataclasses.replace(ADAPT_CONFIG, epochs=args.adapt_epochs),
+        scratch_config=dataclasses.replace(SCRATCH_CONFIG, epochs=args.adapt_epochs),
+        max_source_windows=args.max_source_windows,
+        source_checkpoint=args.source_model,
+        test_from=args.test_from,
+        per_subject=args.scaling == "per-subject",
+        **_adapt_options(args),
+    )
+    return _write_summary(spec, out, _command_line(args))
+
+
+def _write_summary(spec: Any, out: Path, command: str | None) -> int:
+    """summary.json (+ the command that made the units), summary.md, PNG."""
+    from emgcore.gesture.experiments import (
+        paired_markdown,
+        plot_summary,
+        summarise,
+        summary_markdown,
+    )
+
+    summary = summarise(out, spec=spec)
+    old = out / "summary.json"
+    commands = []
+    if old.is_file():
+        commands = json.loads(old.read_text(encoding="utf-8")).get("commands", [])
+    if command and command not in commands:
+        commands.append(command)
+    summary["commands"] = commands
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    plot_summary(summary, out / "accuracy_vs_k.png")
+    md = [
+        f"Window accuracy, mean ± sd over target subjects (%), {spec.name}:",
+        "",
+        summary_markdown(summary),
+        "",
+        "Balanced accuracy:",
+        "",
+        summary_markdown(summary, metric="balanced_accuracy"),
+        "",
+        "Paired differences in accuracy (percentage points, same targets):",
+        "",
+        paired_markdown(summary),
+        "",
+    ]
+    (out / "summary.md").write_text("\n".join(md), encoding="utf-8")
+    print("\n".join(md))
+    return 0
+
+
+def _other_protocol(
+    args: argparse.Namespace, spec: Any, trials: Any, targets: list[str], out: Path
+) -> int:
+    import dataclasses
+
+    from emgcore.gesture.core import SCRATCH_CONFIG
+    from emgcore.gesture.experiments import (
+        run_inter_session,
+        run_intra_subject,
+        run_percent,
+    )
+
+    if args.source_val_subjects:
+        raise InvalidOptionError(
+            "--source-val-subjects applies to the inter-subject protocol only."
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    name = args.protocol.replace("-", "_")
+    if args.protocol == "intra-subject":
+        res = run_intra_subject(
+            trials,
+            spec,
+            subjects=targets,
+            seed=args.seed,
+            config=dataclasses.replace(SCRATCH_CONFIG, epochs=args.adapt_epochs),
+            **_adapt_options(args),
+        )
+    elif args.protocol == "inter-session":
+        res = run_inter_session(
+            trials,
+            spec,
+            subjects=targets,
+            k=args.k[0],
+            seed=args.seed,
+            pretrain_config=_pretrain_config(args),
+            max_source_windows=args.max_source_windows,
+            **_adapt_options(args),
+        )
+    else:
+        from emgcore.gesture.api import load_gesture_checkpoint
+
+        if not args.source_model:
+            from emgcore.errors import EmgCoreError
+
+            raise EmgCoreError("--protocol percent needs --source-model.")
+        source = load_gesture_checkpoint(args.source_model)[0]
+        res = {
+            "protocol": "percent",
+            "dataset": spec.name,
+            "per_target": {
+                t: run_percent(
+                    trials,
+                    spec,
+                    source,
+                    target=t,
+                    seed=args.seed,
+                    **_adapt_options(args),
+                )
+                for t in targets
+            },
+        }
+    res["command"] = _command_line(args)
+    path = out / f"{name}.json"
+    path.write_text(json.dumps(res, indent=1), encoding="utf-8")
+    print(json.dumps(res, indent=1))
+    return 0
