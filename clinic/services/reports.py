@@ -152,7 +152,10 @@ def _evaluation_windows(mv: ModelVersion, meta: dict[str, Any]):
         from emgcore.disease_model import _training_data
 
         budget = Budget(**((meta.get("train") or {}).get("budget") or {}))
-        ws, _, val = _training_data(settings.EMG_DATA_DIR, budget, seed)
+        # At the model's own rate: without it the data came at 1 kHz for a
+        # 4 kHz model (same 1000-sample windows, so nothing failed loudly).
+        rate = float(meta.get("sfreq") or 1000.0)
+        ws, _, val = _training_data(settings.EMG_DATA_DIR, budget, seed, rate_hz=rate)
         return ws, val, "default-model validation split"
     from emgcore.config import PreprocessConfig
     from emgcore.datasets.base import WindowSet
@@ -266,6 +269,14 @@ def model_version_report_compute(*, user, model_version: ModelVersion) -> ModelV
         model, meta = load_checkpoint(path, expected_sha256=mv.sha256)
         meta = dict(meta)
         ws, idx, what = _evaluation_windows(mv, meta)
+        if abs(float(ws.sfreq) - float(meta["sfreq"])) > 1e-6 or (
+            ws.n_times != meta["n_times"]
+        ):
+            raise UserFacingError(
+                f"The evaluation data come at {ws.sfreq:g} Hz in windows of "
+                f"{ws.n_times} samples, but {mv} reads {meta['sfreq']:g} Hz in "
+                f"windows of {meta['n_times']}; no curves were computed."
+            )
         names = list(meta["class_names"])
         if list(ws.class_names) != names:
             raise UserFacingError(

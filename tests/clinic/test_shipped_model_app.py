@@ -87,3 +87,21 @@ def test_the_auditors_curves_come_from_its_recorded_out_of_fold_predictions(
     ba = evaluation["report"]["balanced_accuracy"]
     ba = ba["value"] if isinstance(ba, dict) else ba
     assert abs(ba - card["balanced_accuracy"]) < 0.05
+
+
+def test_the_retired_4_khz_model_is_evaluated_at_4_khz(model_dir, settings, data_dir):
+    # The auditor's curves once fed this model 1 kHz data in windows of the same
+    # 1000 samples (issue 16): the evaluation windows come at the model's rate.
+    from clinic.services import reports
+    from emgcore.checkpoint import load_checkpoint
+
+    settings.EMG_DATA_DIR = data_dir
+    retired = REPO_ROOT / "models" / "disease" / "retired"
+    for suffix in (".pt", ".pt.sha256"):
+        shutil.copy(retired / f"cnn_tcn_2026-11-22{suffix}", model_dir)
+    mv = model_version_register(checkpoint_path=model_dir / "cnn_tcn_2026-11-22.pt")
+    _, meta = load_checkpoint(model_dir / "cnn_tcn_2026-11-22.pt")
+    assert meta["sfreq"] == 4000.0
+    ws, idx, what = reports._evaluation_windows(mv, dict(meta))
+    assert ws.sfreq == 4000.0 and ws.n_times == meta["n_times"] and len(idx)
+    assert what == "default-model validation split"
