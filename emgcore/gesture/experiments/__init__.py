@@ -1,0 +1,58 @@
+"""Evaluation protocols for gesture adaptation, resumable and JSON-first.
+
+Every protocol is a function returning a JSON-serialisable dict. The
+inter-subject experiment writes one JSON file per unit of work
+``(fold, target, method, k)`` as it goes, and skips units whose file exists,
+so an interrupted run continues where it stopped.
+
+Reduced leave-one-subject-out scheme (CPU budget, documented in
+docs/RESULTS_GESTURE.md): a list of *target* subjects is split into
+``n_folds`` folds; for each fold one source model is pretrained on every
+other subject (the fold's targets are never seen in pretraining), and each
+target of the fold is then adapted and tested on its own. With
+``n_folds == len(targets)`` this is plain leave-one-subject-out.
+
+The package is split by protocol; every name is re-exported here, so
+``from emgcore.gesture.experiments import ...`` works as before:
+:mod:`.inter_subject`, :mod:`.within_subject` and :mod:`.summary`.
+"""
+
+from __future__ import annotations
+
+from emgcore.gesture.core import ADAPT_METHODS
+from emgcore.gesture.experiments.inter_subject import (
+    _testable_targets,
+    make_folds,
+    pick_targets,
+    run_inter_subject,
+)
+from emgcore.gesture.experiments.summary import (
+    METHOD_LABELS,
+    METHODS,
+    paired_markdown,
+    plot_summary,
+    summarise,
+    summary_markdown,
+)
+from emgcore.gesture.experiments.within_subject import (
+    run_inter_session,
+    run_intra_subject,
+    run_percent,
+)
+
+__all__ = [
+    "ADAPT_METHODS",
+    "METHOD_LABELS",
+    "METHODS",
+    "make_folds",
+    "pick_targets",
+    "plot_summary",
+    "run_inter_session",
+    "run_inter_subject",
+    "run_intra_subject",
+    "run_percent",
+    "summarise",
+    "paired_markdown",
+    "summary_markdown",
+    "_testable_targets",
+]
