@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-CLASSES = ("healthy", "myopathy", "neuropathy")
+from emgcore.datasets.base import DISEASE_CLASSES as CLASSES
 
 INTENDED_USE = (
     "Decision support for clinical needle EMG, not a diagnosis: it says how "

@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from emgcore.datasets.base import DISEASE_CLASSES as CLASSES
 from studies.runner import Part, load_units
 
-CLASSES = ("healthy", "myopathy", "neuropathy")
 DATASET = "emglab_n2001_wfdb+needle_emg_mendeley"
 MIN_CONFIDENCE = 0.5
 TEMPERATURES = np.exp(np.linspace(np.log(0.25), np.log(4.0), 41))

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from studies.feature_methods import _clean
 from studies.runner import Part
 
 CACHE = Path(__file__).resolve().parents[1] / "var" / "study_features"
@@ -130,12 +131,6 @@ def _pipeline(c: float):
         StandardScaler(),
         LogisticRegression(C=c, max_iter=5000),
     )
-
-
-def _clean(X: NDArray) -> NDArray:
-    X = np.array(X, dtype=np.float64)
-    X[~np.isfinite(X)] = np.nan
-    return X
 
 
 def record_proba(model, table: WindowTable, part: Part) -> NDArray[np.float64]:

@@ -12,11 +12,11 @@ import pytest
 
 from clinic.models import AuditEvent, RetrainingRun, Upload
 from tests.clinic.factories import RetrainingRunFactory, TeamFactory, make_user
-from tests.clinic.test_browser import ARTIFACTS, DOCS, _shot
+from tests.clinic.test_browser import ARTIFACTS, DOCS, _login, _shot
+from tests.clinic.test_browser_csp import _upload
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "a-long-test-password-1"
 TIMEOUT_MS = 60_000
 PHONE = {"width": 390, "height": 844}
 
@@ -46,24 +46,6 @@ def app(settings, active_model):
     )
     yield users
     celery_app.conf.task_always_eager = eager
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
-def _upload(page, base: str, files: list[str], patient: str) -> None:
-    page.goto(f"{base}/uploads/new/")
-    page.fill("#id_patient_code", patient)
-    page.fill("#id_muscle", "tibialis anterior")
-    page.select_option("#id_side", "LEFT")
-    page.select_option("#id_electrode_type", "NEEDLE")
-    page.set_input_files("#id_files", files)
-    page.get_by_role("button", name="Upload and analyse").click()
 
 
 def _viewport_shot(page, selector: str, name: str) -> None:
