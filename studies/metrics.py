@@ -157,6 +157,26 @@ def _figures(tab: dict[str, Any], idx: NDArray[np.int64] | None) -> dict[str, fl
     return _flat(metric_set(y, raw), float(expected_calibration_error(y, cal)))
 
 
+def ece_floor(p: NDArray[np.float64], *, n_sims: int = 200, seed: int = 0) -> float:
+    """The ECE a perfectly calibrated model would show on this many rows.
+
+    Labels are drawn from ``p`` itself (so ``p`` is exactly calibrated for
+    them) and the ECE of ``p`` against each draw is averaged. With about 200
+    people the binning noise alone is a few points of ECE, which is the scale
+    against which a measured ECE (and a goal such as 0.05) has to be read.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    p = p / p.sum(axis=1, keepdims=True)
+    rng = np.random.default_rng(seed)
+    cum = np.cumsum(p, axis=1)
+    sims = []
+    for _ in range(int(n_sims)):
+        u = rng.random((p.shape[0], 1))
+        y = np.minimum((u > cum).sum(axis=1), p.shape[1] - 1)
+        sims.append(expected_calibration_error(y, p))
+    return float(np.mean(sims))
+
+
 def summarise(
     units: Sequence[dict[str, Any]],
     *,
@@ -220,6 +240,8 @@ def summarise(
         "seeds": sorted(by_seed),
         "n_boot": int(n_boot),
         "temperatures": [x for t in tabs for x in t["temperatures"]],
+        # Mean over seeds; see ece_floor (not bootstrapped: it is a reference).
+        "ece_floor": float(np.mean([ece_floor(t["cal"]) for t in tabs])),
     }
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import balanced_accuracy_score, f1_score, roc_auc_score
 
+from emgcore.metrics import expected_calibration_error
 from studies.metrics import metric_set, paired_test, summarise
 
 
@@ -107,3 +108,17 @@ def test_paired_test_pairs_folds_and_detects_a_better_method() -> None:
     with pytest.raises(ValueError, match="different test people"):
         bad[0]["split"]["test"] = ["someone"]
         paired_test(good, bad)
+
+
+def test_ece_floor_is_the_binning_noise_of_a_calibrated_model() -> None:
+    from studies.metrics import ece_floor
+
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet([2.0, 1.0, 1.0], size=200)
+    floor = ece_floor(p, n_sims=100)
+    # A calibrated model on 200 rows still shows a few points of ECE ...
+    assert 0.02 < floor < 0.10
+    # ... which shrinks roughly as 1/sqrt(n) with more rows.
+    assert ece_floor(np.repeat(p, 16, axis=0), n_sims=20) < floor / 2.5
+    # Labels that always contradict p give an ECE far above it.
+    assert expected_calibration_error(p.argmin(axis=1), p) > 3 * floor
