@@ -28,16 +28,16 @@ from clinic.gestures.models import (
     GestureSession,
 )
 from clinic.gestures.tasks import gesture_adaptation_run_task
-from clinic.models import AuditEvent, Profile
-from clinic.services.audit import audit_record
-from clinic.services.quota import upload_quota_check
+from clinic.models import AuditEvent
+from clinic.selectors import user_team_id
+from clinic.services.audit import audit_files_uploaded, audit_record
+from clinic.services.quota import upload_files_checked
 from clinic.stored_files import (
     local_file_store,
     model_dir_name,
     model_dir_path,
     stored_file_copy_verified,
     stored_file_open_verified,
-    stored_files_audit,
     uploaded_file_store,
 )
 from emgcore.digest import file_sha256
@@ -183,11 +183,7 @@ def gesture_session_create(
         raise UserFacingError(problem)
     if not base_model.is_enabled:
         raise UserFacingError(f"Model {base_model.name} is not offered any more.")
-    files = list(files)
-    upload_quota_check(user=user, sizes=[f.size or 0 for f in files])
-    team_id = (
-        Profile.objects.filter(user=user).values_list("team_id", flat=True).first()
-    )
+    files = upload_files_checked(user=user, files=files)
     session = GestureSession.objects.create(
         person_code=person_code,
         base_model=base_model,
@@ -195,19 +191,14 @@ def gesture_session_create(
         sfreq_hz=sfreq_hz if layout == CSV_LAYOUT else None,
         k=k,
         created_by=user,
-        team_id=team_id,
+        team_id=user_team_id(user),
     )
     stored = [calibration_file_store(session=session, f=f) for f in files]
-    audit_record(
+    audit_files_uploaded(
         actor=user,
-        action=AuditEvent.Action.UPLOADED,
         obj=session,
-        details={
-            "person_code": person_code,
-            "base_model": base_model.sha256,
-            "k": k,
-            "files": stored_files_audit(stored),
-        },
+        files=stored,
+        details={"person_code": person_code, "base_model": base_model.sha256, "k": k},
     )
     transaction.on_commit(lambda: _gesture_adaptation_enqueue(session.pk))
     return session

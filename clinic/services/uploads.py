@@ -17,17 +17,16 @@ from clinic.models import (
     AnalysisJob,
     AuditEvent,
     ConfirmedDiagnosis,
-    Profile,
     Result,
     Upload,
     UploadFile,
 )
+from clinic.selectors import user_team_id
 from clinic.services.analysis import analysis_request
-from clinic.services.audit import audit_record
-from clinic.services.quota import upload_quota_check
+from clinic.services.audit import audit_files_uploaded, audit_record
+from clinic.services.quota import upload_files_checked
 from clinic.stored_files import (
     stored_file_open_verified,
-    stored_files_audit,
     uploaded_file_store,
 )
 
@@ -57,11 +56,7 @@ def upload_create(
     Returns the new (QUEUED) job; the task is sent after the transaction commits.
     Raises UploadQuotaExceeded (nothing stored) past the user's daily quota.
     """
-    files = list(files)
-    upload_quota_check(user=user, sizes=[f.size or 0 for f in files])
-    team_id = (
-        Profile.objects.filter(user=user).values_list("team_id", flat=True).first()
-    )
+    files = upload_files_checked(user=user, files=files)
     upload = Upload.objects.create(
         patient_code=patient_code,
         muscle=muscle,
@@ -70,17 +65,11 @@ def upload_create(
         notes=notes,
         sfreq_hz=sfreq_hz,
         uploaded_by=user,
-        team_id=team_id,
+        team_id=user_team_id(user),
     )
     stored = [upload_file_store(upload=upload, f=f) for f in files]
-    audit_record(
-        actor=user,
-        action=AuditEvent.Action.UPLOADED,
-        obj=upload,
-        details={
-            "patient_code": patient_code,
-            "files": stored_files_audit(stored),
-        },
+    audit_files_uploaded(
+        actor=user, obj=upload, files=stored, details={"patient_code": patient_code}
     )
     return analysis_request(upload=upload)
 
