@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
 from django.core.validators import (
     MaxValueValidator,
@@ -12,6 +10,8 @@ from django.core.validators import (
 )
 from django.db import models
 from django.db.models import Q
+
+from clinic.stored_files import content_name
 
 PATIENT_CODE_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 patient_code_validator = RegexValidator(
@@ -116,10 +116,13 @@ class Upload(models.Model):
         return self.jobs.order_by("-created_at", "-id").first()
 
 
+#: Where recordings lie in the file store (clinic.stored_files).
+UPLOADS_PREFIX = "uploads"
+
+
 def upload_file_path(instance: UploadFile, filename: str) -> str:
     """Content-addressed storage name: the same bytes always get the same name."""
-    ext = os.path.splitext(filename)[1].lower()
-    return f"uploads/{instance.sha256[:2]}/{instance.sha256}{ext}"
+    return content_name(UPLOADS_PREFIX, instance.sha256, filename)
 
 
 class UploadFile(models.Model):

@@ -33,13 +33,14 @@ promotion gate refuses. Nothing here writes to the database.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+
+from emgcore.digest import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +81,8 @@ def protocol_words(protocol: str | None) -> str:
 
 @lru_cache(maxsize=512)
 def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    # size and mtime are only the cache key: a changed file is hashed again.
+    return file_sha256(path)
 
 
 def file_sha256_cached(path: Path) -> str:

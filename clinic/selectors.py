@@ -32,7 +32,8 @@ from clinic.models import (
 )
 
 
-def _team_id(user) -> int | None:
+def user_team_id(user) -> int | None:
+    """The id of ``user``'s team (None without one)."""
     return Profile.objects.filter(user=user).values_list("team_id", flat=True).first()
 
 
@@ -52,7 +53,7 @@ def uploads_list_for_user(*, user, patient_code: str = "") -> QuerySet[Upload]:
         return qs
     if not user.has_perm("clinic.view_upload"):
         return qs.none()
-    team_id = _team_id(user)
+    team_id = user_team_id(user)
     if team_id is None:
         return qs.filter(uploaded_by=user)
     return qs.filter(Q(team_id=team_id) | Q(uploaded_by=user))

@@ -11,7 +11,6 @@ shape, preprocessing, training recipe, data, metrics and provenance.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import logging
 import os
@@ -24,6 +23,9 @@ from typing import Any, TypedDict
 import torch
 
 import emgcore
+
+# file_sha256 stays importable from here: callers use emgcore.checkpoint's.
+from emgcore.digest import file_sha256
 from emgcore.errors import IncompatibleCheckpointError
 from emgcore.models import MODELS, EmgModel, model_name_of
 
@@ -96,15 +98,6 @@ _AUTO_FIELDS = (
 METADATA_FIELDS: tuple[str, ...] = tuple(CheckpointMetadata.__annotations__)
 #: Fields an older checkpoint may lack; read as empty.
 _OPTIONAL_FIELDS = ("evaluation", "training_data")
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 digest of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def git_commit() -> str | None:

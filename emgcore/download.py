@@ -18,6 +18,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from emgcore.digest import file_sha256
 from emgcore.errors import EmgCoreError
 
 logger = logging.getLogger(__name__)
@@ -105,15 +106,6 @@ class FileResult:
 
     path: Path
     status: str  # "downloaded" or "present"
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """sha256 (hex) of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK_BYTES), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _default_dest(folder: str) -> Path:
@@ -229,7 +221,7 @@ def download_dataset(
     for remote in spec.files:
         path = folder / remote.name
         if path.is_file():
-            if sha256_file(path) == remote.sha256:
+            if file_sha256(path) == remote.sha256:
                 logger.info("%s is present with the right sha256", path)
                 results.append(FileResult(path, "present"))
                 continue

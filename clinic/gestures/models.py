@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from clinic.models import Team, patient_code_validator
+from clinic.stored_files import content_name
 
 MAX_K = 10
 
@@ -125,15 +124,15 @@ class GestureSession(models.Model):
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
 
+#: Where calibration files and adapted checkpoints lie in the file store
+#: (clinic.stored_files).
+CALIBRATION_PREFIX = "gestures/calibration"
+ADAPTED_PREFIX = "gestures/adapted"
+
+
 def calibration_file_path(instance: GestureCalibrationFile, filename: str) -> str:
     """Content-addressed storage name: the same bytes always get the same name."""
-    ext = os.path.splitext(filename)[1].lower()
-    return f"gestures/calibration/{instance.sha256[:2]}/{instance.sha256}{ext}"
-
-
-def adapted_checkpoint_path(sha256: str) -> str:
-    """Content-addressed storage name of an adapted checkpoint."""
-    return f"gestures/adapted/{sha256[:2]}/{sha256}.pt"
+    return content_name(CALIBRATION_PREFIX, instance.sha256, filename)
 
 
 class GestureCalibrationFile(models.Model):

@@ -14,7 +14,7 @@ from django.http import Http404
 
 from clinic.gestures.models import GestureModel, GestureSession
 from clinic.job_timing import gesture_session_timing  # noqa: F401 (the page's clock)
-from clinic.models import Profile
+from clinic.selectors import user_team_id
 
 
 def gesture_models_list(*, enabled_only: bool = False) -> QuerySet[GestureModel]:
@@ -42,9 +42,7 @@ def gesture_sessions_list_for_user(
         return qs
     if not user.has_perm("gestures.view_gesturesession"):
         return qs.none()
-    team_id = (
-        Profile.objects.filter(user=user).values_list("team_id", flat=True).first()
-    )
+    team_id = user_team_id(user)
     if team_id is None:
         return qs.filter(created_by=user)
     return qs.filter(Q(team_id=team_id) | Q(created_by=user))

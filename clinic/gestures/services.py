@@ -15,29 +15,32 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from clinic.errors import UserFacingError
 from clinic.gestures.models import (
+    ADAPTED_PREFIX,
+    CALIBRATION_PREFIX,
     GestureCalibrationFile,
     GestureModel,
     GestureSession,
-    adapted_checkpoint_path,
-    calibration_file_path,
 )
 from clinic.gestures.tasks import gesture_adaptation_run_task
-from clinic.models import AuditEvent, Profile
-from clinic.services.audit import audit_record
-from clinic.services.quota import upload_quota_check
+from clinic.models import AuditEvent
+from clinic.selectors import user_team_id
+from clinic.services.audit import audit_files_uploaded, audit_record
+from clinic.services.quota import upload_files_checked
 from clinic.stored_files import (
+    local_file_store,
+    model_dir_name,
+    model_dir_path,
     stored_file_copy_verified,
     stored_file_open_verified,
-    uploaded_sha256,
+    uploaded_file_store,
 )
+from emgcore.digest import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -66,18 +69,7 @@ _PROGRESS_TRAIN_END = 90
 # -- pretrained checkpoints ------------------------------------------------------
 def gesture_checkpoint_file(path: Path | str) -> Path:
     """Relative paths are under EMG_MODEL_DIR."""
-    path = Path(path)
-    if not path.is_absolute():
-        path = Path(settings.EMG_MODEL_DIR) / path
-    return path
-
-
-def _stored_path(path: Path) -> str:
-    model_dir = Path(settings.EMG_MODEL_DIR).resolve()
-    try:
-        return str(path.resolve().relative_to(model_dir))
-    except ValueError:
-        return str(path.resolve())
+    return model_dir_path(path)
 
 
 def _model_card(path: Path) -> str:
@@ -94,7 +86,6 @@ def gesture_model_register(
     The file must be a gesture All-ConvNet checkpoint that matches its
     ``.sha256`` sidecar (when it has one). Returns ``(model, created)``.
     """
-    from emgcore.checkpoint import file_sha256
     from emgcore.errors import EmgCoreError
     from emgcore.gesture.api import load_gesture_checkpoint
 
@@ -117,7 +108,7 @@ def gesture_model_register(
         name=name or path.stem,
         dataset=spec.name,
         layout=spec.layout,
-        checkpoint_path=_stored_path(path),
+        checkpoint_path=model_dir_name(path),
         sha256=sha,
         metadata=metadata,
         model_card=_model_card(path),
@@ -133,8 +124,6 @@ def gesture_model_register(
 
 def gesture_model_checkpoint_verified(gesture_model: GestureModel) -> Path:
     """The checkpoint path after checking its sha256 against the registry."""
-    from emgcore.checkpoint import file_sha256
-
     path = gesture_checkpoint_file(gesture_model.checkpoint_path)
     if not path.is_file():
         logger.error("Gesture checkpoint of %s is missing at %s", gesture_model, path)
@@ -156,23 +145,11 @@ def gesture_model_checkpoint_verified(gesture_model: GestureModel) -> Path:
 def calibration_file_store(
     *, session: GestureSession, f: UploadedFile
 ) -> GestureCalibrationFile:
-    """Store one file under its content address; stored bytes are never replaced."""
-    original_name = os.path.basename(f.name or "calibration")[:255]
-    row = GestureCalibrationFile(
-        session=session,
-        original_name=original_name,
-        size_bytes=f.size,
-        sha256=uploaded_sha256(f),
+    """Store one file under its content address (clinic.stored_files)."""
+    stored = uploaded_file_store(
+        f, prefix=CALIBRATION_PREFIX, default_name="calibration"
     )
-    name = calibration_file_path(row, original_name)
-    if not default_storage.exists(name):
-        stored = default_storage.save(name, File(f, name=original_name))
-        if stored != name:
-            # Someone stored the same content between exists() and save().
-            default_storage.delete(stored)
-    row.file.name = name
-    row.save()
-    return row
+    return GestureCalibrationFile.objects.create(session=session, **stored.columns())
 
 
 def gesture_layout_problem(*, base_model: GestureModel, layout: str) -> str | None:
@@ -206,11 +183,7 @@ def gesture_session_create(
         raise UserFacingError(problem)
     if not base_model.is_enabled:
         raise UserFacingError(f"Model {base_model.name} is not offered any more.")
-    files = list(files)
-    upload_quota_check(user=user, sizes=[f.size or 0 for f in files])
-    team_id = (
-        Profile.objects.filter(user=user).values_list("team_id", flat=True).first()
-    )
+    files = upload_files_checked(user=user, files=files)
     session = GestureSession.objects.create(
         person_code=person_code,
         base_model=base_model,
@@ -218,22 +191,14 @@ def gesture_session_create(
         sfreq_hz=sfreq_hz if layout == CSV_LAYOUT else None,
         k=k,
         created_by=user,
-        team_id=team_id,
+        team_id=user_team_id(user),
     )
     stored = [calibration_file_store(session=session, f=f) for f in files]
-    audit_record(
+    audit_files_uploaded(
         actor=user,
-        action=AuditEvent.Action.UPLOADED,
         obj=session,
-        details={
-            "person_code": person_code,
-            "base_model": base_model.sha256,
-            "k": k,
-            "files": [
-                {"name": s.original_name, "sha256": s.sha256, "size": s.size_bytes}
-                for s in stored
-            ],
-        },
+        files=stored,
+        details={"person_code": person_code, "base_model": base_model.sha256, "k": k},
     )
     transaction.on_commit(lambda: _gesture_adaptation_enqueue(session.pk))
     return session
@@ -322,13 +287,7 @@ def _adapted_store(model, metadata: dict[str, Any], workdir: Path) -> tuple[str,
 
     path = workdir / "adapted.pt"
     sha = save_adapted(path, model, metadata)
-    name = adapted_checkpoint_path(sha)
-    if not default_storage.exists(name):
-        with open(path, "rb") as fh:
-            stored = default_storage.save(name, File(fh, name="adapted.pt"))
-        if stored != name:
-            default_storage.delete(stored)
-    return name, sha
+    return local_file_store(path, prefix=ADAPTED_PREFIX, sha256=sha), sha
 
 
 def _adapt(session: GestureSession, checkpoint: Path, workdir: Path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import tempfile
@@ -23,8 +22,13 @@ from clinic.services.checkpoint_store import (
     checkpoint_fetch,
     checkpoint_is_stored,
 )
-from clinic.stored_files import StoredFileError, stored_file_copy_verified
+from clinic.stored_files import (
+    StoredFileError,
+    model_dir_path,
+    stored_file_copy_verified,
+)
 from clinic.tasks import analysis_run_task
+from emgcore.digest import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -105,10 +109,7 @@ def model_version_checkpoint_file(model_version: ModelVersion) -> Path:
     """
     if checkpoint_is_stored(model_version.checkpoint_path):
         return checkpoint_cache_file(model_version.sha256)
-    path = Path(model_version.checkpoint_path)
-    if not path.is_absolute():
-        path = Path(settings.EMG_MODEL_DIR) / path
-    return path
+    return model_dir_path(model_version.checkpoint_path)
 
 
 def _checkpoint_fetch(model_version: ModelVersion) -> None:
@@ -125,14 +126,6 @@ def _checkpoint_fetch(model_version: ModelVersion) -> None:
             "does not match its registered checksum, so it was not used; ask an "
             "administrator to check the model registry and the file storage."
         ) from None
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def model_version_checkpoint_verified(model_version: ModelVersion) -> Path:

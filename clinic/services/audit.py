@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
 
 from clinic.models import AuditEvent
+from clinic.stored_files import stored_files_audit
 
 
 def audit_record(
@@ -25,6 +27,19 @@ def audit_record(
         object_type=obj._meta.model_name if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         details=details or {},
+    )
+
+
+def audit_files_uploaded(
+    *, actor, obj: models.Model, files: Iterable[Any], details: dict[str, Any]
+) -> AuditEvent:
+    """Audit files stored for ``obj`` (an upload, a gesture session): ``details``
+    plus each file's name, sha256 and size."""
+    return audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPLOADED,
+        obj=obj,
+        details={**details, "files": stored_files_audit(files)},
     )
 
 

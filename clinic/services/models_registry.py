@@ -14,8 +14,9 @@ from clinic import provenance
 from clinic.errors import UserFacingError
 from clinic.models import AuditEvent, ModelVersion
 from clinic.selectors import model_version_class_metrics
-from clinic.services.analysis import file_sha256
 from clinic.services.audit import audit_record
+from clinic.stored_files import model_dir_name
+from emgcore.digest import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -40,14 +41,6 @@ def _checkpoint_metadata(path: Path, sha256: str) -> dict[str, Any]:
 
     _model, metadata = load_checkpoint(path, expected_sha256=sha256)
     return dict(metadata)
-
-
-def _stored_path(path: Path) -> str:
-    model_dir = Path(settings.EMG_MODEL_DIR).resolve()
-    try:
-        return str(path.resolve().relative_to(model_dir))
-    except ValueError:
-        return str(path.resolve())
 
 
 def _model_card(path: Path, metadata: dict[str, Any]) -> str:
@@ -99,7 +92,7 @@ def model_version_register(
         name=name,
         version=version,
         kind=kind,
-        checkpoint_path=_stored_path(path),
+        checkpoint_path=model_dir_name(path),
         sha256=actual,
         metadata=metadata,
         model_card=_model_card(path, metadata),

@@ -8,10 +8,11 @@ upload throttle bounds how many that can be.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -57,3 +58,10 @@ def upload_quota_check(*, user, sizes: Sequence[int]) -> None:
                 f"over the daily limit of {max_mb} MB per user. Try again later, "
                 f"or ask an administrator to raise the limit."
             )
+
+
+def upload_files_checked(*, user, files: Iterable[UploadedFile]) -> list[UploadedFile]:
+    """The files of one upload as a list, once the quota lets ``user`` send them."""
+    files = list(files)
+    upload_quota_check(user=user, sizes=[f.size or 0 for f in files])
+    return files

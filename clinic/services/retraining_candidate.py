@@ -22,10 +22,7 @@ from django.utils import timezone
 
 from clinic.errors import UserFacingError
 from clinic.models import ModelVersion, RetrainingRun
-from clinic.services.analysis import (
-    file_sha256,
-    model_version_checkpoint_verified,
-)
+from clinic.services.analysis import model_version_checkpoint_verified
 from clinic.services.checkpoint_store import checkpoint_store
 from clinic.services.training_data import (
     cap_windows,
@@ -321,7 +318,7 @@ def _candidate_register(run: RetrainingRun, path: Path) -> ModelVersion:
     """Register the candidate with its file in storage (other hosts use it)."""
     from clinic.services.models_registry import model_version_register
 
-    stored = checkpoint_store(path, file_sha256(path))
+    stored = checkpoint_store(path)
     with transaction.atomic():
         mv = model_version_register(
             checkpoint_path=path, actor=run.started_by, version=f"retrain-{run.pk}"

@@ -6,58 +6,37 @@ import csv
 import io
 import json
 import logging
-import os
 from collections.abc import Iterable
 
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from clinic.fhir import bundle_json, result_fhir_bundle
 from clinic.models import (
+    UPLOADS_PREFIX,
     AnalysisJob,
     AuditEvent,
     ConfirmedDiagnosis,
-    Profile,
     Result,
     Upload,
     UploadFile,
-    upload_file_path,
 )
+from clinic.selectors import user_team_id
 from clinic.services.analysis import analysis_request
-from clinic.services.audit import audit_record
-from clinic.services.quota import upload_quota_check
-from clinic.stored_files import stored_file_open_verified, uploaded_sha256
+from clinic.services.audit import audit_files_uploaded, audit_record
+from clinic.services.quota import upload_files_checked
+from clinic.stored_files import (
+    stored_file_open_verified,
+    uploaded_file_store,
+)
 
 logger = logging.getLogger(__name__)
 
 
 def upload_file_store(*, upload: Upload, f: UploadedFile) -> UploadFile:
-    """Store one file under its content address; existing bytes are never replaced.
-
-    The same content always maps to the same storage name, so a second copy of
-    a file reuses the stored one instead of writing anything.
-    """
-    original_name = os.path.basename(f.name or "recording")[:255]
-    row = UploadFile(
-        upload=upload,
-        original_name=original_name,
-        size_bytes=f.size,
-        sha256=uploaded_sha256(f),
-    )
-    name = upload_file_path(row, original_name)
-    if default_storage.exists(name):
-        row.file.name = name
-    else:
-        stored = default_storage.save(name, File(f, name=original_name))
-        if stored != name:
-            # Someone stored the same content between exists() and save(); keep
-            # theirs (same bytes) and drop our duplicate.
-            default_storage.delete(stored)
-        row.file.name = name
-    row.save()
-    return row
+    """Store one file under its content address (clinic.stored_files)."""
+    stored = uploaded_file_store(f, prefix=UPLOADS_PREFIX, default_name="recording")
+    return UploadFile.objects.create(upload=upload, **stored.columns())
 
 
 @transaction.atomic
@@ -77,11 +56,7 @@ def upload_create(
     Returns the new (QUEUED) job; the task is sent after the transaction commits.
     Raises UploadQuotaExceeded (nothing stored) past the user's daily quota.
     """
-    files = list(files)
-    upload_quota_check(user=user, sizes=[f.size or 0 for f in files])
-    team_id = (
-        Profile.objects.filter(user=user).values_list("team_id", flat=True).first()
-    )
+    files = upload_files_checked(user=user, files=files)
     upload = Upload.objects.create(
         patient_code=patient_code,
         muscle=muscle,
@@ -90,20 +65,11 @@ def upload_create(
         notes=notes,
         sfreq_hz=sfreq_hz,
         uploaded_by=user,
-        team_id=team_id,
+        team_id=user_team_id(user),
     )
     stored = [upload_file_store(upload=upload, f=f) for f in files]
-    audit_record(
-        actor=user,
-        action=AuditEvent.Action.UPLOADED,
-        obj=upload,
-        details={
-            "patient_code": patient_code,
-            "files": [
-                {"name": s.original_name, "sha256": s.sha256, "size": s.size_bytes}
-                for s in stored
-            ],
-        },
+    audit_files_uploaded(
+        actor=user, obj=upload, files=stored, details={"patient_code": patient_code}
     )
     return analysis_request(upload=upload)
 

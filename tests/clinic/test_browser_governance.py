@@ -41,7 +41,7 @@ def held_out(app, model_dir, emgdb):  # noqa: F811 (the imported fixture)
     one of its training recordings; ``min_confidence=None`` keeps its answer a
     class, so the result headline always carries the performance sentence."""
     from clinic.services import model_version_register
-    from clinic.services.analysis import file_sha256
+    from emgcore.digest import file_sha256
 
     path = make_tiny_clinic_checkpoint(
         model_dir / "held-out.pt",
