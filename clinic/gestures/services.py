@@ -240,7 +240,7 @@ def gesture_session_create(
 
 
 def _gesture_adaptation_send(session_id: int):
-    """Send the session's task (also used by the sweep in services/job_leases.py)."""
+    """Send the session's task (also used by the sweep in services/jobs.py)."""
     return gesture_adaptation_run_task.delay(session_id)
 
 
@@ -391,12 +391,12 @@ def _time_limits() -> tuple[int, int]:
 def gesture_adaptation_run(*, session_id: int) -> str:
     """Run one adaptation in a worker; a second call for the same session does nothing.
 
-    Returns the claim's outcome (clinic.services.job_leases): ``"claimed"``,
+    Returns the claim's outcome (clinic.services.jobs): ``"claimed"``,
     ``"busy"`` (a live worker holds it), ``"done"`` or ``"gave_up"``.
     Bad recordings end FAILED with emgcore's message; anything unexpected is
     logged and ends FAILED with a generic message and a reference.
     """
-    from clinic.services.job_leases import job_run_claimed
+    from clinic.services.jobs import job_run_claimed
 
     return job_run_claimed(GestureSession, session_id, _adaptation_body)
 

@@ -52,7 +52,7 @@ def analysis_request(*, upload: Upload) -> AnalysisJob:
 
 
 def _analysis_send(job_id: int):
-    """Send the job's task (also used by the sweep of clinic.services.job_leases)."""
+    """Send the job's task (also used by the sweep of clinic.services.jobs)."""
     if settings.EMG_ANALYSIS_QUEUE:
         return analysis_run_task.apply_async(
             args=[job_id], queue=settings.EMG_ANALYSIS_QUEUE
@@ -351,14 +351,14 @@ def signal_preview(
 def analysis_run(*, job_id: int) -> str:
     """Run one analysis job in a worker; a second call for the same job does nothing.
 
-    Returns the claim's outcome (clinic.services.job_leases): ``"claimed"`` when
+    Returns the claim's outcome (clinic.services.jobs): ``"claimed"`` when
     this call ran the job, ``"busy"`` when a live worker holds it, ``"done"``,
     ``"gave_up"``.
 
     Recording problems end the job FAILED with emgcore's message; anything
     unexpected is logged and ends FAILED with a generic message and a reference.
     """
-    from clinic.services.job_leases import job_run_claimed
+    from clinic.services.jobs import job_run_claimed
 
     return job_run_claimed(AnalysisJob, job_id, _analysis_body)
 

@@ -121,7 +121,7 @@ def retraining_start(
 
 
 def _retraining_send(run_id: int):
-    """Send the run's task (also used by the sweep of clinic.services.job_leases)."""
+    """Send the run's task (also used by the sweep of clinic.services.jobs)."""
     return retraining_run_task.delay(run_id)
 
 
@@ -175,7 +175,7 @@ def retraining_cancel(*, user, run: RetrainingRun) -> RetrainingRun:
 def retraining_run(*, run_id: int) -> str:
     """Run one retraining in a worker; a second call for the same run does nothing.
 
-    Returns the claim's outcome (clinic.services.job_leases): ``"claimed"`` when
+    Returns the claim's outcome (clinic.services.jobs): ``"claimed"`` when
     this call ran it, ``"busy"`` when a live worker holds it, ``"done"`` (also
     when it was cancelled), ``"gave_up"``.
 
@@ -183,7 +183,7 @@ def retraining_run(*, run_id: int) -> str:
     their message; anything unexpected is logged and ends FAILED with a
     generic message and a reference.
     """
-    from clinic.services.job_leases import job_run_claimed
+    from clinic.services.jobs import job_run_claimed
 
     return job_run_claimed(RetrainingRun, run_id, _retraining_body)
 

@@ -1,5 +1,5 @@
 """Leases, attempts and the sweep of retraining runs and gesture adaptation
-sessions (clinic/services/job_leases.py), as for analysis jobs."""
+sessions (clinic/services/jobs.py), as for analysis jobs."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from clinic.gestures.models import GestureSession
 from clinic.gestures.tasks import gesture_adaptation_run_task
 from clinic.models import AuditEvent, ModelVersion, RetrainingRun
 from clinic.services import retraining
-from clinic.services.job_leases import gesture_sessions_sweep, retraining_runs_sweep
+from clinic.services.jobs import gesture_sessions_sweep, retraining_runs_sweep
 from clinic.tasks import retraining_run_task
 from clinic.worker_sweep import _sweep_once
 from tests.clinic.factories import make_user
