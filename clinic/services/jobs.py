@@ -316,23 +316,40 @@ def _failures_handled(model: type[Model], pk: int) -> Iterator[None]:
     from emgcore.errors import EmgCoreError
 
     kind = _kind(model)
-    log, name = kind.logger, kind.noun.capitalize()
+    what = f"{kind.noun.capitalize()} {pk}"
     try:
         yield
-    except (EmgCoreError, UserFacingError, *kind.user_errors) as exc:
-        log.info("%s %s failed: %s", name, pk, exc)
-        job_fail(model, pk, str(exc))
     except OperationalError:
         # Only if the database is reachable enough for this.
         with contextlib.suppress(OperationalError):
             job_update(model, pk, status=model.Status.QUEUED, progress=0)
         raise
     except SoftTimeLimitExceeded:
-        log.error("%s %s ran out of time", name, pk)
+        kind.logger.error("%s ran out of time", what)
         job_fail(model, pk, kind.message(OUT_OF_TIME, pk))
-    except Exception:
-        log.exception("%s %s failed with an application error", name, pk)
-        job_fail(model, pk, kind.message(GENERIC_JOB_ERROR, pk))
+    except Exception as exc:
+        user_errors = (EmgCoreError, UserFacingError, *kind.user_errors)
+        generic = kind.message(GENERIC_JOB_ERROR, pk)
+        message = failure_message(exc, user_errors, generic, log=kind.logger, what=what)
+        job_fail(model, pk, message)
+
+
+def failure_message(
+    exc: Exception,
+    user_errors: tuple[type[Exception], ...],
+    generic: str,
+    *,
+    log: logging.Logger,
+    what: str,
+) -> str:
+    """What the user reads about ``exc``, raised by ``what`` (call it in the
+    ``except``): the message of one of ``user_errors``, written for the user;
+    for anything else ``generic``, and its traceback goes to ``log``."""
+    if isinstance(exc, user_errors):
+        log.info("%s failed: %s", what, exc)
+        return str(exc)
+    log.exception("%s failed with an application error", what)
+    return generic
 
 
 # -- the row while the job runs ------------------------------------------------
@@ -385,21 +402,36 @@ def job_enqueue_after_commit(model: type[Model], pk: int) -> None:
 
 def job_enqueue(model: type[Model], pk: int) -> None:
     """Send the job's task; with the broker down or misconfigured, the job
-    ends FAILED with a plain message (the page says so, not a 500)."""
+    ends FAILED with a plain message."""
     kind, status = _kind(model), model.Status
-    try:
-        async_result = _sender(kind)(pk)
-    except Exception:
-        kind.logger.exception(
-            "%s %s could not be sent to the task queue", kind.noun.capitalize(), pk
-        )
+
+    def fail() -> None:
         model.objects.filter(pk=pk, status=status.QUEUED).update(
             status=status.FAILED,
             error_message=kind.message(QUEUE_UNAVAILABLE, pk),
             finished_at=timezone.now(),
         )
-        return
-    model.objects.filter(pk=pk, task_id="").update(task_id=async_result.id or "")
+
+    what = f"{kind.noun.capitalize()} {pk}"
+    sent = task_send_or_fail(
+        lambda: _sender(kind)(pk), fail, log=kind.logger, what=what
+    )
+    if sent is not None:
+        model.objects.filter(pk=pk, task_id="").update(task_id=sent.id or "")
+
+
+def task_send_or_fail(
+    send: Callable[[], Any], fail: Callable[[], None], *, log: logging.Logger, what: str
+) -> Any | None:
+    """``send()`` a task and return its result handle; when the broker is down
+    or misconfigured, log it and ``fail()`` instead (record on the job that it
+    could not start, so its page says so rather than a 500), and return None."""
+    try:
+        return send()
+    except Exception:
+        log.exception("%s could not be sent to the task queue", what)
+        fail()
+        return None
 
 
 def _sender(kind: JobKind):

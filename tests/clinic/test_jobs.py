@@ -16,9 +16,14 @@ from clinic.errors import GENERIC_ANALYSIS_ERROR, GENERIC_JOB_ERROR, UserFacingE
 from clinic.gestures.models import GestureModel, GestureSession
 from clinic.job_model import TrackedJob
 from clinic.models import AnalysisJob, RetrainingRun
-from clinic.services import jobs
+from clinic.services import jobs, reports
 from emgcore.errors import EmgCoreError
-from tests.clinic.factories import AnalysisJobFactory, RetrainingRunFactory, make_user
+from tests.clinic.factories import (
+    AnalysisJobFactory,
+    ModelVersionFactory,
+    RetrainingRunFactory,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -215,3 +220,33 @@ def test_the_shared_columns_need_no_migration():
         "makemigrations", "clinic", "gestures", check=True, dry_run=True, stdout=out
     )
     assert "No changes detected" in out.getvalue()
+
+
+# -- report jobs: their state lives in ModelVersion.report_cache, not on a job
+# row, but they end with the same split of errors.
+@pytest.mark.parametrize(
+    "error, message",
+    [
+        (UserFacingError("The evaluation set is gone."), "The evaluation set is gone."),
+        (RuntimeError("secret internal detail"), reports.REPORT_UNEXPECTED_ERROR),
+    ],
+)
+def test_a_report_job_ends_failed_with_the_user_error_or_a_generic_message(
+    monkeypatch, caplog, error, message
+):
+    mv = ModelVersionFactory()
+
+    def compute(**kwargs):
+        raise error
+
+    monkeypatch.setattr(reports, "model_version_report_compute", compute)
+    with caplog.at_level(logging.INFO, logger=reports.logger.name):
+        reports.model_version_report_run(
+            model_version_id=mv.pk, user_id=make_user("auditor").pk
+        )
+    mv.refresh_from_db()
+    job = reports.report_job(mv)
+    assert job["state"] == "failed" and job["message"] == message
+    assert job["finished_at"]
+    traced = any("secret" in (r.exc_text or "") for r in caplog.records)
+    assert traced == isinstance(error, RuntimeError)  # only the unexpected
