@@ -13,5 +13,5 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Threads per worker process (EMG_WORKER_THREADS) and the lost-job sweep at
-# start-up and every lease (clinic/services/job_leases.py): signal handlers.
+# start-up and every lease (clinic/services/jobs.py): signal handlers.
 from clinic import worker_sweep, worker_threads  # noqa: E402,F401

@@ -9,7 +9,7 @@ every logger) adds:
   ``X-Request-ID`` (a proxy's, so one id follows the request through every
   tier) or makes one, and returns it in the response header;
 - ``job_kind`` and ``job_id`` in the workers, while a job runs:
-  :func:`job_log_context` (entered by clinic.services.job_leases around the
+  :func:`job_log_context` (entered by clinic.services.jobs around the
   claim and the work).
 
 Both live in contextvars, so concurrent requests (threads) and jobs never

@@ -45,15 +45,12 @@ from prometheus_client.core import (
 )
 
 from clinic.security import client_ip
+from clinic.services.jobs import KINDS
 
 logger = logging.getLogger(__name__)
 
-#: kind label -> model label; the same three kinds the job leases know.
-JOB_KINDS = {
-    "analysis": "clinic.AnalysisJob",
-    "retraining": "clinic.RetrainingRun",
-    "gesture": "gestures.GestureSession",
-}
+#: kind label -> model label: the kinds of the job layer.
+JOB_KINDS = {kind.log_kind: label for label, kind in KINDS.items()}
 
 #: Reason codes of failed jobs, the first whose phrase is in the message. The
 #: phrases come from the message templates (clinic.stored_files,

@@ -11,6 +11,7 @@ from django.core.validators import (
 from django.db import models
 from django.db.models import Q
 
+from clinic.job_model import TrackedJob
 from clinic.stored_files import content_name
 
 PATIENT_CODE_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
@@ -222,43 +223,16 @@ class ModelVersion(models.Model):
         return f"{self.name} {self.version}"
 
 
-class AnalysisJob(models.Model):
+class AnalysisJob(TrackedJob):
     """The asynchronous analysis of one upload; its state lives on this row."""
 
-    class Status(models.TextChoices):
-        QUEUED = "QUEUED", "Queued"
-        RUNNING = "RUNNING", "Running"
-        SUCCEEDED = "SUCCEEDED", "Succeeded"
-        FAILED = "FAILED", "Failed"
-
     upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="jobs")
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
-    progress = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(100)]
-    )
-    error_message = models.TextField(blank=True)
-    task_id = models.CharField(max_length=255, blank=True)
     model_version = models.ForeignKey(
         ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # Lease (clinic/services/job_leases.py): renewed while a worker runs the job.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"Job {self.pk} ({self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
 
 class Result(models.Model):
@@ -408,7 +382,7 @@ class AuditEvent(models.Model):
         raise PermissionError("The audit trail is append-only: rows cannot be deleted.")
 
 
-class RetrainingRun(models.Model):
+class RetrainingRun(TrackedJob):
     """One retraining of a disease model, started by an admin; runs on the
     ``training`` queue and records its progress on this row."""
 
@@ -418,6 +392,8 @@ class RetrainingRun(models.Model):
         SUCCEEDED = "SUCCEEDED", "Succeeded"
         FAILED = "FAILED", "Failed"
         CANCELLED = "CANCELLED", "Cancelled"
+
+    FINISHED_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
     class Method(models.TextChoices):
         TL = "tl", "Fine-tune the base model (transfer learning)"
@@ -439,19 +415,15 @@ class RetrainingRun(models.Model):
         default=1e-4, validators=[MinValueValidator(1e-7), MaxValueValidator(1.0)]
     )
     seed = models.PositiveIntegerField(default=0)
+    # Its own choices: CANCELLED besides the statuses every job has.
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
-    progress = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(100)]
     )
     history = models.JSONField(
         default=list, blank=True, help_text="One entry per epoch (loss, val acc)."
     )
     data_summary = models.JSONField(default=dict, blank=True)
-    error_message = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
-    task_id = models.CharField(max_length=255, blank=True)
     candidate = models.ForeignKey(
         ModelVersion,
         null=True,
@@ -462,15 +434,8 @@ class RetrainingRun(models.Model):
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # Lease (clinic/services/job_leases.py): renewed while a worker runs it.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(TrackedJob.Meta):
         constraints = [
             models.CheckConstraint(
                 condition=Q(use_emgdb=True) | Q(use_n2001=True) | Q(use_confirmed=True),
@@ -480,14 +445,6 @@ class RetrainingRun(models.Model):
 
     def __str__(self) -> str:
         return f"Retraining {self.pk} ({self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (
-            self.Status.SUCCEEDED,
-            self.Status.FAILED,
-            self.Status.CANCELLED,
-        )
 
     @property
     def data_sources(self) -> list[str]:

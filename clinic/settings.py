@@ -219,7 +219,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ACKS_LATE = True
 # A task whose pool process was killed goes back to the queue instead of being
-# acknowledged as failed (clinic/services/job_leases.py, docs/OPERATIONS.md).
+# acknowledged as failed (clinic/services/jobs.py, docs/OPERATIONS.md).
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # Job leases: a RUNNING job whose lease (renewed every quarter lease while it
 # runs) is older than this lost its worker and may be claimed again.

@@ -4,7 +4,7 @@ It sweeps for lost jobs at start-up and then every lease.
 
 A job whose worker died (an analysis job, a retraining run or a gesture
 adaptation session) is sent again by :func:`jobs_sweep`
-(clinic/services/job_leases.py explains the lease). Sweeping at start-up bounds
+(clinic/services/jobs.py explains the lease). Sweeping at start-up bounds
 the wait after a restart; the periodic sweep (a daemon thread of the worker's
 main process, so no Celery beat is needed) covers a worker that lost only a pool
 process, or a message that was lost with the broker. Every worker sweeps every
@@ -30,7 +30,7 @@ _stop = threading.Event()
 def _sweep_once() -> None:
     from django.db import close_old_connections
 
-    from clinic.services.job_leases import KINDS, job_models, jobs_sweep
+    from clinic.services.jobs import KINDS, job_models, jobs_sweep
 
     try:
         close_old_connections()  # a long-lived thread: drop a broken connection

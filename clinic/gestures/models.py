@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from clinic.job_model import TrackedJob
 from clinic.models import Team, patient_code_validator
 from clinic.stored_files import content_name
 
@@ -52,18 +53,12 @@ class GestureModel(models.Model):
         return (self.metadata or {}).get("n_chans")
 
 
-class GestureSession(models.Model):
+class GestureSession(TrackedJob):
     """One person's calibration recordings and the adaptation job run on them.
 
     The job's state lives on this row; a successful run keeps the adapted
     checkpoint as this person's version of the base model.
     """
-
-    class Status(models.TextChoices):
-        QUEUED = "QUEUED", "Queued"
-        RUNNING = "RUNNING", "Running"
-        SUCCEEDED = "SUCCEEDED", "Succeeded"
-        FAILED = "FAILED", "Failed"
 
     person_code = models.CharField(
         max_length=32, validators=[patient_code_validator], db_index=True
@@ -80,18 +75,10 @@ class GestureSession(models.Model):
         help_text="Adaptation trials per gesture; later trials are held back.",
     )
     seed = models.IntegerField(default=0)
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
-    progress = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(100)]
-    )
     history = models.JSONField(
         default=list, blank=True, help_text="One record per adaptation epoch."
     )
     report = models.JSONField(default=dict, blank=True)
-    error_message = models.TextField(blank=True)
-    task_id = models.CharField(max_length=255, blank=True)
     adapted_checkpoint = models.FileField(max_length=255, blank=True)
     adapted_sha256 = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(
@@ -100,15 +87,8 @@ class GestureSession(models.Model):
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # Lease (clinic/services/job_leases.py): renewed while a worker runs it.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(TrackedJob.Meta):
         permissions = [
             (
                 "view_all_gesturesessions",
@@ -118,10 +98,6 @@ class GestureSession(models.Model):
 
     def __str__(self) -> str:
         return f"Gesture session {self.pk} ({self.person_code}, {self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
 
 #: Where calibration files and adapted checkpoints lie in the file store

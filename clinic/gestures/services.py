@@ -4,7 +4,6 @@ adaptation (claim before work). The only place here that calls emgcore."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -13,11 +12,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import OperationalError, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from clinic.errors import UserFacingError
 from clinic.gestures.models import (
@@ -31,6 +28,13 @@ from clinic.gestures.tasks import gesture_adaptation_run_task
 from clinic.models import AuditEvent
 from clinic.selectors import user_team_id
 from clinic.services.audit import audit_files_uploaded, audit_record
+from clinic.services.jobs import (
+    job_enqueue_after_commit,
+    job_progress,
+    job_run_claimed,
+    job_running,
+    job_succeed,
+)
 from clinic.services.quota import upload_files_checked
 from clinic.stored_files import (
     local_file_store,
@@ -49,15 +53,6 @@ Status = GestureSession.Status
 # Not (yet) one of clinic.models.AuditEvent.Action's choices; stored as is.
 AUDIT_ADAPTED = AuditEvent.Action.ADAPTED
 
-GENERIC_ADAPTATION_ERROR = (
-    "Adaptation failed because of a problem in the application. "
-    "Reference: gesture session {session_id}."
-)
-QUEUE_UNAVAILABLE_ERROR = (
-    "The adaptation could not be started because the task queue is unavailable; "
-    "please submit the recordings again later. Reference: gesture session "
-    "{session_id}."
-)
 CSV_LAYOUT = "csv"
 
 # Share of the progress bar: reading and scoring before, the epochs, saving after.
@@ -200,39 +195,13 @@ def gesture_session_create(
         files=stored,
         details={"person_code": person_code, "base_model": base_model.sha256, "k": k},
     )
-    transaction.on_commit(lambda: _gesture_adaptation_enqueue(session.pk))
+    job_enqueue_after_commit(GestureSession, session.pk)
     return session
 
 
 def _gesture_adaptation_send(session_id: int):
-    """Send the session's task (also used by the sweep in services/job_leases.py)."""
+    """Send the session's task (clinic.services.jobs: the enqueue and the sweep)."""
     return gesture_adaptation_run_task.delay(session_id)
-
-
-def _gesture_adaptation_enqueue(session_id: int) -> None:
-    try:
-        async_result = _gesture_adaptation_send(session_id)
-    except Exception:  # broker down or misconfigured: say so on the row, not a 500
-        logger.exception("Gesture session %s could not be queued", session_id)
-        GestureSession.objects.filter(pk=session_id, status=Status.QUEUED).update(
-            status=Status.FAILED,
-            error_message=QUEUE_UNAVAILABLE_ERROR.format(session_id=session_id),
-            finished_at=timezone.now(),
-        )
-        return
-    GestureSession.objects.filter(pk=session_id, task_id="").update(
-        task_id=async_result.id or ""
-    )
-
-
-def _running(session_id: int):
-    return GestureSession.objects.filter(pk=session_id, status=Status.RUNNING)
-
-
-def _fail(session_id: int, message: str) -> None:
-    _running(session_id).update(
-        status=Status.FAILED, error_message=message, finished_at=timezone.now()
-    )
 
 
 def _materialise(session: GestureSession, workdir: Path) -> list[Path]:
@@ -311,7 +280,7 @@ def _adapt(session: GestureSession, checkpoint: Path, workdir: Path):
         progress = _PROGRESS_TRAIN_START + int(
             (_PROGRESS_TRAIN_END - _PROGRESS_TRAIN_START) * share
         )
-        updated = _running(session.pk).update(progress=progress, history=history)
+        updated = job_progress(GestureSession, session.pk, progress, history=history)
         # The row is no longer RUNNING (failed elsewhere): stop training.
         return updated == 1
 
@@ -319,7 +288,7 @@ def _adapt(session: GestureSession, checkpoint: Path, workdir: Path):
         gesture_files = read_gesture_files(
             paths, session.layout, sfreq=session.sfreq_hz
         )
-        _running(session.pk).update(progress=_PROGRESS_READ)
+        job_progress(GestureSession, session.pk, _PROGRESS_READ)
         return adapt_to_subject(
             checkpoint,
             gesture_files,
@@ -337,84 +306,48 @@ def _adapt(session: GestureSession, checkpoint: Path, workdir: Path):
         raise
 
 
-def _time_limits() -> tuple[int, int]:
-    """(soft, hard) seconds of the task: the training limits where set."""
-    soft = getattr(settings, "EMG_TRAINING_SOFT_TIME_LIMIT", None)
-    hard = getattr(settings, "EMG_TRAINING_TIME_LIMIT", None)
-    return (
-        soft or settings.CELERY_TASK_SOFT_TIME_LIMIT,
-        hard or settings.CELERY_TASK_TIME_LIMIT,
-    )
-
-
 def gesture_adaptation_run(*, session_id: int) -> str:
     """Run one adaptation in a worker; a second call for the same session does nothing.
 
-    Returns the claim's outcome (clinic.services.job_leases): ``"claimed"``,
+    Returns the claim's outcome (clinic.services.jobs): ``"claimed"``,
     ``"busy"`` (a live worker holds it), ``"done"`` or ``"gave_up"``.
     Bad recordings end FAILED with emgcore's message; anything unexpected is
     logged and ends FAILED with a generic message and a reference.
     """
-    from clinic.services.job_leases import job_run_claimed
-
     return job_run_claimed(GestureSession, session_id, _adaptation_body)
 
 
 def _adaptation_body(session_id: int) -> None:
-    from emgcore.errors import EmgCoreError
-
-    try:
-        session = GestureSession.objects.select_related("base_model").get(pk=session_id)
-        checkpoint = gesture_model_checkpoint_verified(session.base_model)
-        with tempfile.TemporaryDirectory(prefix=f"myolens-gesture{session_id}-") as tmp:
-            model, metadata, report = _adapt(session, checkpoint, Path(tmp))
-            if not _running(session_id).exists():
-                return  # stopped while training
-            name, sha = _adapted_store(model, metadata, Path(tmp))
-        report = _json_ready(report)
-        with transaction.atomic():
-            done = _running(session_id).update(
-                status=Status.SUCCEEDED,
-                progress=100,
-                report=report,
-                adapted_checkpoint=name,
-                adapted_sha256=sha,
-                finished_at=timezone.now(),
-            )
-            if done == 1:
-                audit_record(
-                    actor=session.created_by,
-                    action=AUDIT_ADAPTED,
-                    obj=session,
-                    details={
-                        "person_code": session.person_code,
-                        "base_model": session.base_model.sha256,
-                        "adapted_sha256": sha,
-                        "k": session.k,
-                        "accuracy_before": report.get("accuracy_before"),
-                        "accuracy_after": report.get("accuracy_after"),
-                    },
-                )
-    except (EmgCoreError, UserFacingError) as exc:
-        logger.info("Gesture session %s failed: %s", session_id, exc)
-        _fail(session_id, str(exc))
-    except OperationalError:
-        # The database went away: give the session back for the task's retry.
-        with contextlib.suppress(OperationalError):
-            _running(session_id).update(status=Status.QUEUED, progress=0)
-        raise
-    except SoftTimeLimitExceeded:
-        logger.error("Gesture session %s ran out of time", session_id)
-        _fail(
+    session = GestureSession.objects.select_related("base_model").get(pk=session_id)
+    checkpoint = gesture_model_checkpoint_verified(session.base_model)
+    with tempfile.TemporaryDirectory(prefix=f"myolens-gesture{session_id}-") as tmp:
+        model, metadata, report = _adapt(session, checkpoint, Path(tmp))
+        if not job_running(GestureSession, session_id).exists():
+            return  # stopped while training
+        name, sha = _adapted_store(model, metadata, Path(tmp))
+    report = _json_ready(report)
+    with transaction.atomic():
+        done = job_succeed(
+            GestureSession,
             session_id,
-            f"Adaptation took longer than the {_time_limits()[0]} s limit and was "
-            f"stopped. Reference: gesture session {session_id}.",
+            report=report,
+            adapted_checkpoint=name,
+            adapted_sha256=sha,
         )
-    except Exception:
-        logger.exception(
-            "Gesture session %s failed with an application error", session_id
-        )
-        _fail(session_id, GENERIC_ADAPTATION_ERROR.format(session_id=session_id))
+        if done == 1:
+            audit_record(
+                actor=session.created_by,
+                action=AUDIT_ADAPTED,
+                obj=session,
+                details={
+                    "person_code": session.person_code,
+                    "base_model": session.base_model.sha256,
+                    "adapted_sha256": sha,
+                    "k": session.k,
+                    "accuracy_before": report.get("accuracy_before"),
+                    "accuracy_after": report.get("accuracy_after"),
+                },
+            )
 
 
 def gesture_session_view_record(*, user, session: GestureSession) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import tempfile
@@ -10,17 +9,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import OperationalError, transaction
-from django.utils import timezone
+from django.db import transaction
 
-from clinic.errors import GENERIC_ANALYSIS_ERROR, UserFacingError
+from clinic.errors import UserFacingError
 from clinic.models import AnalysisJob, ModelVersion, Result, Upload
 from clinic.services.checkpoint_store import (
     checkpoint_cache_file,
     checkpoint_fetch,
     checkpoint_is_stored,
+)
+from clinic.services.jobs import (
+    job_enqueue_after_commit,
+    job_progress,
+    job_run_claimed,
+    job_succeed,
 )
 from clinic.stored_files import (
     StoredFileError,
@@ -31,13 +34,6 @@ from clinic.tasks import analysis_run_task
 from emgcore.digest import file_sha256
 
 logger = logging.getLogger(__name__)
-
-Status = AnalysisJob.Status
-
-QUEUE_UNAVAILABLE_ERROR = (
-    "The analysis could not be started because the task queue is unavailable; "
-    "please upload the recording again later. Reference: job {job_id}."
-)
 
 # The signal preview keeps at most this many (min, max) pairs per channel.
 PREVIEW_MAX_BINS = 2000
@@ -51,43 +47,17 @@ class ModelIntegrityError(UserFacingError):
 def analysis_request(*, upload: Upload) -> AnalysisJob:
     """Create a QUEUED job for ``upload`` and send its task after commit."""
     job = AnalysisJob.objects.create(upload=upload)
-    transaction.on_commit(lambda: _analysis_enqueue(job.pk))
+    job_enqueue_after_commit(AnalysisJob, job.pk)
     return job
 
 
 def _analysis_send(job_id: int):
-    """Send the job's task (also used by the sweep of clinic.services.job_leases)."""
+    """Send the job's task (clinic.services.jobs: the enqueue and the sweep)."""
     if settings.EMG_ANALYSIS_QUEUE:
         return analysis_run_task.apply_async(
             args=[job_id], queue=settings.EMG_ANALYSIS_QUEUE
         )
     return analysis_run_task.delay(job_id)
-
-
-def _analysis_enqueue(job_id: int) -> None:
-    try:
-        async_result = _analysis_send(job_id)
-    except Exception:  # broker down or misconfigured: say so on the job, not a 500
-        logger.exception("Analysis job %s could not be sent to the task queue", job_id)
-        AnalysisJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-            status=Status.FAILED,
-            error_message=QUEUE_UNAVAILABLE_ERROR.format(job_id=job_id),
-            finished_at=timezone.now(),
-        )
-        return
-    AnalysisJob.objects.filter(pk=job_id, task_id="").update(task_id=async_result.id)
-
-
-def _job_progress(job_id: int, progress: int) -> None:
-    AnalysisJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-        progress=progress
-    )
-
-
-def _job_fail(job_id: int, message: str) -> None:
-    AnalysisJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-        status=Status.FAILED, error_message=message, finished_at=timezone.now()
-    )
 
 
 def model_version_active(*, kind: str = ModelVersion.Kind.DISEASE) -> ModelVersion:
@@ -344,77 +314,49 @@ def signal_preview(
 def analysis_run(*, job_id: int) -> str:
     """Run one analysis job in a worker; a second call for the same job does nothing.
 
-    Returns the claim's outcome (clinic.services.job_leases): ``"claimed"`` when
+    Returns the claim's outcome (clinic.services.jobs): ``"claimed"`` when
     this call ran the job, ``"busy"`` when a live worker holds it, ``"done"``,
     ``"gave_up"``.
 
     Recording problems end the job FAILED with emgcore's message; anything
     unexpected is logged and ends FAILED with a generic message and a reference.
     """
-    from clinic.services.job_leases import job_run_claimed
-
     return job_run_claimed(AnalysisJob, job_id, _analysis_body)
 
 
 def _analysis_body(job_id: int) -> None:
-    from emgcore.errors import EmgCoreError
-
-    try:
-        job = AnalysisJob.objects.select_related("upload").get(pk=job_id)
-        model_version = model_version_active()
-        AnalysisJob.objects.filter(pk=job_id).update(model_version=model_version)
-        checkpoint = model_version_checkpoint_verified(model_version)
-        _job_progress(job_id, 15)
-        with tempfile.TemporaryDirectory(prefix=f"myolens-job{job_id}-") as tmp:
-            recording = _recording_read(job.upload, Path(tmp))
-        _job_progress(job_id, 35)
-        prediction = _predict(recording, checkpoint, model_version)
-        _job_progress(job_id, 70)
-        quality = prediction.get("quality") or _quality_assess(recording)
-        _raw, filtered, band = _display_channels(recording, job.upload.electrode_type)
-        features = _summary_features(recording, filtered, band)
-        if prediction["label"] != "not_analysable":
-            features["qemg"] = _qemg(recording, job.upload.electrode_type)
-        _job_progress(job_id, 85)
-        preview = signal_preview(recording, filtered, band)
-        with transaction.atomic():
-            Result.objects.create(
-                job=job,
-                probabilities=prediction["probabilities"],
-                label=prediction["label"],
-                # None for a not-analysable recording (emgcore.gate): no numbers.
-                confidence=None
-                if prediction["confidence"] is None
-                else float(prediction["confidence"]),
-                gate=prediction.get("gate") or {},
-                windows=prediction.get("windows", []),
-                quality=quality,
-                features=features,
-                notes=list(prediction.get("notes") or []),
-                signal_preview=preview,
-                model_version=model_version,
-            )
-            AnalysisJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-                status=Status.SUCCEEDED, progress=100, finished_at=timezone.now()
-            )
-    except (EmgCoreError, UserFacingError) as exc:
-        logger.info("Analysis job %s failed: %s", job_id, exc)
-        _job_fail(job_id, str(exc))
-    except OperationalError:
-        # The database went away: give the job back so the task's retry can
-        # claim it again (if the database is reachable enough for this).
-        with contextlib.suppress(OperationalError):
-            AnalysisJob.objects.filter(pk=job_id, status=Status.RUNNING).update(
-                status=Status.QUEUED, progress=0
-            )
-        raise
-    except SoftTimeLimitExceeded:
-        logger.error("Analysis job %s ran out of time", job_id)
-        _job_fail(
-            job_id,
-            f"Analysis took longer than the {settings.CELERY_TASK_SOFT_TIME_LIMIT} s "
-            f"limit and was stopped. Reference: job {job_id}.",
+    job = AnalysisJob.objects.select_related("upload").get(pk=job_id)
+    model_version = model_version_active()
+    AnalysisJob.objects.filter(pk=job_id).update(model_version=model_version)
+    checkpoint = model_version_checkpoint_verified(model_version)
+    job_progress(AnalysisJob, job_id, 15)
+    with tempfile.TemporaryDirectory(prefix=f"myolens-job{job_id}-") as tmp:
+        recording = _recording_read(job.upload, Path(tmp))
+    job_progress(AnalysisJob, job_id, 35)
+    prediction = _predict(recording, checkpoint, model_version)
+    job_progress(AnalysisJob, job_id, 70)
+    quality = prediction.get("quality") or _quality_assess(recording)
+    _raw, filtered, band = _display_channels(recording, job.upload.electrode_type)
+    features = _summary_features(recording, filtered, band)
+    if prediction["label"] != "not_analysable":
+        features["qemg"] = _qemg(recording, job.upload.electrode_type)
+    job_progress(AnalysisJob, job_id, 85)
+    preview = signal_preview(recording, filtered, band)
+    with transaction.atomic():
+        Result.objects.create(
+            job=job,
+            probabilities=prediction["probabilities"],
+            label=prediction["label"],
+            # None for a not-analysable recording (emgcore.gate): no numbers.
+            confidence=None
+            if prediction["confidence"] is None
+            else float(prediction["confidence"]),
+            gate=prediction.get("gate") or {},
+            windows=prediction.get("windows", []),
+            quality=quality,
+            features=features,
+            notes=list(prediction.get("notes") or []),
+            signal_preview=preview,
+            model_version=model_version,
         )
-    except Exception:
-        logger.exception("Analysis job %s failed with an application error", job_id)
-        _job_fail(job_id, GENERIC_ANALYSIS_ERROR.format(job_id=job_id))
+        job_succeed(AnalysisJob, job_id)

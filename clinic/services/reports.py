@@ -19,6 +19,7 @@ from django.utils import timezone
 from clinic.errors import UserFacingError
 from clinic.models import AuditEvent, ConfirmedDiagnosis, ModelVersion, Result
 from clinic.services.audit import audit_record
+from clinic.services.jobs import failure_message, task_send_or_fail
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +176,9 @@ REPORT_QUEUE_UNAVAILABLE = (
     "The curves could not be computed because the task queue is unavailable; "
     "ask again later."
 )
+REPORT_UNEXPECTED_ERROR = (
+    "The computation failed unexpectedly; the worker log has the details."
+)
 
 
 def report_job(mv: ModelVersion) -> dict[str, Any]:
@@ -217,15 +221,19 @@ def model_version_report_request(*, user, model_version: ModelVersion) -> ModelV
 def _report_enqueue(model_version_id: int, user_id: int) -> None:
     from clinic.tasks import model_report_compute_training_task
 
-    try:
-        model_report_compute_training_task.delay(model_version_id, user_id)
-    except Exception:  # broker down: say so on the report, not a 500
-        logger.exception("Report of model version %s not queued", model_version_id)
+    def fail() -> None:
         _report_job_set(
             ModelVersion.objects.get(pk=model_version_id),
             state="failed",
             message=REPORT_QUEUE_UNAVAILABLE,
         )
+
+    task_send_or_fail(
+        lambda: model_report_compute_training_task.delay(model_version_id, user_id),
+        fail,
+        log=logger,
+        what=f"Report of model version {model_version_id}",
+    )
 
 
 def model_version_report_run(*, model_version_id: int, user_id: int) -> None:
@@ -239,12 +247,15 @@ def model_version_report_run(*, model_version_id: int, user_id: int) -> None:
     _report_job_set(mv, state="running", started_at=timezone.now().isoformat())
     try:
         model_version_report_compute(user=user, model_version=mv)
-    except UserFacingError as exc:
-        state, message = "failed", str(exc)
-    except Exception:
-        logger.exception("Report of model version %s failed", model_version_id)
+    except Exception as exc:
         state = "failed"
-        message = "The computation failed unexpectedly; the worker log has the details."
+        message = failure_message(
+            exc,
+            (UserFacingError,),
+            REPORT_UNEXPECTED_ERROR,
+            log=logger,
+            what=f"Report of model version {model_version_id}",
+        )
     else:
         state, message = "done", ""
     _report_job_set(

@@ -11,23 +11,22 @@ The training itself (:func:`_train_candidate`) is in
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
-from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from clinic.errors import UserFacingError
 from clinic.models import AuditEvent, ModelVersion, RetrainingRun
 from clinic.selectors import retraining_candidate_registered
 from clinic.services.audit import audit_record
-from clinic.services.retraining_candidate import (
-    _cancel_requested,
-    _train_candidate,
-    _update,
+from clinic.services.jobs import (
+    job_enqueue_after_commit,
+    job_run_claimed,
+    job_succeed,
+    job_update,
 )
+from clinic.services.retraining_candidate import _cancel_requested, _train_candidate
 from clinic.services.training_data import (  # noqa: F401 (re-exported)
     CONFIRMED_CLASSES,
     VAL_FRACTION,
@@ -41,15 +40,6 @@ from clinic.tasks import retraining_run_task
 logger = logging.getLogger(__name__)
 
 Status = RetrainingRun.Status
-
-GENERIC_RETRAINING_ERROR = (
-    "Retraining failed because of a problem in the application. "
-    "Reference: retraining {run_id}."
-)
-QUEUE_UNAVAILABLE_ERROR = (
-    "The retraining could not be started because the task queue is unavailable; "
-    "start it again later. Reference: retraining {run_id}."
-)
 
 
 class RetrainingCancelledError(Exception):
@@ -116,29 +106,13 @@ def retraining_start(
                 "seed": seed,
             },
         )
-        transaction.on_commit(lambda: _retraining_enqueue(run.pk))
+        job_enqueue_after_commit(RetrainingRun, run.pk)
     return run
 
 
 def _retraining_send(run_id: int):
-    """Send the run's task (also used by the sweep of clinic.services.job_leases)."""
+    """Send the run's task (clinic.services.jobs: the enqueue and the sweep)."""
     return retraining_run_task.delay(run_id)
-
-
-def _retraining_enqueue(run_id: int) -> None:
-    try:
-        async_result = _retraining_send(run_id)
-    except Exception:  # broker down: say so on the run, not a 500
-        logger.exception("Retraining %s could not be sent to the task queue", run_id)
-        RetrainingRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
-            status=Status.FAILED,
-            error_message=QUEUE_UNAVAILABLE_ERROR.format(run_id=run_id),
-            finished_at=timezone.now(),
-        )
-        return
-    RetrainingRun.objects.filter(pk=run_id, task_id="").update(
-        task_id=async_result.id or ""
-    )
 
 
 def retraining_cancel(*, user, run: RetrainingRun) -> RetrainingRun:
@@ -175,7 +149,7 @@ def retraining_cancel(*, user, run: RetrainingRun) -> RetrainingRun:
 def retraining_run(*, run_id: int) -> str:
     """Run one retraining in a worker; a second call for the same run does nothing.
 
-    Returns the claim's outcome (clinic.services.job_leases): ``"claimed"`` when
+    Returns the claim's outcome (clinic.services.jobs): ``"claimed"`` when
     this call ran it, ``"busy"`` when a live worker holds it, ``"done"`` (also
     when it was cancelled), ``"gave_up"``.
 
@@ -183,8 +157,6 @@ def retraining_run(*, run_id: int) -> str:
     their message; anything unexpected is logged and ends FAILED with a
     generic message and a reference.
     """
-    from clinic.services.job_leases import job_run_claimed
-
     return job_run_claimed(RetrainingRun, run_id, _retraining_body)
 
 
@@ -200,8 +172,8 @@ def _audit_finished(run_id: int, candidate: ModelVersion) -> None:
 
 
 def _retraining_body(run_id: int) -> None:
-    from emgcore.errors import EmgCoreError
-
+    # Failures (user errors, the time limit, the rest) end the run as every
+    # job ends (clinic.services.jobs); a cancellation is the run's own.
     try:
         if _cancel_requested(run_id):
             raise RetrainingCancelledError
@@ -212,48 +184,10 @@ def _retraining_body(run_id: int) -> None:
         if candidate is None:
             raise RetrainingCancelledError
         with transaction.atomic():  # SUCCEEDED and its audit entry, or neither
-            finished = _update(
-                run_id,
-                status=Status.SUCCEEDED,
-                progress=100,
-                candidate=candidate,
-                finished_at=timezone.now(),
-            )
-            if finished:
+            if job_succeed(RetrainingRun, run_id, candidate=candidate):
                 _audit_finished(run_id, candidate)
     except RetrainingCancelledError:
         logger.info("Retraining %s was cancelled", run_id)
-        _update(run_id, status=Status.CANCELLED, finished_at=timezone.now())
-    except (EmgCoreError, UserFacingError, ValueError) as exc:
-        # emgcore raises ValueError for settings that do not fit the data.
-        logger.info("Retraining %s failed: %s", run_id, exc)
-        _update(
-            run_id,
-            status=Status.FAILED,
-            error_message=str(exc),
-            finished_at=timezone.now(),
-        )
-    except OperationalError:
-        with contextlib.suppress(OperationalError):
-            _update(run_id, status=Status.QUEUED, progress=0)
-        raise
-    except SoftTimeLimitExceeded:
-        logger.error("Retraining %s ran out of time", run_id)
-        _update(
-            run_id,
-            status=Status.FAILED,
-            error_message=(
-                "Retraining took longer than the "
-                f"{settings.EMG_TRAINING_SOFT_TIME_LIMIT} s limit and was stopped. "
-                f"Reference: retraining {run_id}."
-            ),
-            finished_at=timezone.now(),
-        )
-    except Exception:
-        logger.exception("Retraining %s failed with an application error", run_id)
-        _update(
-            run_id,
-            status=Status.FAILED,
-            error_message=GENERIC_RETRAINING_ERROR.format(run_id=run_id),
-            finished_at=timezone.now(),
+        job_update(
+            RetrainingRun, run_id, status=Status.CANCELLED, finished_at=timezone.now()
         )

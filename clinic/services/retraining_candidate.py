@@ -24,19 +24,12 @@ from clinic.errors import UserFacingError
 from clinic.models import ModelVersion, RetrainingRun
 from clinic.services.analysis import model_version_checkpoint_verified
 from clinic.services.checkpoint_store import checkpoint_store
+from clinic.services.jobs import job_progress
 from clinic.services.training_data import (
     cap_windows,
     split_by_subject,
     training_windows,
 )
-
-Status = RetrainingRun.Status
-
-
-def _update(run_id: int, **fields: Any) -> int:
-    return RetrainingRun.objects.filter(pk=run_id, status=Status.RUNNING).update(
-        **fields
-    )
 
 
 def _train_config(run: RetrainingRun, model):
@@ -72,7 +65,9 @@ def _epoch_callback(run_id: int, epochs: int):
             "history", "cancel_requested"
         )[0]
         progress = 10 + int(75 * entry["epoch"] / max(epochs, 1))
-        _update(run_id, history=[*row["history"], entry], progress=min(progress, 85))
+        job_progress(
+            RetrainingRun, run_id, min(progress, 85), history=[*row["history"], entry]
+        )
         return not row["cancel_requested"]
 
     return on_epoch
@@ -236,7 +231,7 @@ def _train_candidate(run_id: int) -> ModelVersion | None:
             "data (for example a built-in dataset)."
         )
     summary.update(n_train=int(len(train_idx)), n_val=int(len(val_idx)))
-    _update(run_id, data_summary=summary, progress=10)
+    job_progress(RetrainingRun, run_id, 10, data_summary=summary)
     if run.method == RetrainingRun.Method.SCRATCH:
         set_seeds(run.seed)
         model = build_model(meta["model_name"], **meta["model_kwargs"])
@@ -288,7 +283,7 @@ def _train_candidate(run_id: int) -> ModelVersion | None:
     metadata["evaluation"], metadata["training_data"] = _provenance_blocks(
         run, ws, train_idx, val_idx
     )
-    _update(run_id, progress=88)
+    job_progress(RetrainingRun, run_id, 88)
     stem = f"retrain-{run.pk}-{timezone.now():%Y%m%d%H%M%S}"
     with tempfile.TemporaryDirectory(prefix=f"myolens-retrain{run.pk}-") as tmp:
         # Evaluate a first save (evaluate_checkpoint reads a file), then save the
@@ -310,7 +305,7 @@ def _train_candidate(run_id: int) -> ModelVersion | None:
         save_checkpoint(path, model, metadata)
         _, saved = load_checkpoint(path)
         path.with_suffix(".md").write_text(_model_card_text(run, dict(saved)))
-        _update(run_id, progress=95)
+        job_progress(RetrainingRun, run_id, 95)
         return _candidate_register(run, path)
 
 

@@ -1,4 +1,4 @@
-"""Leases, attempts and the sweep of analysis jobs (clinic/services/job_leases.py)."""
+"""Leases, attempts and the sweep of analysis jobs (clinic/services/jobs.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from clinic.models import AnalysisJob, Result, Upload
 from clinic.services import analysis_run, upload_create
-from clinic.services.job_leases import analysis_jobs_sweep
+from clinic.services.jobs import analysis_jobs_sweep
 from tests.clinic.factories import make_user
 
 pytestmark = pytest.mark.django_db
