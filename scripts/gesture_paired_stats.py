@@ -4,7 +4,8 @@ For every dataset folder of a run, pairs the targets that finished both
 methods at one k and prints the mean difference (percentage points), on how
 many targets TL was better, and the two-sided Wilcoxon signed-rank p-value
 (scipy). A last line pools the targets of every dataset. Used for
-"Where TL stands against LDA" in docs/RESULTS_GESTURE.md:
+"Where TL stands against LDA" in the gesture section of
+docs/experiments/2026-12-01-results-notebook.md:
 
     python scripts/gesture_paired_stats.py runs/gesture/refit 1
 """

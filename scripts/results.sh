@@ -93,6 +93,3 @@ for d in physionet_emgdb emglab_n2001; do
   $EMG evaluate embedding --model $PAPER_MODEL --dataset $d \
     --out docs/results/figures/embedding-$d
 done
-
-# 6. The full results notebook (docs/experiments/) from its parts.
-bash scripts/build_results_md.sh

@@ -67,7 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "--representation",
             choices=["raw", "raw+rectified", "logenv"],
             default=None,
-            help="window image rows (default: the dataset's; see RESULTS_GESTURE.md)",
+            help="window image rows (default: the dataset's; see the results notebook)",
         )
         p.add_argument(
             "--adapt-step-s",
