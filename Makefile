@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # Real recordings live beside the project (never committed); override to move them.
 export EMG_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: run test lint bench bench-load results results-clinical models clean
+.PHONY: run test lint bench bench-load results results-clinical results-gesture models clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ results: $(STAMP)
 # The clinical disease study of docs/RESULTS.md (headline, cross-site, N2001; resumable).
 results-clinical: $(STAMP)
 	bash scripts/results_clinical.sh
+
+# The gesture table of docs/RESULTS.md (docs/results/gesture_table.md) with
+# person-bootstrap 95 % intervals, from the committed runs/gesture/refit units
+# (seconds; nothing is trained).
+results-gesture: $(STAMP)
+	$(PY) -m studies.gesture_table
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

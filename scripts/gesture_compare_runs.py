@@ -3,10 +3,11 @@
 Prints, for the targets both runs finished, the mean accuracy of each run,
 the mean difference (second minus first, percentage points) and on how many
 targets the second run was better. Used for "Gain augmentation during
-adaptation" in docs/RESULTS_GESTURE.md:
+adaptation" in the gesture section of
+docs/experiments/2026-12-01-results-notebook.md:
 
-    python scripts/gesture_compare_runs.py docs/gesture_results/per_subject \
-        docs/gesture_results/augmented myo-readings tl_frozen 1
+    python scripts/gesture_compare_runs.py runs/gesture/per_subject \
+        runs/gesture/augmented myo-readings tl_frozen 1
 """
 
 from __future__ import annotations

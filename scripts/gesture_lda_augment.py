@@ -8,7 +8,7 @@ target trials") and on the same windows plus the copies
 per target and the paired mean.
 
     PYTHONPATH=. python scripts/gesture_lda_augment.py \
-        docs/gesture_results/per_subject ninapro-db1-e1
+        runs/gesture/per_subject ninapro-db1-e1
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ For every dataset folder of a run, pairs the targets that finished both
 methods at one k and prints the mean difference (percentage points), on how
 many targets TL was better, and the two-sided Wilcoxon signed-rank p-value
 (scipy). A last line pools the targets of every dataset. Used for
-"Where TL stands against LDA" in docs/RESULTS_GESTURE.md:
+"Where TL stands against LDA" in the gesture section of
+docs/experiments/2026-12-01-results-notebook.md:
 
-    python scripts/gesture_paired_stats.py docs/gesture_results/refit 1
+    python scripts/gesture_paired_stats.py runs/gesture/refit 1
 """
 
 from __future__ import annotations
@@ -35,9 +36,7 @@ def main(run: str, k: str = "1") -> int:
     k_tl = int(k)
     pooled: dict[str, list[float]] = {m: [] for m in OTHERS}
     if not Path(run).is_dir():
-        print(
-            f"{run} is not a folder: give a run folder such as docs/gesture_results/refit"
-        )
+        print(f"{run} is not a folder: give a run folder such as runs/gesture/refit")
         return 2
     folders = sorted(p for p in Path(run).iterdir() if (p / "units").is_dir())
     if not folders:

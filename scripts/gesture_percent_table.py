@@ -5,7 +5,7 @@ made by ``gesture experiment --protocol percent`` with that subject's own
 leave-one-out source model) and prints mean ± sd over subjects per share of
 the training pool, and TL minus scratch with the number of subjects won.
 
-    python scripts/gesture_percent_table.py docs/gesture_results/percent ninapro-db1-e1
+    python scripts/gesture_percent_table.py runs/gesture/percent ninapro-db1-e1
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make results`: every disease number of the results notebook (docs/experiments/), end to end.
-# Resumable: each run writes one file under docs/results/runs/ (committed, so a
+# Resumable: each run writes one file under runs/ (committed, so a
 # later session continues where this one stopped) and is skipped when present.
 # The paper's budget (emgcore/disease.py: Budget): 60 pretraining epochs on 1,330
 # windows, fine-tuning up to 50 epochs (encoder frozen for 10, patience 10),
@@ -9,8 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export OMP_NUM_THREADS=1   # two single-threaded jobs side by side use 2 cores best
-RUNS=docs/results/runs/disease
-RUNS_4K=docs/results/runs/disease_4k
+RUNS=runs/disease
+RUNS_4K=runs/disease_4k
 SEEDS="0 1 2 3 4"
 EMG="$PY -m emgcore"
 BUDGET="${BUDGET:-paper}"
@@ -93,6 +93,3 @@ for d in physionet_emgdb emglab_n2001; do
   $EMG evaluate embedding --model $PAPER_MODEL --dataset $d \
     --out docs/results/figures/embedding-$d
 done
-
-# 6. The full results notebook (docs/experiments/) from its parts.
-bash scripts/build_results_md.sh

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # `make results-clinical`: the clinical disease study (issue 15), end to end.
-# Resumable: every unit is one JSON file under docs/results/runs/clinical/ and is
+# Resumable: every unit is one JSON file under runs/clinical/ and is
 # skipped when present. About 1.5 h on 2 CPU cores, most of it the CNN-TCN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-RUNS=docs/results/runs/clinical
+RUNS=runs/clinical
 # Feature methods (classic peer, QEMG, their mixes; minutes once the tables are cached).
 $PY -m studies.run_features --runs $RUNS
 # The shipped method: window features + logistic regression (minutes).

@@ -222,7 +222,7 @@ def markdown(c: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", default="docs/results/runs/clinical")
+    ap.add_argument("--runs", default="runs/clinical")
     ap.add_argument("--method", default="cnn-amp-4k-w12")
     args = ap.parse_args(argv)
     c = build(Path(args.runs), args.method)

@@ -1,10 +1,11 @@
 """``python -m studies.report --runs DIR`` : the clinical study's tables.
 
 Reads every saved unit under ``DIR`` (studies.runner) and writes
-``docs/results/clinical.json`` (all figures) and
-``docs/results/clinical_tables.md`` (methods x metrics with people-bootstrap
-95 % CIs, per protocol; the headline also within each site; paired tests of
-every method against the classic peer over folds x seeds). Nothing is trained.
+``runs/clinical/summary.json`` (all figures, beside the units: read by
+scripts, not by people) and ``docs/results/clinical_tables.md`` (methods x
+metrics with people-bootstrap 95 % CIs, per protocol; the headline also
+within each site; paired tests of every method against the classic peer over
+folds x seeds). Nothing is trained.
 """
 
 from __future__ import annotations
@@ -166,8 +167,8 @@ def build(runs: Path, n_boot: int = 1000) -> tuple[dict[str, Any], str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", default="docs/results/runs/clinical")
-    ap.add_argument("--out-json", default=str(ROOT / "docs/results/clinical.json"))
+    ap.add_argument("--runs", default="runs/clinical")
+    ap.add_argument("--out-json", default=str(ROOT / "runs/clinical/summary.json"))
     ap.add_argument("--out-md", default=str(ROOT / "docs/results/clinical_tables.md"))
     ap.add_argument("--n-boot", type=int, default=1000)
     args = ap.parse_args(argv)

@@ -67,7 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "--representation",
             choices=["raw", "raw+rectified", "logenv"],
             default=None,
-            help="window image rows (default: the dataset's; see RESULTS_GESTURE.md)",
+            help="window image rows (default: the dataset's; see the results notebook)",
         )
         p.add_argument(
             "--adapt-step-s",
@@ -129,7 +129,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "pretrains, first k trials of session 2 adapt; percent: 20-100%% of the "
         "target's training trials adapt --source-model",
     )
-    ex.add_argument("--out", default="docs/gesture_results")
+    ex.add_argument("--out", default="runs/gesture")
     ex.add_argument(
         "--summary-only",
         action="store_true",

@@ -25,7 +25,8 @@ from emgcore.io.gestures import (
 #: rectified rows hand it to the first conv layer directly, which a network
 #: trained on one trial per gesture otherwise has to learn from ~40 windows.
 #: ``"logenv"``: one row per electrode, the log of its short-time envelope
-#: (:func:`log_envelope`); tried on NinaPro DB1 (docs/RESULTS_GESTURE.md).
+#: (:func:`log_envelope`); tried on NinaPro DB1 (gesture section of
+#: docs/experiments/2026-12-01-results-notebook.md).
 REPRESENTATIONS: dict[str, int] = {"raw": 1, "raw+rectified": 2, "logenv": 1}
 
 NINAPRO_DB1_E1_CLASSES = (
@@ -170,7 +171,8 @@ DATASETS: dict[str, GestureDatasetSpec] = {
         class_names=tuple(MYO_READINGS_CLASSES[i] for i in range(8)),
         # Adaptation windows every 25 ms (shifted copies of one short trial
         # help the network); the LDA peer did better at 100 ms in an
-        # exploratory comparison and keeps that step (docs/RESULTS_GESTURE.md).
+        # exploratory comparison and keeps that step
+        # (docs/experiments/2026-12-01-results-notebook.md).
         step_s=0.025,
         peer_step_s=0.1,
         representation="raw+rectified",

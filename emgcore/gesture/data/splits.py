@@ -143,5 +143,6 @@ class GainAugment:
         }
 
 
-#: Adaptation default (docs/RESULTS_GESTURE.md, "Gain augmentation").
+#: Adaptation default (docs/experiments/2026-12-01-results-notebook.md,
+#: "Gain augmentation").
 ADAPT_AUGMENT = GainAugment()

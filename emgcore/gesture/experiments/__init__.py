@@ -6,11 +6,11 @@ inter-subject experiment writes one JSON file per unit of work
 so an interrupted run continues where it stopped.
 
 Reduced leave-one-subject-out scheme (CPU budget, documented in
-docs/RESULTS_GESTURE.md): a list of *target* subjects is split into
-``n_folds`` folds; for each fold one source model is pretrained on every
-other subject (the fold's targets are never seen in pretraining), and each
-target of the fold is then adapted and tested on its own. With
-``n_folds == len(targets)`` this is plain leave-one-subject-out.
+docs/experiments/2026-12-01-results-notebook.md): a list of *target*
+subjects is split into ``n_folds`` folds; for each fold one source model is
+pretrained on every other subject (the fold's targets are never seen in
+pretraining), and each target of the fold is then adapted and tested on its
+own. With ``n_folds == len(targets)`` this is plain leave-one-subject-out.
 
 The package is split by protocol; every name is re-exported here, so
 ``from emgcore.gesture.experiments import ...`` works as before:
