@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Assemble the full results notebook (docs/experiments/2026-12-01-results-notebook.md) from its parts: the hand-written set-up and discussion,
-# the tables `python -m emgcore evaluate summary` generated, and the gesture section.
+# the tables `python -m studies evaluate summary` generated, and the gesture section.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 {

@@ -19,17 +19,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from emgcore.datasets.base import WindowSet
-from emgcore.disease.finetune import (
-    _cap_per_recording,
-    classic_score,
-    train_and_score,
-)
-from emgcore.disease.pretraining import (
+from emgcore.disease import (
     CLASSIC,
     METHODS,
     PROTOCOLS,
     Budget,
+    cap_per_recording,
+    classic_score,
     disease_preprocess,
+    train_and_score,
 )
 
 logger = logging.getLogger(__name__)
@@ -80,10 +78,10 @@ def protocol_splits(
             n_val = max(1, round(0.2 * len(mine)))
             val_recs += list(rng.choice(mine, size=n_val, replace=False))
         is_val = np.isin(ws.recording_ids[train_all], val_recs)
-        train = _cap_per_recording(
+        train = cap_per_recording(
             ws, train_all[~is_val], budget.max_windows_per_recording, seed
         )
-        val = _cap_per_recording(
+        val = cap_per_recording(
             ws, train_all[is_val], budget.max_windows_per_recording, seed
         )
         folds.append((str(subject), train, val, test))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from emgcore.datasets.base import DISEASE_CLASSES
-from emgcore.disease_report.summary import (
+from studies.disease_report.summary import (
     PAPER_TABLE,
     _is_deep,
     _load_runs,
