@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from emgcore.config import TrainConfig
@@ -41,7 +40,7 @@ from emgcore.gesture.data import (
     split_adapt_test,
     subject_trials,
 )
-from emgcore.gesture.experiments.summary import METHODS, summarise
+from studies.gesture.summary import METHODS, summarise
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +54,6 @@ def _write_json(path: Path, obj: Any) -> None:
 
 def _slim(report: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in report.items() if k != "confusion"}
-
-
-def pick_targets(subjects: Sequence[str], n: int) -> list[str]:
-    """``n`` subjects spread evenly over the sorted list (deterministic)."""
-    subjects = list(subjects)
-    if n >= len(subjects):
-        return subjects
-    idx = np.linspace(0, len(subjects) - 1, n).round().astype(int)
-    return [subjects[i] for i in idx]
 
 
 def _testable_targets(

@@ -29,7 +29,7 @@ from emgcore.gesture.data import (
     check_disjoint,
     subject_trials,
 )
-from emgcore.gesture.experiments.summary import _mean_sd
+from studies.gesture.summary import _mean_sd
 
 
 def run_intra_subject(
