@@ -175,8 +175,8 @@ def run_embedding(args: argparse.Namespace) -> int:
     from emgcore.checkpoint import load_checkpoint
     from emgcore.config import PreprocessConfig
     from emgcore.datasets import load_dataset
-    from emgcore.plots import plot_embedding
     from studies.embedding import embedding_analysis
+    from studies.plots import plot_embedding
 
     model, meta = load_checkpoint(args.model)
     ws = load_dataset(
