@@ -100,17 +100,20 @@ def _budget(name: str):
 
 
 def run_protocol_cmd(args: argparse.Namespace) -> int:
-    from studies.disease_paper import run_protocol
+    from studies.disease_paper import ProtocolRun, run_protocol
 
-    paths = run_protocol(
-        args.protocol,
-        args.runs,
+    run = ProtocolRun(
         seeds=args.seeds,
         methods=args.methods,
         budget=_budget(args.budget),
         pretrained=_pretrained_map(args.pretrained),
         data_dir=args.data_dir,
         rate_hz=args.rate_hz,
+    )
+    paths = run_protocol(
+        args.protocol,
+        args.runs,
+        run,
         on_run=lambda msg: print(f"done: {msg}", flush=True),
     )
     print(json.dumps({"protocol": args.protocol, "runs": len(paths)}))

@@ -100,7 +100,12 @@ def _experiment(args: argparse.Namespace) -> int:
     from emgcore.checkpoint import load_checkpoint
     from emgcore.gesture.core import ADAPT_CONFIG, SCRATCH_CONFIG
     from emgcore.gesture.data import list_subjects, load_trials
-    from studies.gesture import METHODS, pick_targets, run_inter_subject
+    from studies.gesture import (
+        METHODS,
+        InterSubjectConfig,
+        pick_targets,
+        run_inter_subject,
+    )
 
     set_threads(args)
     spec = dataset_spec(args)
@@ -117,11 +122,7 @@ def _experiment(args: argparse.Namespace) -> int:
     out = Path(args.out) / spec.name
     if args.protocol != "inter-subject":
         return _other_protocol(args, spec, trials, targets, out)
-    run_inter_subject(
-        trials,
-        spec,
-        out,
-        targets=targets,
+    config = InterSubjectConfig(
         n_folds=args.folds,
         only_fold=args.fold,
         source_val_subjects=args.source_val_subjects,
@@ -138,6 +139,7 @@ def _experiment(args: argparse.Namespace) -> int:
         per_subject=args.scaling == "per-subject",
         **adapt_options(args),
     )
+    run_inter_subject(trials, spec, out, targets=targets, config=config)
     return _write_summary(spec, out, command_line(args))
 
 
@@ -187,6 +189,8 @@ def _other_protocol(
 
     from emgcore.gesture.core import SCRATCH_CONFIG
     from studies.gesture import (
+        InterSessionConfig,
+        PercentConfig,
         run_inter_session,
         run_intra_subject,
         run_percent,
@@ -208,16 +212,14 @@ def _other_protocol(
             **adapt_options(args),
         )
     elif args.protocol == "inter-session":
-        res = run_inter_session(
-            trials,
-            spec,
-            subjects=targets,
+        config = InterSessionConfig(
             k=args.k[0],
             seed=args.seed,
             pretrain_config=pretrain_config(args),
             max_source_windows=args.max_source_windows,
             **adapt_options(args),
         )
+        res = run_inter_session(trials, spec, subjects=targets, config=config)
     else:
         from emgcore.gesture.api import load_gesture_checkpoint
 
@@ -226,18 +228,12 @@ def _other_protocol(
 
             raise EmgCoreError("--protocol percent needs --source-model.")
         source = load_gesture_checkpoint(args.source_model)[0]
+        config = PercentConfig(seed=args.seed, **adapt_options(args))
         res = {
             "protocol": "percent",
             "dataset": spec.name,
             "per_target": {
-                t: run_percent(
-                    trials,
-                    spec,
-                    source,
-                    target=t,
-                    seed=args.seed,
-                    **adapt_options(args),
-                )
+                t: run_percent(trials, spec, source, target=t, config=config)
                 for t in targets
             },
         }

@@ -1,6 +1,7 @@
 """The CNN-TCN paper's evaluation protocols of the disease model.
 
-Three protocols, each run over seeds and methods by :func:`run_protocol`:
+Three protocols, each run over seeds and methods by :func:`run_protocol`
+(what to run: one :class:`ProtocolRun`):
 
 1. ``paper``: the paper's random 80/20 window split of the three emgdb
    recordings, early stopping on the same 20 % it reports (leaky twice: the
@@ -21,9 +22,10 @@ pretraining and one split's fine-tuning are runtime code in
 from __future__ import annotations
 
 from studies.disease_paper.protocols import (
+    ProtocolRun,
     load_protocol_data,
     protocol_splits,
     run_protocol,
 )
 
-__all__ = ["load_protocol_data", "protocol_splits", "run_protocol"]
+__all__ = ["ProtocolRun", "load_protocol_data", "protocol_splits", "run_protocol"]

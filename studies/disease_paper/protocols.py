@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,36 +89,48 @@ def protocol_splits(
     return folds
 
 
+@dataclass(frozen=True)
+class ProtocolRun:
+    """What one :func:`run_protocol` call runs: seeds, methods and training.
+
+    ``pretrained`` maps each transfer method (``"tl"``, ``"tl-mix"``, ...) to
+    its pretrained checkpoint; ``data_dir`` and ``rate_hz`` choose the data
+    when no window set is passed (``rate_hz`` is recorded with every run).
+    """
+
+    seeds: Sequence[int]
+    budget: Budget
+    methods: Sequence[str] = METHODS + CLASSIC
+    pretrained: Mapping[str, str] = field(default_factory=dict)
+    data_dir: Any = None
+    rate_hz: float = 1000.0
+
+
 def run_protocol(
     protocol: str,
     out_dir: str | os.PathLike[str],
+    run: ProtocolRun,
     *,
-    seeds: Iterable[int],
-    methods: Iterable[str] = METHODS + CLASSIC,
-    budget: Budget,
-    pretrained: dict[str, str] | None = None,
-    data_dir: Any = None,
-    rate_hz: float = 1000.0,
     ws: WindowSet | None = None,
     on_run: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Run every (seed, fold, method) of a protocol; one JSON file per run.
 
-    ``pretrained`` maps each transfer method (``"tl"``, ``"tl-mix"``, ...) to its
-    pretrained checkpoint. Files that exist are kept (resume). Returns the paths
-    of all run files.
+    ``ws``: the protocol's windows (default: loaded as ``run`` says); files
+    that exist are kept (resume); ``on_run`` is told each run done. Returns
+    the paths of all run files.
     """
-    pretrained = pretrained or {}
+    budget, pretrained, rate_hz = run.budget, run.pretrained, run.rate_hz
     out_dir = Path(out_dir) / protocol
     ws = (
         ws
         if ws is not None
-        else load_protocol_data(protocol, data_dir=data_dir, rate_hz=rate_hz)
+        else load_protocol_data(protocol, data_dir=run.data_dir, rate_hz=rate_hz)
     )
     paths = []
-    for seed in seeds:
+    for seed in run.seeds:
         for fold, train, val, test in protocol_splits(protocol, ws, seed, budget):
-            for method in methods:
+            for method in run.methods:
                 path = out_dir / method / f"seed{seed}_{fold}.json"
                 paths.append(path)
                 if path.exists():

@@ -15,7 +15,8 @@ target of the fold is then adapted and tested on its own. With
 Study code (``python -m studies gesture experiment``), apart from the runtime
 gesture library :mod:`emgcore.gesture` it drives. The package is split by
 protocol; every name is re-exported here: :mod:`.inter_subject`,
-:mod:`.within_subject` and :mod:`.summary` (and :func:`pick_targets`, which
+:mod:`.within_subject`, :mod:`.summary` and :mod:`.config` (the options of
+each protocol, one frozen dataclass each) (and :func:`pick_targets`, which
 ``python -m emgcore gesture pretrain`` shares, from :mod:`emgcore.gesture.api`).
 """
 
@@ -23,6 +24,12 @@ from __future__ import annotations
 
 from emgcore.gesture.api import pick_targets
 from emgcore.gesture.core import ADAPT_METHODS
+from studies.gesture.config import (
+    AdaptSettings,
+    InterSessionConfig,
+    InterSubjectConfig,
+    PercentConfig,
+)
 from studies.gesture.inter_subject import (
     _testable_targets,
     make_folds,
@@ -44,6 +51,10 @@ from studies.gesture.within_subject import (
 
 __all__ = [
     "ADAPT_METHODS",
+    "AdaptSettings",
+    "InterSessionConfig",
+    "InterSubjectConfig",
+    "PercentConfig",
     "METHOD_LABELS",
     "METHODS",
     "make_folds",

@@ -9,7 +9,7 @@ import pytest
 
 from emgcore.datasets import load_dataset
 from emgcore.disease import Budget, disease_preprocess
-from studies.disease_paper import protocol_splits, run_protocol
+from studies.disease_paper import ProtocolRun, protocol_splits, run_protocol
 from studies.disease_report import render_markdown, summarise
 
 
@@ -66,15 +66,15 @@ def test_paper_protocol_reports_on_its_early_stopping_set(emgdb):
 
 def test_runs_resume_and_summarise_into_tables(n2001_small, tmp_path):
     budget = Budget.tiny()
-    kwargs = dict(seeds=[0], methods=["scratch", "lda"], budget=budget, ws=n2001_small)
-    paths = run_protocol("n2001_loso", tmp_path, **kwargs)
+    run = ProtocolRun(seeds=[0], methods=["scratch", "lda"], budget=budget)
+    paths = run_protocol("n2001_loso", tmp_path, run, ws=n2001_small)
     assert len(paths) == 6 and all(p.exists() for p in paths)
     record = json.loads(paths[0].read_text())
     assert record["protocol"] == "n2001_loso" and record["budget"] == budget.to_dict()
     probs = np.asarray(record["test_proba"])
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-4)
     mtimes = [p.stat().st_mtime_ns for p in paths]
-    run_protocol("n2001_loso", tmp_path, **kwargs)  # resume: nothing is redone
+    run_protocol("n2001_loso", tmp_path, run, ws=n2001_small)  # resume: nothing redone
     assert [p.stat().st_mtime_ns for p in paths] == mtimes
 
     summary = summarise(tmp_path, data_by_protocol={"n2001_loso": n2001_small})

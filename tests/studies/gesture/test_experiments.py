@@ -12,10 +12,22 @@ from emgcore.gesture.api import load_gesture_checkpoint, pick_targets
 from emgcore.gesture.data import GainAugment, get_spec, trials_from_files
 from emgcore.io.gestures import read_myo_readings
 from studies.cli import main
-from studies.gesture import make_folds, run_inter_subject
+from studies.gesture import (
+    InterSessionConfig,
+    InterSubjectConfig,
+    PercentConfig,
+    make_folds,
+    run_inter_subject,
+)
 from tests.emgcore.gesture_fixtures import MYO, TINY_ADAPT, TINY_PRE, synthetic_subjects
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def inter_subject(trials, spec, out, *, targets, **options):
+    """:func:`run_inter_subject` with its config's fields as keywords."""
+    config = InterSubjectConfig(**options)
+    return run_inter_subject(trials, spec, out, targets=targets, config=config)
 
 
 def test_inter_subject_units_are_resumable_and_use_disjoint_test_trials(
@@ -31,19 +43,19 @@ def test_inter_subject_units_are_resumable_and_use_disjoint_test_trials(
         source_checkpoint=tiny_ckpt,
         test_from=2,
     )
-    summary = run_inter_subject(trials, spec, tmp_path, **kw)
+    summary = inter_subject(trials, spec, tmp_path, **kw)
     unit = json.loads((tmp_path / "units/fold0/55555/tl_frozen_k1.json").read_text())
     assert unit["n_adapt_trials"] == 8 and unit["k_max"] == 2
     assert set(summary["methods"]) == {"no_adapt", "tl_frozen", "lda_target"}
     mtime = (tmp_path / "units/fold0/55555/tl_frozen_k1.json").stat().st_mtime_ns
-    run_inter_subject(trials, spec, tmp_path, **kw)  # resumes: nothing recomputed
+    inter_subject(trials, spec, tmp_path, **kw)  # resumes: nothing recomputed
     assert (
         tmp_path / "units/fold0/55555/tl_frozen_k1.json"
     ).stat().st_mtime_ns == mtime
     with pytest.raises(ValueError, match="another test set"):
-        run_inter_subject(trials, spec, tmp_path, **{**kw, "test_from": 3})
+        inter_subject(trials, spec, tmp_path, **{**kw, "test_from": 3})
     with pytest.raises(ValueError, match="source checkpoint's training"):
-        run_inter_subject(trials, spec, tmp_path / "x", **{**kw, "targets": ["44444"]})
+        inter_subject(trials, spec, tmp_path / "x", **{**kw, "targets": ["44444"]})
 
 
 def test_units_of_another_augmentation_are_not_mixed(myo_trials, tiny_ckpt, tmp_path):
@@ -57,9 +69,9 @@ def test_units_of_another_augmentation_are_not_mixed(myo_trials, tiny_ckpt, tmp_
         source_checkpoint=tiny_ckpt,
         test_from=2,
     )
-    run_inter_subject(trials, spec, tmp_path, augment=None, **kw)
+    inter_subject(trials, spec, tmp_path, augment=None, **kw)
     with pytest.raises(ValueError, match="another augmentation"):
-        run_inter_subject(trials, spec, tmp_path, augment=GainAugment(), **kw)
+        inter_subject(trials, spec, tmp_path, augment=GainAugment(), **kw)
     unit = json.loads((tmp_path / "units/fold0/55555/tl_frozen_k1.json").read_text())
     assert unit["train"]["augment"] is None
 
@@ -76,12 +88,12 @@ def test_units_with_and_without_refit_are_not_mixed(myo_trials, tiny_ckpt, tmp_p
         test_from=2,
         augment=None,
     )
-    run_inter_subject(trials, spec, tmp_path, refit=True, **kw)
+    inter_subject(trials, spec, tmp_path, refit=True, **kw)
     unit = json.loads((tmp_path / "units/fold0/55555/tl_frozen_k1.json").read_text())
     assert unit["train"]["refit"]["epochs"] == 1
     with pytest.raises(ValueError, match="made with --refit"):
-        run_inter_subject(trials, spec, tmp_path, refit=False, **kw)
-    run_inter_subject(trials, spec, tmp_path, refit=True, **kw)  # resumes
+        inter_subject(trials, spec, tmp_path, refit=False, **kw)
+    inter_subject(trials, spec, tmp_path, refit=True, **kw)  # resumes
 
 
 def test_only_fold_runs_that_folds_units(myo_trials, tmp_path):
@@ -89,7 +101,7 @@ def test_only_fold_runs_that_folds_units(myo_trials, tmp_path):
     trials = src + trials_from_files(tgt_files, spec)
     kw = dict(targets=["44444", "55555"], n_folds=2, ks=[1], test_from=2)
     # LDA units need no source model, so nothing is pretrained here
-    run_inter_subject(trials, spec, tmp_path, methods=["lda_target"], only_fold=1, **kw)
+    inter_subject(trials, spec, tmp_path, methods=["lda_target"], only_fold=1, **kw)
     written = sorted(
         p.relative_to(tmp_path / "units").parts[:2]
         for p in tmp_path.glob("units/*/*/*.json")
@@ -98,9 +110,18 @@ def test_only_fold_runs_that_folds_units(myo_trials, tmp_path):
     with pytest.raises(
         ValueError, match="Fold 2 does not exist: this run has folds 0-1"
     ):
-        run_inter_subject(
-            trials, spec, tmp_path, methods=["lda_target"], only_fold=2, **kw
-        )
+        inter_subject(trials, spec, tmp_path, methods=["lda_target"], only_fold=2, **kw)
+
+
+def test_the_options_of_a_protocol_are_one_frozen_config():
+    import dataclasses
+
+    config = InterSubjectConfig(ks=[1, 2], methods=["scratch", "tl_full"])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.seed = 1  # type: ignore[misc]
+    assert config.train_config("scratch") is config.scratch_config
+    assert config.train_config("tl_full") is config.adapt_config
+    assert InterSessionConfig().max_source_windows == 6000  # as before the config
 
 
 def test_folds_and_targets_are_deterministic():
@@ -209,10 +230,7 @@ def test_intra_subject_inter_session_and_percent_protocols(
         trials, spec, subjects=["44444"], config=TINY_ADAPT, widths=(4, 8)
     )
     assert 0 <= intra["per_subject"]["44444"]["lda"] <= 1
-    sess = run_inter_session(
-        trials,
-        spec,
-        subjects=["44444"],
+    config = InterSessionConfig(
         k=1,
         pretrain_config=TINY_PRE,
         max_source_windows=100,
@@ -220,6 +238,7 @@ def test_intra_subject_inter_session_and_percent_protocols(
         adapt_config=TINY_ADAPT,
         scratch_config=TINY_ADAPT,
     )
+    sess = run_inter_session(trials, spec, subjects=["44444"], config=config)
     assert set(sess["per_subject"]["44444"]) == {
         "no_adapt",
         "tl_frozen",
@@ -227,15 +246,10 @@ def test_intra_subject_inter_session_and_percent_protocols(
         "lda_target",
     }
     source, *_ = load_gesture_checkpoint(tiny_ckpt)
-    pct = run_percent(
-        trials,
-        spec,
-        source,
-        target="44444",
-        percents=(20, 100),
-        methods=("tl_frozen",),
-        adapt_config=TINY_ADAPT,
+    config = PercentConfig(
+        percents=(20, 100), methods=("tl_frozen",), adapt_config=TINY_ADAPT
     )
+    pct = run_percent(trials, spec, source, target="44444", config=config)
     assert pct["per_percent"]["20"]["k"] < pct["per_percent"]["100"]["k"]
 
 
@@ -253,7 +267,7 @@ def test_a_target_without_test_trials_is_left_out_and_none_left_is_an_error(
 
     spec, src, tgt_files = myo_trials
     with pytest.raises(ValueError, match="No target subject has a trial ranked >= 50"):
-        run_inter_subject(
+        inter_subject(
             src + trials_from_files(tgt_files, spec),
             spec,
             tmp_path,
@@ -277,12 +291,12 @@ def test_source_models_of_another_validation_are_not_mixed(tmp_path):
         max_source_windows=None,
         test_from=1,
     )
-    run_inter_subject(trials, spec, tmp_path, source_val_subjects=1, **kw)
+    inter_subject(trials, spec, tmp_path, source_val_subjects=1, **kw)
     _, meta = load_checkpoint(tmp_path / "fold0/source.pt")
     assert meta["train"]["val_subjects_n"] == 1
     assert meta["train"]["val_subjects"][0] in {"A", "B", "C"}
     with pytest.raises(ValueError, match="pretrained with --source-val-subjects 1"):
-        run_inter_subject(trials, spec, tmp_path, **kw)
+        inter_subject(trials, spec, tmp_path, **kw)
 
 
 @pytest.mark.parametrize(
