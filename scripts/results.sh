@@ -2,7 +2,7 @@
 # `make results`: every disease number of the results notebook (docs/experiments/), end to end.
 # Resumable: each run writes one file under docs/results/runs/ (committed, so a
 # later session continues where this one stopped) and is skipped when present.
-# The paper's budget (emgcore/disease.py: Budget): 60 pretraining epochs on 1,330
+# The paper's budget (emgcore/disease/pretraining.py: Budget): 60 pretraining epochs on 1,330
 # windows, fine-tuning up to 50 epochs (encoder frozen for 10, patience 10),
 # scratch 30 epochs; about 1.5 h on 2 CPU cores with two lanes.
 set -euo pipefail
