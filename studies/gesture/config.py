@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from emgcore.config import TrainConfig
 from emgcore.gesture.core import (
@@ -19,8 +20,14 @@ from emgcore.gesture.core import (
     DEFAULT_WIDTHS,
     PRETRAIN_CONFIG,
     SCRATCH_CONFIG,
+    adapt,
 )
-from emgcore.gesture.data import ADAPT_AUGMENT, GainAugment
+from emgcore.gesture.data import (
+    ADAPT_AUGMENT,
+    GainAugment,
+    GestureDatasetSpec,
+    GestureTrial,
+)
 from studies.gesture.summary import METHODS
 
 
@@ -43,6 +50,30 @@ class AdaptSettings:
     def train_config(self, method: str) -> TrainConfig:
         """The schedule of one adaptation method: scratch trains longer."""
         return self.scratch_config if method == "scratch" else self.adapt_config
+
+    def adapt(
+        self,
+        source: Any,
+        trials: Sequence[GestureTrial],
+        spec: GestureDatasetSpec,
+        method: str,
+        **keywords: Any,
+    ) -> tuple[Any, Any, dict[str, Any]]:
+        """:func:`emgcore.gesture.core.adapt` of one method with these settings.
+
+        ``keywords`` go to it as they are (e.g. ``widths``).
+        """
+        return adapt(
+            source,
+            trials,
+            spec,
+            method=method,
+            config=self.train_config(method),
+            seed=self.seed,
+            augment=self.augment,
+            refit=self.refit,
+            **keywords,
+        )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ import torch
 
 from emgcore.errors import InvalidOptionError
 from emgcore.gesture.core import (
-    adapt,
     evaluate,
     lda_accuracy,
     person_scaler,
@@ -314,16 +313,7 @@ def run_inter_subject(
                 rep, wall = timed(evaluate, model, scaler, test_trials, spec)
             else:
                 (m2, sc2, info), wall = timed(
-                    adapt,
-                    model,
-                    adapt_trials,
-                    spec,
-                    method=method,
-                    config=cfg.train_config(method),
-                    seed=cfg.seed,
-                    widths=cfg.widths,
-                    augment=cfg.augment,
-                    refit=cfg.refit,
+                    cfg.adapt, model, adapt_trials, spec, method, widths=cfg.widths
                 )
                 rep = evaluate(m2, sc2, test_trials, spec)
                 rec["train"] = info

@@ -130,16 +130,7 @@ def run_percent(
         check_disjoint(sub, test)
         out[str(p)] = {"k": k}
         for m in config.methods:
-            model, scaler, _ = adapt(
-                source,
-                sub,
-                spec,
-                method=m,
-                config=config.train_config(m),
-                seed=config.seed,
-                augment=config.augment,
-                refit=config.refit,
-            )
+            model, scaler, _ = config.adapt(source, sub, spec, m)
             out[str(p)][m] = evaluate(model, scaler, test, spec)["accuracy"]
     return {
         "protocol": "percent",
@@ -194,16 +185,7 @@ def run_inter_session(
         before = person_scaler(scaler, adapt_tr, spec)
         row = {"no_adapt": evaluate(model, before, test_tr, spec)["accuracy"]}
         for m in ("tl_frozen", "scratch"):
-            m2, sc2, _ = adapt(
-                model,
-                adapt_tr,
-                spec,
-                method=m,
-                config=config.train_config(m),
-                seed=config.seed,
-                augment=config.augment,
-                refit=config.refit,
-            )
+            m2, sc2, _ = config.adapt(model, adapt_tr, spec, m)
             row[m] = evaluate(m2, sc2, test_tr, spec)["accuracy"]
         lda = lda_accuracy(adapt_tr, test_tr, spec, seed=config.seed)
         row["lda_target"] = lda["accuracy"]
