@@ -9,14 +9,13 @@ code: :mod:`studies.disease_paper`, run by ``python -m studies evaluate``.
 
 The package is split by stage; every name is re-exported here:
 :mod:`.pretraining` (constants, budget, preprocessing, encoder) and
-:mod:`.finetune` (one split: fine-tuning, calibration, classic baselines).
+:mod:`.finetune` (one split: fine-tuning, calibration).
 """
 
 from __future__ import annotations
 
 from emgcore.disease.finetune import (
     _cap_per_recording,
-    classic_score,
     finetune_config,
     is_transfer,
     logits_of,
@@ -49,7 +48,6 @@ __all__ = [
     "MOVEMENT_OUTPUTS",
     "PRETRAIN_SOURCES",
     "PROTOCOLS",
-    "classic_score",
     "disease_preprocess",
     "finetune_config",
     "is_transfer",

@@ -1,7 +1,8 @@
 """The evaluation protocols: their data, their splits and the resumable runner.
 
 :func:`load_protocol_data` (emgdb or EMGLAB N2001 at the disease rate),
-:func:`protocol_splits` (train / validation / test of each fold) and
+:func:`protocol_splits` (train / validation / test of each fold),
+:func:`classic_score` (the feature-based baselines on a split) and
 :func:`run_protocol`, which writes one JSON file per (seed, fold, method) and
 skips runs whose file exists.
 """
@@ -26,7 +27,6 @@ from emgcore.disease import (
     PROTOCOLS,
     Budget,
     cap_per_recording,
-    classic_score,
     disease_preprocess,
     train_and_score,
 )
@@ -87,6 +87,36 @@ def protocol_splits(
         )
         folds.append((str(subject), train, val, test))
     return folds
+
+
+def classic_score(
+    ws: WindowSet,
+    train_idx: NDArray[np.int64],
+    test_idx: NDArray[np.int64],
+    *,
+    classifier: str,
+    seed: int,
+) -> dict[str, Any]:
+    """The practitioner's pipeline on the same split (first channel only)."""
+    from emgcore.baselines import fit_predict_classic
+
+    proba = fit_predict_classic(
+        ws.X[train_idx][:, :1],
+        ws.y[train_idx],
+        ws.X[test_idx][:, :1],
+        ws.sfreq,
+        classifier=classifier,
+        n_classes=len(ws.class_names),
+        seed=seed,
+    )
+    return {
+        "method": classifier,
+        "seed": seed,
+        "n_train": int(len(train_idx)),
+        "n_test": int(len(test_idx)),
+        "test_idx": test_idx.tolist(),
+        "test_proba": np.asarray(proba).round(6).tolist(),
+    }
 
 
 @dataclass(frozen=True)
