@@ -318,3 +318,39 @@ def test_cli_refit_is_on_by_default_and_its_negation_is_kept_in_the_command(
     # the saved command line parses back to the same setting
     again = build_parser().parse_args(line.split()[3:])
     assert again.refit is refit
+
+
+def test_the_cli_gives_each_protocol_its_config(
+    data_dir, tiny_ckpt, tmp_path, monkeypatch
+):
+    import studies.gesture
+    from emgcore.gesture.core import ADAPT_CONFIG
+
+    seen = {}
+
+    def fake(name):
+        def run(*args, **kwargs):
+            seen[name] = kwargs["config"]
+            return {"per_subject": {}}
+
+        return run
+
+    monkeypatch.setattr(studies.gesture, "run_inter_session", fake("session"))
+    monkeypatch.setattr(studies.gesture, "run_percent", fake("percent"))
+    common = [
+        *("gesture", "experiment", "--dataset", "uci-semg"),
+        *("--data-dir", str(data_dir), "--epochs", "2", "--seed", "3"),
+        *("--max-source-windows", "64", "--augment-copies", "0", "--no-refit"),
+        *("--subjects", "female_1", "--out", str(tmp_path)),
+    ]
+    assert main([*common, "--protocol", "inter-session", "--k", "2"]) == 0
+    session = seen["session"]
+    assert (session.k, session.seed, session.pretrain_config.epochs) == (2, 3, 2)
+    assert session.max_source_windows == 64
+    assert (session.augment, session.refit) == (None, False)
+    assert (
+        main([*common, "--protocol", "percent", "--source-model", str(tiny_ckpt)]) == 0
+    )
+    percent = seen["percent"]
+    assert (percent.seed, percent.augment, percent.refit) == (3, None, False)
+    assert percent.adapt_config == ADAPT_CONFIG  # --adapt-epochs is not its option
