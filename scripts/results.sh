@@ -2,7 +2,7 @@
 # `make results`: every disease number of the results notebook (docs/experiments/), end to end.
 # Resumable: each run writes one file under runs/ (committed, so a
 # later session continues where this one stopped) and is skipped when present.
-# The paper's budget (emgcore/disease.py: Budget): 60 pretraining epochs on 1,330
+# The paper's budget (emgcore/disease/pretraining.py: Budget): 60 pretraining epochs on 1,330
 # windows, fine-tuning up to 50 epochs (encoder frozen for 10, patience 10),
 # scratch 30 epochs; about 1.5 h on 2 CPU cores with two lanes.
 set -euo pipefail
@@ -13,6 +13,7 @@ RUNS=runs/disease
 RUNS_4K=runs/disease_4k
 SEEDS="0 1 2 3 4"
 EMG="$PY -m emgcore"
+STUDY="$PY -m studies"   # the experiment commands; $EMG: training
 BUDGET="${BUDGET:-paper}"
 
 pre() {
@@ -26,14 +27,14 @@ pre() {
 SOURCES="${SOURCES:-ninapro_db1 myo_readings mix}"
 PRE=""
 for s in $SOURCES; do PRE="$PRE tl-$s=models/pretrained/cnn_tcn-$s.pt"; done
-loso() { $EMG evaluate protocol --protocol n2001_loso --runs $RUNS --budget $BUDGET --pretrained $PRE "$@"; }
-loso4k() { $EMG evaluate protocol --protocol n2001_loso --runs $RUNS_4K --rate-hz 4000 --budget $BUDGET "$@"; }
+loso() { $STUDY evaluate protocol --protocol n2001_loso --runs $RUNS --budget $BUDGET --pretrained $PRE "$@"; }
+loso4k() { $STUDY evaluate protocol --protocol n2001_loso --runs $RUNS_4K --rate-hz 4000 --budget $BUDGET "$@"; }
 emgdb() {
   for p in paper blocked; do
-    $EMG evaluate protocol --protocol $p --runs $RUNS --seeds $SEEDS --budget $BUDGET --pretrained $PRE "$@"
+    $STUDY evaluate protocol --protocol $p --runs $RUNS --seeds $SEEDS --budget $BUDGET --pretrained $PRE "$@"
   done
 }
-export EMG RUNS RUNS_4K SEEDS BUDGET PRE
+export EMG STUDY RUNS RUNS_4K SEEDS BUDGET PRE
 export -f pre loso loso4k emgdb
 # Run the given commands (one per argument) two at a time, in order; stop on failure.
 lanes() { printf '%s\n' "$@" | xargs -d '\n' -P 2 -I{} bash -c 'set -euo pipefail; {}'; }
@@ -42,7 +43,7 @@ lanes() { printf '%s\n' "$@" | xargs -d '\n' -P 2 -I{} bash -c 'set -euo pipefai
 #      helps the disease task most: N2001 leave-one-subject-out, seed 0.
 queue=(); for s in $SOURCES; do queue+=("pre $s && loso --seeds 0 --methods tl-$s"); done
 lanes "${queue[@]}" "loso --seeds $SEEDS --methods lda logreg rf"
-BEST=$($EMG evaluate best-source --runs $RUNS)
+BEST=$($STUDY evaluate best-source --runs $RUNS)
 echo "best pretraining source: $BEST"
 
 # 3. The chosen source and scratch over five seeds on all three protocols, with the
@@ -60,8 +61,8 @@ lanes "loso --seeds 1 2 --methods $BEST" "loso --seeds 3 4 --methods $BEST" \
 
 # 4. Tables, figures, the default model (the best deep method of N2001
 #    leave-one-subject-out at either rate) and its card.
-$EMG evaluate summary --runs $RUNS --out docs/results
-$EMG evaluate summary --runs $RUNS_4K --rate-hz 4000 --out docs/results/rate_4k
+$STUDY evaluate summary --runs $RUNS --out docs/results
+$STUDY evaluate summary --runs $RUNS_4K --rate-hz 4000 --out docs/results/rate_4k
 read -r METHOD RATE SUMMARY < <($PY - <<'PYEOF'
 import json
 best = None
@@ -90,6 +91,6 @@ esac
 
 # 5. Embedding analysis of the default model, as in the paper (its training data).
 for d in physionet_emgdb emglab_n2001; do
-  $EMG evaluate embedding --model $PAPER_MODEL --dataset $d \
+  $STUDY evaluate embedding --model $PAPER_MODEL --dataset $d \
     --out docs/results/figures/embedding-$d
 done

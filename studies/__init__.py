@@ -1,8 +1,14 @@
-"""The clinical disease study: protocols, runners, metrics and tables.
+"""The studies: protocol runners, multi-seed experiments, tables and figures.
 
 Study code lives here, apart from :mod:`emgcore` (which the app imports and
-which never imports this package), so the runtime path stays small. Run it with
-``python -m studies disease ...`` (see :mod:`studies.__main__`).
+which never imports this package), so the runtime path stays small:
+
+- the clinical disease study (these top-level modules), run module by module,
+  ``python -m studies.run_features ...`` (the order: scripts/results_clinical.sh);
+- the CNN-TCN paper's protocols and their report (:mod:`studies.disease_paper`,
+  :mod:`studies.disease_report`) and the gesture adaptation experiments
+  (:mod:`studies.gesture`), run as ``python -m studies evaluate ...`` and
+  ``python -m studies gesture experiment ...`` (:mod:`studies.cli`).
 
 For a new method (e.g. a network)::
 

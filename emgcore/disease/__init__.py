@@ -1,34 +1,21 @@
-"""The CNN-TCN disease model: pretraining sources, fine-tuning and protocols.
+"""The CNN-TCN disease model: pretraining sources and fine-tuning.
 
 This module reproduces the system of the CNN-TCN paper
 (``../shared/papers/cnn-tcn-tl-emg-disease-classification.md``): a CNN-TCN
 encoder pretrained on gesture sEMG, then fine-tuned with gradual unfreezing to
-classify healthy / myopathy / neuropathy needle EMG. It runs three protocols:
+classify healthy / myopathy / neuropathy needle EMG. The paper's three
+evaluation protocols (paper, blocked, N2001 leave-one-subject-out) are study
+code: :mod:`studies.disease_paper`, run by ``python -m studies evaluate``.
 
-1. ``paper``: the paper's random 80/20 window split of the three emgdb
-   recordings, early stopping on the same 20 % it reports (leaky twice: the
-   overlapping windows of one recording fall on both sides, and the test set
-   picks the epoch);
-2. ``blocked``: contiguous, gapped time blocks of each emgdb recording for
-   train / validation / test (no raw sample in two sets; still one person per
-   class, so it measures recording identity as much as disease);
-3. ``n2001_loso``: leave-one-subject-out on EMGLAB N2001 at recording level,
-   the protocol that tells disease from recording identity.
-
-Every run writes one JSON file, so an interrupted experiment resumes where it
-stopped (:func:`run_protocol` skips runs whose file exists).
-
-The package is split by stage; every name is re-exported here, so
-``from emgcore.disease import ...`` works as before: :mod:`.pretraining`
-(constants, budget, preprocessing, encoder), :mod:`.finetune` (one split)
-and :mod:`.protocols`.
+The package is split by stage; every name is re-exported here:
+:mod:`.pretraining` (constants, budget, preprocessing, encoder) and
+:mod:`.finetune` (one split: fine-tuning, calibration).
 """
 
 from __future__ import annotations
 
 from emgcore.disease.finetune import (
     _cap_per_recording,
-    classic_score,
     finetune_config,
     is_transfer,
     logits_of,
@@ -47,31 +34,27 @@ from emgcore.disease.pretraining import (
     pretrain,
     pretrain_windows,
 )
-from emgcore.disease.protocols import (
-    load_protocol_data,
-    protocol_splits,
-    run_protocol,
-)
+
+# The public name of the window cap, for the study code (studies/ imports no
+# private emgcore name); the app and emgcore keep the underscored one.
+cap_per_recording = _cap_per_recording
 
 __all__ = [
     "Budget",
+    "cap_per_recording",
     "CLASSIC",
     "METHODS",
     "MODEL_N_CHANS",
     "MOVEMENT_OUTPUTS",
     "PRETRAIN_SOURCES",
     "PROTOCOLS",
-    "classic_score",
     "disease_preprocess",
     "finetune_config",
     "is_transfer",
-    "load_protocol_data",
     "logits_of",
     "new_model",
     "pretrain",
     "pretrain_windows",
-    "protocol_splits",
-    "run_protocol",
     "train_and_score",
     "_cap_per_recording",
 ]

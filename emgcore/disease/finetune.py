@@ -2,8 +2,9 @@
 
 Which methods transfer, the fine-tuning schedule of each, the per-recording
 window cap, logits in batches, :func:`train_and_score` (fine-tune or train
-from scratch, temperature-calibrate on validation, score on test) and
-:func:`classic_score` for the feature-based baselines.
+from scratch, temperature-calibrate on validation, score on test). The
+feature-based baselines of the paper's protocols are study code
+(:mod:`studies.disease_paper`).
 """
 
 from __future__ import annotations
@@ -141,33 +142,3 @@ def train_and_score(
     if return_model:
         record["_model"] = model
     return record
-
-
-def classic_score(
-    ws: WindowSet,
-    train_idx: NDArray[np.int64],
-    test_idx: NDArray[np.int64],
-    *,
-    classifier: str,
-    seed: int,
-) -> dict[str, Any]:
-    """The practitioner's pipeline on the same split (first channel only)."""
-    from emgcore.baselines import fit_predict_classic
-
-    proba = fit_predict_classic(
-        ws.X[train_idx][:, :1],
-        ws.y[train_idx],
-        ws.X[test_idx][:, :1],
-        ws.sfreq,
-        classifier=classifier,
-        n_classes=len(ws.class_names),
-        seed=seed,
-    )
-    return {
-        "method": classifier,
-        "seed": seed,
-        "n_train": int(len(train_idx)),
-        "n_test": int(len(test_idx)),
-        "test_idx": test_idx.tolist(),
-        "test_proba": np.asarray(proba).round(6).tolist(),
-    }

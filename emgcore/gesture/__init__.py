@@ -2,12 +2,13 @@
 
 - :mod:`emgcore.gesture.data`: trials, 2-D window images, adaptation/test splits;
 - :mod:`emgcore.gesture.core`: pretrain, adapt (TL frozen/full, scratch), LDA peer;
-- :mod:`emgcore.gesture.experiments`: intra-subject, inter-session and
-  inter-subject protocols (resumable JSON units), summary and plot;
 - :mod:`emgcore.gesture.checkpoints`: checkpoint files, model cards,
   pretraining to a file;
 - :mod:`emgcore.gesture.api`: :func:`adapt_to_subject` for the web app,
-  :func:`predict_files`.
+  :func:`predict_files`, :func:`pick_targets`.
+
+The evaluation protocols (intra-subject, inter-session, inter-subject;
+resumable JSON units, summary and plot) are study code: :mod:`studies.gesture`.
 
 Submodules are imported on use so ``import emgcore`` stays light.
 """

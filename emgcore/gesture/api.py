@@ -285,8 +285,18 @@ def predict_files(
     return out
 
 
+def pick_targets(subjects: Sequence[str], n: int) -> list[str]:
+    """``n`` subjects spread evenly over the sorted list (deterministic)."""
+    subjects = list(subjects)
+    if n >= len(subjects):
+        return subjects
+    idx = np.linspace(0, len(subjects) - 1, n).round().astype(int)
+    return [subjects[i] for i in idx]
+
+
 __all__ = [
     "adapt_to_subject",
+    "pick_targets",
     "load_gesture_checkpoint",
     "model_card",
     "predict_files",

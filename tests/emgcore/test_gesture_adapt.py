@@ -1,4 +1,8 @@
-"""Gesture pretraining, adaptation, protocols and the CLI, on tiny real runs."""
+"""Gesture pretraining, adaptation, model cards and the CLI, on tiny real runs.
+
+The protocols and ``python -m studies gesture experiment``:
+tests/studies/gesture/test_experiments.py.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,6 @@ from emgcore.gesture.api import (
     model_card,
     predict_files,
     save_adapted,
-    save_gesture_checkpoint,
 )
 from emgcore.gesture.core import (
     ADAPT_CONFIG,
@@ -37,48 +40,9 @@ from emgcore.gesture.data import (
     split_adapt_test,
     trials_from_files,
 )
-from emgcore.gesture.experiments import make_folds, pick_targets, run_inter_subject
-from emgcore.io.gestures import read_myo_readings
+from tests.emgcore.gesture_fixtures import TINY_ADAPT, TINY_PRE, synthetic_subjects
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # Tiny models: a second intra-op thread only spins on a shared 2-core machine.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-TINY_PRE = dataclasses.replace(PRETRAIN_CONFIG, epochs=1, patience=None)
-TINY_ADAPT = dataclasses.replace(ADAPT_CONFIG, epochs=1, patience=None)
-MYO = "myo-readings-dataset/_readings_left_hand"
-
-
-@pytest.fixture(scope="module")
-def myo_trials(data_dir):
-    spec = get_spec("myo-readings")
-    src = trials_from_files(read_myo_readings(data_dir / MYO / "44444-1.npz"), spec)
-    tgt_files = read_myo_readings(data_dir / MYO / "55555-1.npz")
-    return spec, src, tgt_files
-
-
-@pytest.fixture(scope="module")
-def tiny_ckpt(myo_trials, tmp_path_factory):
-    spec, src, _ = myo_trials
-    model, scaler, info = pretrain(
-        src, spec, config=TINY_PRE, widths=(4, 8), max_windows=200, seed=0
-    )
-    path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
-    save_gesture_checkpoint(
-        path,
-        model,
-        scaler,
-        spec,
-        seed=0,
-        train={"source_subjects": ["44444"], "heldout_subjects": ["55555"], **info},
-    )
-    return path
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_tl_frozen_keeps_conv_1_to_3_and_tl_full_changes_them(myo_trials, tiny_ckpt):
@@ -130,34 +94,6 @@ def test_adapt_to_subject_reports_before_and_after(myo_trials, tiny_ckpt, tmp_pa
     assert 0 <= preds[0]["accuracy"] <= 1
 
 
-def test_inter_subject_units_are_resumable_and_use_disjoint_test_trials(
-    myo_trials, tiny_ckpt, tmp_path
-):
-    spec, src, tgt_files = myo_trials
-    trials = src + trials_from_files(tgt_files, spec)
-    kw = dict(
-        targets=["55555"],
-        ks=[1],
-        methods=["no_adapt", "tl_frozen", "lda_target"],
-        adapt_config=TINY_ADAPT,
-        source_checkpoint=tiny_ckpt,
-        test_from=2,
-    )
-    summary = run_inter_subject(trials, spec, tmp_path, **kw)
-    unit = json.loads((tmp_path / "units/fold0/55555/tl_frozen_k1.json").read_text())
-    assert unit["n_adapt_trials"] == 8 and unit["k_max"] == 2
-    assert set(summary["methods"]) == {"no_adapt", "tl_frozen", "lda_target"}
-    mtime = (tmp_path / "units/fold0/55555/tl_frozen_k1.json").stat().st_mtime_ns
-    run_inter_subject(trials, spec, tmp_path, **kw)  # resumes: nothing recomputed
-    assert (
-        tmp_path / "units/fold0/55555/tl_frozen_k1.json"
-    ).stat().st_mtime_ns == mtime
-    with pytest.raises(ValueError, match="another test set"):
-        run_inter_subject(trials, spec, tmp_path, **{**kw, "test_from": 3})
-    with pytest.raises(ValueError, match="source checkpoint's training"):
-        run_inter_subject(trials, spec, tmp_path / "x", **{**kw, "targets": ["44444"]})
-
-
 def test_augmentation_multiplies_the_training_windows_only(myo_trials, tiny_ckpt):
     spec, _, tgt_files = myo_trials
     source, _, _, _ = load_gesture_checkpoint(tiny_ckpt)
@@ -170,24 +106,6 @@ def test_augmentation_multiplies_the_training_windows_only(myo_trials, tiny_ckpt
     assert aug["n_val_windows"] == plain["n_val_windows"]
     # the scaler is the recorded windows' own, not the augmented ones'
     assert sc_plain.mean == sc_aug.mean
-
-
-def test_units_of_another_augmentation_are_not_mixed(myo_trials, tiny_ckpt, tmp_path):
-    spec, src, tgt_files = myo_trials
-    trials = src + trials_from_files(tgt_files, spec)
-    kw = dict(
-        targets=["55555"],
-        ks=[1],
-        methods=["no_adapt", "tl_frozen"],
-        adapt_config=TINY_ADAPT,
-        source_checkpoint=tiny_ckpt,
-        test_from=2,
-    )
-    run_inter_subject(trials, spec, tmp_path, augment=None, **kw)
-    with pytest.raises(ValueError, match="another augmentation"):
-        run_inter_subject(trials, spec, tmp_path, augment=GainAugment(), **kw)
-    unit = json.loads((tmp_path / "units/fold0/55555/tl_frozen_k1.json").read_text())
-    assert unit["train"]["augment"] is None
 
 
 def test_refit_trains_again_on_the_whole_trials_for_the_chosen_epochs(
@@ -255,51 +173,6 @@ def test_refit_stops_when_the_first_run_is_cancelled(myo_trials, tiny_ckpt):
     assert [r["phase"] for r in records] == ["select"]
 
 
-def test_units_with_and_without_refit_are_not_mixed(myo_trials, tiny_ckpt, tmp_path):
-    spec, src, tgt_files = myo_trials
-    trials = src + trials_from_files(tgt_files, spec)
-    kw = dict(
-        targets=["55555"],
-        ks=[1],
-        methods=["tl_frozen"],
-        adapt_config=TINY_ADAPT,
-        source_checkpoint=tiny_ckpt,
-        test_from=2,
-        augment=None,
-    )
-    run_inter_subject(trials, spec, tmp_path, refit=True, **kw)
-    unit = json.loads((tmp_path / "units/fold0/55555/tl_frozen_k1.json").read_text())
-    assert unit["train"]["refit"]["epochs"] == 1
-    with pytest.raises(ValueError, match="made with --refit"):
-        run_inter_subject(trials, spec, tmp_path, refit=False, **kw)
-    run_inter_subject(trials, spec, tmp_path, refit=True, **kw)  # resumes
-
-
-def test_only_fold_runs_that_folds_units(myo_trials, tmp_path):
-    spec, src, tgt_files = myo_trials
-    trials = src + trials_from_files(tgt_files, spec)
-    kw = dict(targets=["44444", "55555"], n_folds=2, ks=[1], test_from=2)
-    # LDA units need no source model, so nothing is pretrained here
-    run_inter_subject(trials, spec, tmp_path, methods=["lda_target"], only_fold=1, **kw)
-    written = sorted(
-        p.relative_to(tmp_path / "units").parts[:2]
-        for p in tmp_path.glob("units/*/*/*.json")
-    )
-    assert written == [("fold1", "55555")]
-    with pytest.raises(
-        ValueError, match="Fold 2 does not exist: this run has folds 0-1"
-    ):
-        run_inter_subject(
-            trials, spec, tmp_path, methods=["lda_target"], only_fold=2, **kw
-        )
-
-
-def test_folds_and_targets_are_deterministic():
-    subjects = [f"S{i}" for i in range(10)]
-    assert pick_targets(subjects, 4) == ["S0", "S3", "S6", "S9"]
-    assert make_folds(subjects, 2) == [subjects[0::2], subjects[1::2]]
-
-
 def test_cli_adapt_and_predict_from_csv(myo_trials, tiny_ckpt, tmp_path, capsys):
     _, _, tgt_files = myo_trials
     rows = []
@@ -354,162 +227,6 @@ def test_cli_adapt_and_predict_from_csv(myo_trials, tiny_ckpt, tmp_path, capsys)
     assert "label" in capsys.readouterr().err
 
 
-def test_cli_pretrain_and_experiment_smoke(data_dir, tmp_path, capsys):
-    ckpt = tmp_path / "semg.pt"
-    common = [
-        "--dataset",
-        "uci-semg",
-        "--data-dir",
-        str(data_dir),
-        "--epochs",
-        "1",
-        "--max-source-windows",
-        "64",
-        "--widths",
-        "4",
-        "8",
-    ]
-    assert (
-        main(
-            [
-                "gesture",
-                "pretrain",
-                *common,
-                "--holdout",
-                "female_1",
-                "--source-val-subjects",
-                "1",
-                "--out",
-                str(ckpt),
-            ]
-        )
-        == 0
-    )
-    capsys.readouterr()
-    _, meta = load_checkpoint(ckpt)
-    assert meta["class_names"][0] == "spherical"
-    assert meta["train"]["heldout_subjects"] == ["female_1"]
-    assert "heldout_no_adapt_accuracy" in meta["metrics"]
-    # one of the four source subjects validated, then all four trained
-    assert "val_acc_source_subjects" in meta["metrics"]
-    assert meta["train"]["validation"].startswith("1 source subjects left out")
-    assert len(meta["train"]["val_subjects"]) == 1
-    # 2 electrodes -> raw rows + rectified rows; per-subject source scaling
-    assert meta["preprocess"]["image_shape"] == [1, 4, 100]
-    assert meta["preprocess"]["scaler"]["representation"] == "raw+rectified"
-    assert meta["preprocess"]["scaler"]["per_subject"] is True
-    assert meta["train"]["scaling"] == "per subject"
-    card = json.loads((tmp_path / "semg.pt.card.json").read_text())
-    assert "gesture pretrain" in card["training"]["command"]
-    assert (tmp_path / "semg.md").read_text().startswith("# Model card")
-    out = tmp_path / "exp"
-    assert (
-        main(
-            [
-                "gesture",
-                "experiment",
-                *common,
-                "--source-model",
-                str(ckpt),
-                "--k",
-                "1",
-                "--adapt-epochs",
-                "1",
-                "--methods",
-                "no_adapt",
-                "tl_frozen",
-                "lda_target",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
-    summary = json.loads((out / "uci-semg/summary.json").read_text())
-    assert summary["targets"] == ["female_1"]
-    # an option the protocol cannot use is a message, not a traceback
-    capsys.readouterr()
-    intra = [*common, "--protocol", "intra-subject", "--source-val-subjects", "1"]
-    assert main(["gesture", "experiment", *intra, "--out", str(out)]) == 2
-    assert "applies to the inter-subject protocol only" in capsys.readouterr().err
-    assert (out / "uci-semg/accuracy_vs_k.png").stat().st_size > 1000
-    assert "TL (conv 1-3 frozen)" in (out / "uci-semg/summary.md").read_text()
-
-
-def test_intra_subject_inter_session_and_percent_protocols(
-    data_dir, myo_trials, tiny_ckpt
-):
-    from emgcore.gesture.experiments import (
-        run_inter_session,
-        run_intra_subject,
-        run_percent,
-    )
-
-    spec, src, _ = myo_trials
-    trials = src + trials_from_files(
-        read_myo_readings(data_dir / MYO / "44444-2.npz"), spec
-    )
-    trials = [t for t in trials if t.label < 3]  # keep the test fast
-    intra = run_intra_subject(
-        trials, spec, subjects=["44444"], config=TINY_ADAPT, widths=(4, 8)
-    )
-    assert 0 <= intra["per_subject"]["44444"]["lda"] <= 1
-    sess = run_inter_session(
-        trials,
-        spec,
-        subjects=["44444"],
-        k=1,
-        pretrain_config=TINY_PRE,
-        max_source_windows=100,
-        widths=(4, 8),
-        adapt_config=TINY_ADAPT,
-        scratch_config=TINY_ADAPT,
-    )
-    assert set(sess["per_subject"]["44444"]) == {
-        "no_adapt",
-        "tl_frozen",
-        "scratch",
-        "lda_target",
-    }
-    source, *_ = load_gesture_checkpoint(tiny_ckpt)
-    pct = run_percent(
-        trials,
-        spec,
-        source,
-        target="44444",
-        percents=(20, 100),
-        methods=("tl_frozen",),
-        adapt_config=TINY_ADAPT,
-    )
-    assert pct["per_percent"]["20"]["k"] < pct["per_percent"]["100"]["k"]
-
-
-def test_a_target_without_test_trials_is_left_out_and_none_left_is_an_error(
-    myo_trials, tiny_ckpt, tmp_path
-):
-    from types import SimpleNamespace
-
-    from emgcore.gesture.experiments import _testable_targets
-
-    # "B" has two trials per gesture only (one session): nothing ranked >= 2.
-    trials = [SimpleNamespace(subject=s, order=o) for s in "AB" for o in range(4)]
-    trials = [t for t in trials if not (t.subject == "B" and t.order >= 2)]
-    assert _testable_targets(trials, ["A", "B"], k_max=2) == ["A"]
-
-    spec, src, tgt_files = myo_trials
-    with pytest.raises(ValueError, match="No target subject has a trial ranked >= 50"):
-        run_inter_subject(
-            src + trials_from_files(tgt_files, spec),
-            spec,
-            tmp_path,
-            targets=["55555"],
-            ks=[1],
-            methods=["no_adapt"],
-            source_checkpoint=tiny_ckpt,
-            test_from=50,
-        )
-
-
 def test_per_subject_pretraining_scales_each_source_subject_by_their_own_statistics():
     rng = np.random.default_rng(0)
 
@@ -535,23 +252,9 @@ def test_per_subject_pretraining_scales_each_source_subject_by_their_own_statist
     assert np.isfinite(Xv).all() and 0.5 < Xv[val.trial == 1].std() < 2
 
 
-def _synthetic_subjects(names, n_times=400):
-    """Two classes told apart by which electrode is active, per subject."""
-    rng = np.random.default_rng(1)
-    trials = []
-    for subject in names:
-        for label in (0, 1):
-            for order in (0, 1):
-                data = rng.normal(0, 0.1, (8, n_times)).astype(np.float32)
-                data[label] *= 20
-                src = f"{subject}-{label}-{order}@0"
-                trials.append(GestureTrial(data, label, subject, "1", order, src))
-    return trials
-
-
 def test_pretraining_can_validate_on_left_out_source_subjects_then_refit_on_all():
     spec = get_spec("myo-readings")
-    trials = _synthetic_subjects(["A", "B", "C"])
+    trials = synthetic_subjects(["A", "B", "C"])
     cfg = dataclasses.replace(PRETRAIN_CONFIG, epochs=3, patience=None)
     records = []
     model, scaler, info = pretrain(
@@ -591,34 +294,14 @@ def test_pretraining_can_validate_on_left_out_source_subjects_then_refit_on_all(
         pretrain(trials, spec, config=TINY_PRE, val_subjects=3)
 
 
-def test_source_models_of_another_validation_are_not_mixed(tmp_path):
-    spec = get_spec("myo-readings")
-    trials = _synthetic_subjects(["A", "B", "C", "D"])
-    kw = dict(
-        targets=["D"],
-        ks=[1],
-        methods=["no_adapt"],
-        pretrain_config=TINY_PRE,
-        widths=(4, 8),
-        max_source_windows=None,
-        test_from=1,
-    )
-    run_inter_subject(trials, spec, tmp_path, source_val_subjects=1, **kw)
-    _, meta = load_checkpoint(tmp_path / "fold0/source.pt")
-    assert meta["train"]["val_subjects_n"] == 1
-    assert meta["train"]["val_subjects"][0] in {"A", "B", "C"}
-    with pytest.raises(ValueError, match="pretrained with --source-val-subjects 1"):
-        run_inter_subject(trials, spec, tmp_path, **kw)
-
-
 def test_cli_flags_bring_back_the_earlier_set_up_and_keep_the_peer_step():
     import argparse
 
-    from emgcore.commands.gesture import _spec
+    from emgcore.commands.gesture import dataset_spec
 
     def spec(dataset, **kw):
         base = {"dataset": dataset, "representation": None, "adapt_step_s": None}
-        return _spec(argparse.Namespace(**{**base, **kw}))
+        return dataset_spec(argparse.Namespace(**{**base, **kw}))
 
     earlier = spec("myo-readings", representation="raw", adapt_step_s=0.1)
     assert earlier.representation == "raw" and earlier.step == earlier.peer_step == 20
@@ -634,36 +317,16 @@ def test_cli_flags_bring_back_the_earlier_set_up_and_keep_the_peer_step():
 def test_cli_augment_copies_flag():
     import argparse
 
-    from emgcore.commands.gesture import _adapt_options, _augment
+    from emgcore.commands.gesture import adapt_options, gain_augment
     from emgcore.errors import EmgCoreError
 
-    assert _augment(argparse.Namespace(augment_copies=0)) is None
-    assert _augment(argparse.Namespace(augment_copies=4)) == GainAugment()
-    assert _augment(argparse.Namespace(augment_copies=2)).copies == 2
+    assert gain_augment(argparse.Namespace(augment_copies=0)) is None
+    assert gain_augment(argparse.Namespace(augment_copies=4)) == GainAugment()
+    assert gain_augment(argparse.Namespace(augment_copies=2)).copies == 2
     with pytest.raises(EmgCoreError, match="0 or more, got -1"):
-        _augment(argparse.Namespace(augment_copies=-1))
-    opts = _adapt_options(argparse.Namespace(augment_copies=0, refit=True))
+        gain_augment(argparse.Namespace(augment_copies=-1))
+    opts = adapt_options(argparse.Namespace(augment_copies=0, refit=True))
     assert opts == {"augment": None, "refit": True}
-
-
-@pytest.mark.parametrize(
-    ("flags", "refit"), [([], True), (["--refit"], True), (["--no-refit"], False)]
-)
-def test_cli_refit_is_on_by_default_and_its_negation_is_kept_in_the_command(
-    flags, refit
-):
-    from emgcore.cli import build_parser
-    from emgcore.commands.gesture import _command_line
-
-    args = build_parser().parse_args(
-        ["gesture", "experiment", "--dataset", "myo-readings", *flags]
-    )
-    assert args.refit is refit
-    line = _command_line(args)
-    assert ("--no-refit" in line) is (not refit)
-    # the saved command line parses back to the same setting
-    again = build_parser().parse_args(line.split()[3:])
-    assert again.refit is refit
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,34 @@ import subprocess
 import sys
 
 
-def test_importing_emgcore_loads_neither_django_nor_celery():
+def _loaded_after(imports: str, banned: tuple[str, ...]) -> list[str]:
+    """The modules of ``banned`` packages that a fresh interpreter has loaded
+    after running ``imports`` (Python statements)."""
     code = (
-        "import sys, emgcore, emgcore.cli;"
-        "import emgcore.io, emgcore.preprocess, emgcore.quality;"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('django', 'celery', 'clinic')];"
-        "print(','.join(bad)); sys.exit(1 if bad else 0)"
+        f"import sys; {imports};"
+        f"print(','.join(m for m in sys.modules if m.split('.')[0] in {banned!r}))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == 0, f"emgcore imported: {proc.stdout} {proc.stderr}"
+    assert proc.returncode == 0, proc.stderr
+    return [m for m in proc.stdout.strip().split(",") if m]
+
+
+def test_importing_emgcore_loads_neither_django_nor_celery():
+    imports = (
+        "import emgcore, emgcore.cli;"
+        "import emgcore.io, emgcore.preprocess, emgcore.quality"
+    )
+    assert _loaded_after(imports, ("django", "celery", "clinic")) == []
+
+
+def test_no_emgcore_module_imports_the_studies_or_matplotlib():
+    # Study code imports emgcore, never the other way round; and the runtime
+    # library draws no matplotlib figures (the studies do).
+    imports = (
+        "import pkgutil, importlib, emgcore;"
+        "names = [m.name for m in pkgutil.walk_packages(emgcore.__path__, 'emgcore.')"
+        " if not m.name.endswith('__main__')];"
+        "assert len(names) > 50, names;"  # every module, not a few
+        "[importlib.import_module(n) for n in names]"
+    )
+    assert _loaded_after(imports, ("studies", "matplotlib")) == []

@@ -13,21 +13,20 @@ from pathlib import Path
 from typing import Any
 
 from emgcore.commands.gesture.options import (
-    _adapt_options,
-    _command_line,
-    _pretrain_config,
-    _spec,
-    _threads,
+    adapt_options,
+    command_line,
+    dataset_spec,
+    pretrain_config,
+    set_threads,
 )
 
 
 def _pretrain(args: argparse.Namespace) -> int:
-    from emgcore.gesture.api import pretrain_checkpoint
+    from emgcore.gesture.api import pick_targets, pretrain_checkpoint
     from emgcore.gesture.data import list_subjects, load_trials
-    from emgcore.gesture.experiments import pick_targets
 
-    _threads(args)
-    spec = _spec(args)
+    set_threads(args)
+    spec = dataset_spec(args)
     held = list(args.holdout)
     if args.n_holdout:
         held += [
@@ -44,12 +43,12 @@ def _pretrain(args: argparse.Namespace) -> int:
         out,
         heldout=held,
         seed=args.seed,
-        config=_pretrain_config(args),
+        config=pretrain_config(args),
         widths=args.widths,
         max_windows=args.max_source_windows,
         per_subject=args.scaling == "per-subject",
         val_subjects=args.source_val_subjects,
-        command=_command_line(args),
+        command=command_line(args),
     )
     print(
         json.dumps(
@@ -87,7 +86,7 @@ def _adapt(args: argparse.Namespace) -> int:
     )
     from emgcore.gesture.core import ADAPT_CONFIG
 
-    _threads(args)
+    set_threads(args)
     _, _, _, spec = load_gesture_checkpoint(args.model)
     if args.sfreq is None:
         args.sfreq = spec.sfreq * spec.decimate
@@ -99,9 +98,9 @@ def _adapt(args: argparse.Namespace) -> int:
         seed=args.seed,
         method=args.method,
         config=dataclasses.replace(ADAPT_CONFIG, epochs=args.epochs),
-        **_adapt_options(args),
+        **adapt_options(args),
     )
-    meta["train"]["command"] = _command_line(args)
+    meta["train"]["command"] = command_line(args)
     sha = save_adapted(args.out, model, meta)
     keys = (
         "accuracy_before",
@@ -124,7 +123,7 @@ def _adapt(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from emgcore.gesture.api import load_gesture_checkpoint, predict_files
 
-    _threads(args)
+    set_threads(args)
     _, _, _, spec = load_gesture_checkpoint(args.model)
     if args.sfreq is None:
         args.sfreq = spec.sfreq * spec.decimate

@@ -1,5 +1,7 @@
 """Parsed options turned into library arguments, shared by the actions.
 
+Public: ``python -m studies gesture experiment`` takes the same options.
+
 Adaptation keywords and gain augmentation, thread count, the pretraining
 configuration, the dataset spec with its overrides, and the command line
 that reproduces a run (saved with every result).
@@ -12,12 +14,12 @@ import shlex
 from typing import Any
 
 
-def _adapt_options(args: argparse.Namespace) -> dict[str, Any]:
+def adapt_options(args: argparse.Namespace) -> dict[str, Any]:
     """``augment`` and ``refit`` keyword arguments of the adaptation."""
-    return {"augment": _augment(args), "refit": args.refit}
+    return {"augment": gain_augment(args), "refit": args.refit}
 
 
-def _augment(args: argparse.Namespace) -> Any:
+def gain_augment(args: argparse.Namespace) -> Any:
     """The adaptation's gain augmentation from ``--augment-copies``."""
     import dataclasses
 
@@ -34,16 +36,22 @@ def _augment(args: argparse.Namespace) -> Any:
     return dataclasses.replace(ADAPT_AUGMENT, copies=args.augment_copies)
 
 
-def _threads(args: argparse.Namespace) -> None:
+def set_threads(args: argparse.Namespace) -> None:
     import torch
 
     torch.set_num_threads(max(1, int(args.threads)))
 
 
-def _command_line(args: argparse.Namespace) -> str:
-    """The command that reproduces this run, rebuilt from the parsed options."""
+def command_line(
+    args: argparse.Namespace, *, prog: str = "python -m emgcore gesture"
+) -> str:
+    """The command that reproduces this run, rebuilt from the parsed options.
+
+    ``prog`` names the command group (``python -m studies gesture`` for the
+    experiments).
+    """
     skip = {"func", "command", "gesture_command", "verbose"}
-    parts = ["python -m emgcore gesture", args.gesture_command]
+    parts = [prog, args.gesture_command]
     for key, value in vars(args).items():
         flag = "--" + key.replace("_", "-")
         if key == "refit":  # on by default: only its negation needs saying
@@ -62,7 +70,7 @@ def _command_line(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
-def _pretrain_config(args: argparse.Namespace) -> Any:
+def pretrain_config(args: argparse.Namespace) -> Any:
     import dataclasses
 
     from emgcore.gesture.core import PRETRAIN_CONFIG
@@ -70,7 +78,7 @@ def _pretrain_config(args: argparse.Namespace) -> Any:
     return dataclasses.replace(PRETRAIN_CONFIG, epochs=args.epochs)
 
 
-def _spec(args: argparse.Namespace) -> Any:
+def dataset_spec(args: argparse.Namespace) -> Any:
     """The dataset's spec, with ``--representation`` if given."""
     import dataclasses
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emgcore.disease_report import _complete_seeds
+from studies.disease_report import _complete_seeds
 
 
 def _run(method: str, seed: int, fold: str) -> dict:

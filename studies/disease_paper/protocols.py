@@ -1,7 +1,8 @@
 """The evaluation protocols: their data, their splits and the resumable runner.
 
 :func:`load_protocol_data` (emgdb or EMGLAB N2001 at the disease rate),
-:func:`protocol_splits` (train / validation / test of each fold) and
+:func:`protocol_splits` (train / validation / test of each fold),
+:func:`classic_score` (the feature-based baselines on a split) and
 :func:`run_protocol`, which writes one JSON file per (seed, fold, method) and
 skips runs whose file exists.
 """
@@ -11,7 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +21,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from emgcore.datasets.base import WindowSet
-from emgcore.disease.finetune import (
-    _cap_per_recording,
-    classic_score,
-    train_and_score,
-)
-from emgcore.disease.pretraining import (
+from emgcore.disease import (
     CLASSIC,
     METHODS,
     PROTOCOLS,
     Budget,
+    cap_per_recording,
     disease_preprocess,
+    train_and_score,
 )
 
 logger = logging.getLogger(__name__)
@@ -80,46 +79,88 @@ def protocol_splits(
             n_val = max(1, round(0.2 * len(mine)))
             val_recs += list(rng.choice(mine, size=n_val, replace=False))
         is_val = np.isin(ws.recording_ids[train_all], val_recs)
-        train = _cap_per_recording(
+        train = cap_per_recording(
             ws, train_all[~is_val], budget.max_windows_per_recording, seed
         )
-        val = _cap_per_recording(
+        val = cap_per_recording(
             ws, train_all[is_val], budget.max_windows_per_recording, seed
         )
         folds.append((str(subject), train, val, test))
     return folds
 
 
+def classic_score(
+    ws: WindowSet,
+    train_idx: NDArray[np.int64],
+    test_idx: NDArray[np.int64],
+    *,
+    classifier: str,
+    seed: int,
+) -> dict[str, Any]:
+    """The practitioner's pipeline on the same split (first channel only)."""
+    from emgcore.baselines import fit_predict_classic
+
+    proba = fit_predict_classic(
+        ws.X[train_idx][:, :1],
+        ws.y[train_idx],
+        ws.X[test_idx][:, :1],
+        ws.sfreq,
+        classifier=classifier,
+        n_classes=len(ws.class_names),
+        seed=seed,
+    )
+    return {
+        "method": classifier,
+        "seed": seed,
+        "n_train": int(len(train_idx)),
+        "n_test": int(len(test_idx)),
+        "test_idx": test_idx.tolist(),
+        "test_proba": np.asarray(proba).round(6).tolist(),
+    }
+
+
+@dataclass(frozen=True)
+class ProtocolRun:
+    """What one :func:`run_protocol` call runs: seeds, methods and training.
+
+    ``pretrained`` maps each transfer method (``"tl"``, ``"tl-mix"``, ...) to
+    its pretrained checkpoint; ``data_dir`` and ``rate_hz`` choose the data
+    when no window set is passed (``rate_hz`` is recorded with every run).
+    """
+
+    seeds: Sequence[int]
+    budget: Budget
+    methods: Sequence[str] = METHODS + CLASSIC
+    pretrained: Mapping[str, str] = field(default_factory=dict)
+    data_dir: Any = None
+    rate_hz: float = 1000.0
+
+
 def run_protocol(
     protocol: str,
     out_dir: str | os.PathLike[str],
+    run: ProtocolRun,
     *,
-    seeds: Iterable[int],
-    methods: Iterable[str] = METHODS + CLASSIC,
-    budget: Budget,
-    pretrained: dict[str, str] | None = None,
-    data_dir: Any = None,
-    rate_hz: float = 1000.0,
     ws: WindowSet | None = None,
     on_run: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Run every (seed, fold, method) of a protocol; one JSON file per run.
 
-    ``pretrained`` maps each transfer method (``"tl"``, ``"tl-mix"``, ...) to its
-    pretrained checkpoint. Files that exist are kept (resume). Returns the paths
-    of all run files.
+    ``ws``: the protocol's windows (default: loaded as ``run`` says); files
+    that exist are kept (resume); ``on_run`` is told each run done. Returns
+    the paths of all run files.
     """
-    pretrained = pretrained or {}
+    budget, pretrained, rate_hz = run.budget, run.pretrained, run.rate_hz
     out_dir = Path(out_dir) / protocol
     ws = (
         ws
         if ws is not None
-        else load_protocol_data(protocol, data_dir=data_dir, rate_hz=rate_hz)
+        else load_protocol_data(protocol, data_dir=run.data_dir, rate_hz=rate_hz)
     )
     paths = []
-    for seed in seeds:
+    for seed in run.seeds:
         for fold, train, val, test in protocol_splits(protocol, ws, seed, budget):
-            for method in methods:
+            for method in run.methods:
                 path = out_dir / method / f"seed{seed}_{fold}.json"
                 paths.append(path)
                 if path.exists():

@@ -1,4 +1,4 @@
-"""Tests for emgcore.embedding."""
+"""Tests for studies.embedding."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from emgcore.embedding import embedding_analysis
+from studies.embedding import embedding_analysis
 
 NAMES = ["healthy", "myopathy", "neuropathy"]
 

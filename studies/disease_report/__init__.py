@@ -1,23 +1,23 @@
 """Summarise disease-protocol runs into tables, figures and a JSON summary.
 
-Input: the run files :func:`emgcore.disease.run_protocol` wrote
+Input: the run files :func:`studies.disease_paper.run_protocol` wrote
 (``<runs>/<protocol>/<method>/seed<k>_<fold>.json``). Output: one JSON summary
 (mean ± sd over seeds per protocol and method, per-class metrics with
 bootstrap CIs, calibration) and PNG figures. Nothing here trains a model.
 
 The package is split in two; every name is re-exported here, so
-``from emgcore.disease_report import ...`` works as before: :mod:`.summary`
+``from studies.disease_report import ...`` works as before: :mod:`.summary`
 (run files to the JSON summary) and :mod:`.render` (figures and Markdown).
 """
 
 from __future__ import annotations
 
-from emgcore.disease_report.render import (
+from studies.disease_report.render import (
     METHOD_LABELS,
     render_markdown,
     write_figures,
 )
-from emgcore.disease_report.summary import (
+from studies.disease_report.summary import (
     CLASSIC_METHODS,
     PAPER_TABLE,
     SUMMARY_METRICS,

@@ -1,6 +1,7 @@
-"""PNG figures for evaluation reports (matplotlib, Agg backend).
+"""PNG figures of the studies' reports (matplotlib, Agg backend).
 
-matplotlib is imported inside each function, so ``import emgcore`` stays light
+Study code: the app draws its own figures (plotly, :mod:`clinic.plots`).
+matplotlib is imported inside each function, so importing a study stays light
 and the functions work on servers without a display. Every function writes
 one PNG to ``path``, returns the path, and closes its figure.
 """
@@ -226,7 +227,7 @@ def plot_embedding(
     Parameters
     ----------
     tsne_xy : array-like of float, shape (n_points, 2)
-        From :func:`emgcore.embedding.embedding_analysis` (``tsne_xy``).
+        From :func:`studies.embedding.embedding_analysis` (``tsne_xy``).
     y : array-like of int, shape (n_points,)
         Class index per point (``tsne_y``).
     class_names : sequence of str

@@ -14,17 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from emgcore.config import TrainConfig
 from emgcore.errors import InvalidOptionError
 from emgcore.gesture.core import (
-    ADAPT_CONFIG,
-    DEFAULT_WIDTHS,
-    PRETRAIN_CONFIG,
-    SCRATCH_CONFIG,
-    adapt,
     evaluate,
     lda_accuracy,
     person_scaler,
@@ -32,16 +25,15 @@ from emgcore.gesture.core import (
     timed,
 )
 from emgcore.gesture.data import (
-    ADAPT_AUGMENT,
     ChannelScaler,
-    GainAugment,
     GestureDatasetSpec,
     GestureTrial,
     check_disjoint,
     split_adapt_test,
     subject_trials,
 )
-from emgcore.gesture.experiments.summary import METHODS, summarise
+from studies.gesture.config import InterSubjectConfig
+from studies.gesture.summary import METHODS, summarise
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +47,6 @@ def _write_json(path: Path, obj: Any) -> None:
 
 def _slim(report: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in report.items() if k != "confusion"}
-
-
-def pick_targets(subjects: Sequence[str], n: int) -> list[str]:
-    """``n`` subjects spread evenly over the sorted list (deterministic)."""
-    subjects = list(subjects)
-    if n >= len(subjects):
-        return subjects
-    idx = np.linspace(0, len(subjects) - 1, n).round().astype(int)
-    return [subjects[i] for i in idx]
 
 
 def _testable_targets(
@@ -109,14 +92,13 @@ def _source_model(
     source_subjects: Sequence[str],
     heldout: Sequence[str],
     *,
-    config: TrainConfig,
-    seed: int,
-    widths: Sequence[int],
-    max_windows: int | None,
-    per_subject: bool,
-    val_subjects: int = 0,
+    config: InterSubjectConfig,
 ) -> tuple[torch.nn.Module, ChannelScaler, dict[str, Any]]:
-    """Pretrain (or reload) a fold's source model, saved as a checkpoint."""
+    """Pretrain (or reload) a fold's source model, saved as a checkpoint.
+
+    Its pretraining: ``config.pretrain_config``, ``seed``, ``widths``,
+    ``max_source_windows``, ``per_subject`` and ``source_val_subjects``.
+    """
     from emgcore.checkpoint import load_checkpoint
     from emgcore.gesture.api import save_gesture_checkpoint
 
@@ -132,19 +114,19 @@ def _source_model(
     model, scaler, info = pretrain(
         src,
         spec,
-        config=config,
-        seed=seed,
-        widths=widths,
-        max_windows=max_windows,
-        per_subject=per_subject,
-        val_subjects=val_subjects,
+        config=config.pretrain_config,
+        seed=config.seed,
+        widths=config.widths,
+        max_windows=config.max_source_windows,
+        per_subject=config.per_subject,
+        val_subjects=config.source_val_subjects,
     )
     train_meta = {
-        "val_subjects_n": val_subjects,
-        "config": config.to_dict(),
+        "val_subjects_n": config.source_val_subjects,
+        "config": config.pretrain_config.to_dict(),
         "source_subjects": list(source_subjects),
         "heldout_subjects": list(heldout),
-        "max_windows": max_windows,
+        "max_windows": config.max_source_windows,
         **info,
     }
     fold_dir.mkdir(parents=True, exist_ok=True)
@@ -154,7 +136,7 @@ def _source_model(
         scaler,
         spec,
         train=train_meta,
-        seed=seed,
+        seed=config.seed,
         metrics={"val_acc": info["best_val_acc"]},
     )
     return model, scaler, train_meta
@@ -180,22 +162,7 @@ def run_inter_subject(
     out_dir: str | Path,
     *,
     targets: Sequence[str],
-    n_folds: int = 1,
-    ks: Sequence[int] = (1,),
-    methods: Sequence[str] = METHODS,
-    seed: int = 0,
-    widths: Sequence[int] = DEFAULT_WIDTHS,
-    pretrain_config: TrainConfig = PRETRAIN_CONFIG,
-    adapt_config: TrainConfig = ADAPT_CONFIG,
-    scratch_config: TrainConfig = SCRATCH_CONFIG,
-    max_source_windows: int | None = 20000,
-    source_checkpoint: str | Path | None = None,
-    test_from: int | None = None,
-    per_subject: bool = True,
-    augment: GainAugment | None = ADAPT_AUGMENT,
-    refit: bool = True,
-    only_fold: int | None = None,
-    source_val_subjects: int = 0,
+    config: InterSubjectConfig | None = None,
 ) -> dict[str, Any]:
     """Leave-subject(s)-out adaptation with k = 1, 2, ... trials per gesture.
 
@@ -213,77 +180,52 @@ def run_inter_subject(
         ``out_dir/fold<i>/source.pt``.
     targets : sequence of str
         Target subjects.
-    n_folds : int
-        Source models to pretrain (see the module notes).
-    ks : sequence of int
-    methods : sequence of str
-        Subset of :data:`METHODS`.
-    seed : int
-    widths : (int, int)
-    pretrain_config, adapt_config, scratch_config : TrainConfig
-    max_source_windows : int or None
-    source_checkpoint : path, optional
-        Use this pretrained checkpoint as the single source model; the
-        targets must be among its ``train.heldout_subjects``.
-    test_from : int, optional
-        First trial rank (0-based, per gesture) used for testing; must be
-        >= max(ks). Fix it when runs with more k are added later.
-    per_subject : bool
-        Pretrain with every source subject scaled by their own statistics
-        (see :func:`emgcore.gesture.core.pretrain`).
-    augment : GainAugment or None
-        Training-window augmentation of the adapted and scratch models
-        (see :func:`emgcore.gesture.core.adapt`); None for none.
-    refit : bool
-        Retrain on the whole adaptation trials for the chosen epoch count
-        (see :func:`emgcore.gesture.core.adapt`).
-    only_fold : int, optional
-        Run the units of this fold only (0-based), so that several processes
-        can share one run's folds; the summary covers every unit written.
-    source_val_subjects : int
-        Source subjects kept aside for the pretraining's early stopping (see
-        ``val_subjects`` of :func:`emgcore.gesture.core.pretrain`); 0 validates
-        on the end of every source trial.
+    config : InterSubjectConfig, optional
+        Folds, ks, methods, the source models' pretraining and the adaptation
+        settings (the defaults of :class:`InterSubjectConfig` when omitted).
 
     Returns
     -------
     dict
         :func:`summarise` of the units written so far.
     """
+    cfg = config or InterSubjectConfig()
     out = Path(out_dir)
-    ks = sorted({int(k) for k in ks})
-    k_max = ks[-1] if test_from is None else int(test_from)
+    ks = sorted({int(k) for k in cfg.ks})
+    k_max = ks[-1] if cfg.test_from is None else int(cfg.test_from)
     if k_max < ks[-1]:
         raise InvalidOptionError(
             f"test_from={k_max} is below the largest k ({ks[-1]})."
         )
     subjects = sorted({t.subject for t in trials})
-    unknown = [m for m in methods if m not in METHODS]
+    unknown = [m for m in cfg.methods if m not in METHODS]
     if unknown:
         raise InvalidOptionError(
             f"Unknown method(s) {unknown}; known: {', '.join(METHODS)}."
         )
     targets = _testable_targets(trials, targets, k_max)
-    if source_checkpoint is not None:
+    if cfg.source_checkpoint is not None:
         folds = [list(targets)]
     else:
-        folds = make_folds(list(targets), n_folds)
-    if only_fold is not None and not 0 <= only_fold < len(folds):
+        folds = make_folds(list(targets), cfg.n_folds)
+    if cfg.only_fold is not None and not 0 <= cfg.only_fold < len(folds):
         raise InvalidOptionError(
-            f"Fold {only_fold} does not exist: this run has folds 0-{len(folds) - 1}."
+            f"Fold {cfg.only_fold} does not exist: this run has folds 0-{len(folds) - 1}."
         )
     run_folds = [
-        (f, fold) for f, fold in enumerate(folds) if only_fold is None or f == only_fold
+        (f, fold)
+        for f, fold in enumerate(folds)
+        if cfg.only_fold is None or f == cfg.only_fold
     ]
     sources: dict[int, tuple[Any, ChannelScaler, dict[str, Any]]] = {}
-    wanted_augment = None if augment is None else augment.to_dict()
+    wanted_augment = None if cfg.augment is None else cfg.augment.to_dict()
 
     def source_for(f: int) -> tuple[Any, ChannelScaler, dict[str, Any]]:
         if f not in sources:
-            if source_checkpoint is not None:
+            if cfg.source_checkpoint is not None:
                 from emgcore.checkpoint import load_checkpoint
 
-                model, meta = load_checkpoint(source_checkpoint)
+                model, meta = load_checkpoint(cfg.source_checkpoint)
                 held = set(meta["train"].get("heldout_subjects", []))
                 leaked = sorted(set(folds[f]) - held)
                 if leaked:
@@ -302,22 +244,19 @@ def run_inter_subject(
                     spec,
                     src,
                     heldout,
-                    config=pretrain_config,
-                    seed=seed,
-                    widths=widths,
-                    max_windows=max_source_windows,
-                    per_subject=per_subject,
-                    val_subjects=source_val_subjects,
+                    config=cfg,
                 )
         return sources[f]
 
-    if source_checkpoint is None:
+    if cfg.source_checkpoint is None:
         # Checked before any unit (finished units never ask for their source);
         # the loaded models stay cached for the units still to run.
         for f, _ in run_folds:
             ckpt = out / f"fold{f}" / "source.pt"
             if ckpt.is_file():
-                _check_source_validation(ckpt, source_for(f)[2], source_val_subjects)
+                _check_source_validation(
+                    ckpt, source_for(f)[2], cfg.source_val_subjects
+                )
 
     def unit(f: int, target: str, method: str, k: int) -> None:
         path = out / "units" / f"fold{f}" / target / f"{method}_k{k}.json"
@@ -332,8 +271,8 @@ def run_inter_subject(
                     f"{path} was made with another augmentation "
                     f"({done['train'].get('augment')}); use a new --out."
                 )
-            if "train" in done and ("refit" in done["train"]) != refit:
-                made = "--no-refit" if refit else "--refit"
+            if "train" in done and ("refit" in done["train"]) != cfg.refit:
+                made = "--no-refit" if cfg.refit else "--refit"
                 raise InvalidOptionError(
                     f"{path} was made with {made}; use a new --out."
                 )
@@ -350,15 +289,19 @@ def run_inter_subject(
             "method": method,
             "k": k,
             "k_max": k_max,
-            "seed": seed,
+            "seed": cfg.seed,
             "n_adapt_trials": len(adapt_trials),
             "n_test_trials": len(test_trials),
         }
         if method == "lda_source":
             src_trials = [t for t in trials if t.subject not in folds[f]]
-            rep, wall = timed(lda_accuracy, src_trials, test_trials, spec, seed=seed)
+            rep, wall = timed(
+                lda_accuracy, src_trials, test_trials, spec, seed=cfg.seed
+            )
         elif method == "lda_target":
-            rep, wall = timed(lda_accuracy, adapt_trials, test_trials, spec, seed=seed)
+            rep, wall = timed(
+                lda_accuracy, adapt_trials, test_trials, spec, seed=cfg.seed
+            )
         else:
             model, scaler, _ = source_for(f)
             if method == "no_adapt":
@@ -369,18 +312,8 @@ def run_inter_subject(
                 scaler = person_scaler(scaler, calib, spec)
                 rep, wall = timed(evaluate, model, scaler, test_trials, spec)
             else:
-                cfg = scratch_config if method == "scratch" else adapt_config
                 (m2, sc2, info), wall = timed(
-                    adapt,
-                    model,
-                    adapt_trials,
-                    spec,
-                    method=method,
-                    config=cfg,
-                    seed=seed,
-                    widths=widths,
-                    augment=augment,
-                    refit=refit,
+                    cfg.adapt, model, adapt_trials, spec, method, widths=cfg.widths
                 )
                 rep = evaluate(m2, sc2, test_trials, spec)
                 rec["train"] = info
@@ -403,12 +336,12 @@ def run_inter_subject(
     for f, fold in run_folds:
         for target in fold:
             for method in ("lda_source", "no_adapt"):
-                if method in methods:
+                if method in cfg.methods:
                     unit(f, target, method, 0)
     for k in ks:
         for f, fold in run_folds:
             for target in fold:
-                for method in methods:
+                for method in cfg.methods:
                     if method in ("lda_source", "no_adapt"):
                         continue
                     unit(f, target, method, k)

@@ -2,7 +2,7 @@
 
 The same three views the CNN-TCN paper reports (its Section 5.3 and 5.5),
 computed reproducibly (seeded) and returned as data, so that the numbers go
-into JSON and the points into :func:`emgcore.plots.plot_embedding`.
+into JSON and the points into :func:`studies.plots.plot_embedding`.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from emgcore.datasets.base import DISEASE_CLASSES
-from emgcore.disease_report.summary import (
+from studies.disease_report.summary import (
     PAPER_TABLE,
     _is_deep,
     _load_runs,
@@ -26,7 +26,7 @@ def write_figures(
 ) -> list[str]:
     """Confusion matrices, reliability diagrams and ROC curves (seed 0)."""
     from emgcore.metrics import aggregate_by_group, labels_by_group, reliability_curve
-    from emgcore.plots import plot_confusion, plot_reliability, plot_roc
+    from studies.plots import plot_confusion, plot_reliability, plot_roc
 
     out_dir.mkdir(parents=True, exist_ok=True)
     names = list(DISEASE_CLASSES)

@@ -12,21 +12,30 @@ pretrained on every other subject (the fold's targets are never seen in
 pretraining), and each target of the fold is then adapted and tested on its
 own. With ``n_folds == len(targets)`` this is plain leave-one-subject-out.
 
-The package is split by protocol; every name is re-exported here, so
-``from emgcore.gesture.experiments import ...`` works as before:
-:mod:`.inter_subject`, :mod:`.within_subject` and :mod:`.summary`.
+Study code (``python -m studies gesture experiment``), apart from the runtime
+gesture library :mod:`emgcore.gesture` it drives. The package is split by
+protocol; every name is re-exported here: :mod:`.inter_subject`,
+:mod:`.within_subject`, :mod:`.summary` and :mod:`.config` (the options of
+each protocol, one frozen dataclass each) (and :func:`pick_targets`, which
+``python -m emgcore gesture pretrain`` shares, from :mod:`emgcore.gesture.api`).
 """
 
 from __future__ import annotations
 
+from emgcore.gesture.api import pick_targets
 from emgcore.gesture.core import ADAPT_METHODS
-from emgcore.gesture.experiments.inter_subject import (
+from studies.gesture.config import (
+    AdaptSettings,
+    InterSessionConfig,
+    InterSubjectConfig,
+    PercentConfig,
+)
+from studies.gesture.inter_subject import (
     _testable_targets,
     make_folds,
-    pick_targets,
     run_inter_subject,
 )
-from emgcore.gesture.experiments.summary import (
+from studies.gesture.summary import (
     METHOD_LABELS,
     METHODS,
     paired_markdown,
@@ -34,7 +43,7 @@ from emgcore.gesture.experiments.summary import (
     summarise,
     summary_markdown,
 )
-from emgcore.gesture.experiments.within_subject import (
+from studies.gesture.within_subject import (
     run_inter_session,
     run_intra_subject,
     run_percent,
@@ -42,6 +51,10 @@ from emgcore.gesture.experiments.within_subject import (
 
 __all__ = [
     "ADAPT_METHODS",
+    "AdaptSettings",
+    "InterSessionConfig",
+    "InterSubjectConfig",
+    "PercentConfig",
     "METHOD_LABELS",
     "METHODS",
     "make_folds",

@@ -119,7 +119,7 @@ def _paired(table: dict[str, dict[str, Any]], ks: list[int]) -> dict[str, Any]:
 
 def plot_summary(summary: dict[str, Any], path: str | Path) -> Path:
     """Accuracy vs k with mean +- sd error bars for every method (PNG)."""
-    from emgcore.plots import plot_curves
+    from studies.plots import plot_curves
 
     ks = summary["ks"] or [0]
     series = {}

@@ -11,9 +11,7 @@ from typing import Any
 
 from emgcore.config import TrainConfig
 from emgcore.gesture.core import (
-    ADAPT_CONFIG,
     DEFAULT_WIDTHS,
-    PRETRAIN_CONFIG,
     SCRATCH_CONFIG,
     adapt,
     evaluate,
@@ -29,7 +27,8 @@ from emgcore.gesture.data import (
     check_disjoint,
     subject_trials,
 )
-from emgcore.gesture.experiments.summary import _mean_sd
+from studies.gesture.config import InterSessionConfig, PercentConfig
+from studies.gesture.summary import _mean_sd
 
 
 def run_intra_subject(
@@ -105,53 +104,33 @@ def run_percent(
     source: Any,
     *,
     target: str,
-    percents: Sequence[int] = (20, 40, 60, 80, 100),
-    methods: Sequence[str] = ("tl_frozen", "scratch"),
-    seed: int = 0,
-    adapt_config: TrainConfig = ADAPT_CONFIG,
-    scratch_config: TrainConfig = SCRATCH_CONFIG,
-    augment: GainAugment | None = ADAPT_AUGMENT,
-    refit: bool = True,
+    config: PercentConfig | None = None,
 ) -> dict[str, Any]:
     """Adaptation with 20..100 % of the target's training trials (paper's ratios).
 
     The target's first half of trials per gesture is its training pool, the
     second half its test set; ``p`` % of the pool (at least one trial per
     gesture, earliest first) adapts ``source`` (a trained All-ConvNet).
-
-    Parameters
-    ----------
-    augment : GainAugment or None
-        Training-window augmentation (see :func:`emgcore.gesture.core.adapt`).
-    refit : bool
-        See :func:`emgcore.gesture.core.adapt`.
+    ``config``: the percents, methods and adaptation settings (default
+    :class:`PercentConfig`).
 
     Returns
     -------
     dict
         ``{"per_percent": {p: {method: acc}}}``.
     """
+    config = config or PercentConfig()
     tr = subject_trials(trials, target)
     pool, test = _half_split(tr)
     n_pool = max(t.order for t in pool) + 1
     out: dict[str, dict[str, float]] = {}
-    for p in percents:
+    for p in config.percents:
         k = max(1, int(round(n_pool * p / 100)))
         sub = [t for t in pool if t.order < k]
         check_disjoint(sub, test)
         out[str(p)] = {"k": k}
-        for m in methods:
-            cfg = scratch_config if m == "scratch" else adapt_config
-            model, scaler, _ = adapt(
-                source,
-                sub,
-                spec,
-                method=m,
-                config=cfg,
-                seed=seed,
-                augment=augment,
-                refit=refit,
-            )
+        for m in config.methods:
+            model, scaler, _ = config.adapt(source, sub, spec, m)
             out[str(p)][m] = evaluate(model, scaler, test, spec)["accuracy"]
     return {
         "protocol": "percent",
@@ -166,25 +145,12 @@ def run_inter_session(
     spec: GestureDatasetSpec,
     *,
     subjects: Sequence[str],
-    k: int = 1,
-    seed: int = 0,
-    pretrain_config: TrainConfig = PRETRAIN_CONFIG,
-    max_source_windows: int | None = 6000,
-    adapt_config: TrainConfig = ADAPT_CONFIG,
-    scratch_config: TrainConfig = SCRATCH_CONFIG,
-    widths: Sequence[int] = DEFAULT_WIDTHS,
-    augment: GainAugment | None = ADAPT_AUGMENT,
-    refit: bool = True,
+    config: InterSessionConfig | None = None,
 ) -> dict[str, Any]:
     """Inter-session: pretrain on a subject's first session, adapt with the
     first k trials per gesture of the second session, test on the rest of it.
-
-    Parameters
-    ----------
-    augment : GainAugment or None
-        Training-window augmentation (see :func:`emgcore.gesture.core.adapt`).
-    refit : bool
-        See :func:`emgcore.gesture.core.adapt`.
+    ``config``: k, the first session's pretraining and the adaptation settings
+    (default :class:`InterSessionConfig`).
 
     Returns
     -------
@@ -192,6 +158,8 @@ def run_inter_session(
         Per subject: ``no_adapt``, ``tl_frozen``, ``scratch``, ``lda_target``
         accuracies on the second session's held-back trials.
     """
+    config = config or InterSessionConfig()
+    k = config.k
     per: dict[str, Any] = {}
     for s in subjects:
         tr = subject_trials(trials, s)
@@ -209,27 +177,18 @@ def run_inter_session(
         model, scaler, _ = pretrain(
             s1,
             spec,
-            config=pretrain_config,
-            seed=seed,
-            max_windows=max_source_windows,
-            widths=widths,
+            config=config.pretrain_config,
+            seed=config.seed,
+            max_windows=config.max_source_windows,
+            widths=config.widths,
         )
         before = person_scaler(scaler, adapt_tr, spec)
         row = {"no_adapt": evaluate(model, before, test_tr, spec)["accuracy"]}
         for m in ("tl_frozen", "scratch"):
-            cfg = scratch_config if m == "scratch" else adapt_config
-            m2, sc2, _ = adapt(
-                model,
-                adapt_tr,
-                spec,
-                method=m,
-                config=cfg,
-                seed=seed,
-                augment=augment,
-                refit=refit,
-            )
+            m2, sc2, _ = config.adapt(model, adapt_tr, spec, m)
             row[m] = evaluate(m2, sc2, test_tr, spec)["accuracy"]
-        row["lda_target"] = lda_accuracy(adapt_tr, test_tr, spec, seed=seed)["accuracy"]
+        lda = lda_accuracy(adapt_tr, test_tr, spec, seed=config.seed)
+        row["lda_target"] = lda["accuracy"]
         per[s] = row
     keys = ("no_adapt", "tl_frozen", "scratch", "lda_target")
     return {
