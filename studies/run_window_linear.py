@@ -1,4 +1,4 @@
-"""``python -m studies.run_window_linear --runs DIR [--protocols ...] [--seeds ...]``.
+"""``python -m studies.run_window_linear --runs DIR [--model trees] [--protocols ...]``.
 
 Runs the shipped method (:class:`studies.window_linear.WindowLinear`: window
 features of emgcore.models.feature_linear + logistic regression, window
@@ -16,6 +16,7 @@ from emgcore.datasets.clinical import clinical_records
 from studies.protocols import PROTOCOL_SEEDS, splits_for
 from studies.runner import run_unit
 from studies.window_linear import WindowLinear
+from studies.window_trees import WindowTrees
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", required=True)
     ap.add_argument("--protocols", nargs="+", default=list(PROTOCOL_SEEDS))
     ap.add_argument("--seeds", type=int, nargs="+", default=None)
-    ap.add_argument("--name", default="window-linear")
+    ap.add_argument(
+        "--model",
+        choices=["linear", "trees"],
+        default="linear",
+        help="logistic regression (the shipped method) or gradient-boosted trees",
+    )
+    ap.add_argument("--name", default=None, help="unit name (default window-<model>)")
     ap.add_argument(
         "--weightings",
         nargs="+",
@@ -32,16 +39,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    name = args.name or f"window-{args.model}"
     records = clinical_records()
     tables: dict = {}
     for protocol in args.protocols:
         for seed in args.seeds or PROTOCOL_SEEDS[protocol]:
-            method = WindowLinear(
-                name=args.name,
-                seed=seed,
-                tables=tables,
-                weightings=tuple(args.weightings),
-            )
+            if args.model == "trees":
+                method = WindowTrees(name=name, seed=seed, tables=tables)
+            else:
+                method = WindowLinear(
+                    name=name,
+                    seed=seed,
+                    tables=tables,
+                    weightings=tuple(args.weightings),
+                )
             for split in splits_for(protocol, records, seed):
                 unit = run_unit(method, split, records, args.runs)
                 print(f"{protocol} {split.unit}: {unit['info']['chosen']}", flush=True)

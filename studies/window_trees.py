@@ -1,0 +1,99 @@
+"""Window features -> gradient-boosted trees: the shipped method's features, non-linear.
+
+The same per-window features as :mod:`studies.window_linear` (those of
+``emgcore.models.feature_linear``), the same weighting of windows, the same
+nested selection (window configuration and tree settings chosen by
+person-level balanced accuracy of the VALIDATION people; the model kept is the
+one fitted on the inner-training people), but scikit-learn's
+HistGradientBoostingClassifier instead of a logistic regression. It asks
+whether the linear layer is what holds the window features back, and gives the
+ensemble (:mod:`studies.ensemble`) a member that errs differently.
+
+Trees run with one OpenMP thread per process (``OMP_NUM_THREADS=1``): on two
+shared cores the default thread pool spent most of its time waiting (a unit
+took minutes instead of seconds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from studies.feature_methods import _clean, _person_ba
+from studies.window_linear import (
+    CONFIGS,
+    WindowTable,
+    _Fitted,
+    _stack,
+    record_proba,
+    window_table,
+)
+
+#: Tree settings chosen among on validation people (learning rate 0.05,
+#: at least 40 windows a leaf, L2 1.0, no early stopping: early stopping would
+#: hold out random windows, not people).
+GRID: tuple[dict[str, int], ...] = (
+    {"max_iter": 150, "max_leaf_nodes": 7},
+    {"max_iter": 150, "max_leaf_nodes": 31},
+    {"max_iter": 400, "max_leaf_nodes": 7},
+)
+
+
+def _trees(params: dict[str, int], seed: int):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(
+        learning_rate=0.05,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        early_stopping=False,
+        random_state=seed,
+        **params,
+    )
+
+
+@dataclass
+class WindowTrees:
+    """Window configuration and tree settings chosen on validation people."""
+
+    name: str = "window-trees"
+    seed: int = 0
+    configs: tuple[tuple[float, float], ...] = CONFIGS
+    weightings: tuple[str, ...] = ("record",)
+    tables: dict[tuple[float, float], WindowTable] = field(default_factory=dict)
+
+    def table(self, config: tuple[float, float]) -> WindowTable:
+        if config not in self.tables:
+            self.tables[config] = window_table(*config)
+        return self.tables[config]
+
+    def select_and_fit(self, train: Any, val: Any) -> _Fitted:
+        best, scores = None, {}
+        for config in self.configs:
+            table = self.table(config)
+            for weighting in self.weightings:
+                X, y, w, _ = _stack(table, train, weighting)
+                # Mean weight 1 keeps min_samples_leaf's meaning in windows.
+                w = w * len(w) / w.sum()
+                for params in GRID:
+                    model = _trees(params, self.seed)
+                    model.fit(_clean(X), y, sample_weight=w)
+                    pv = record_proba(model, table, val)
+                    key = (
+                        f"window {config[0]:g} s / sub {config[1]:g} s / "
+                        f"{params['max_iter']} trees of {params['max_leaf_nodes']} "
+                        f"leaves / {weighting} weights"
+                    )
+                    scores[key] = round(_person_ba(val, pv), 4)
+                    if best is None or scores[key] > best[0]:
+                        best = (scores[key], key, model, pv, config)
+        _, key, model, pv, config = best
+        fitted = _Fitted(model, self.table(config))
+        fitted.info = {
+            "chosen": key,
+            "window_s": config[0],
+            "sub_window_s": config[1],
+            "val_person_ba": scores,
+            "val_proba": pv.tolist(),
+        }
+        return fitted
