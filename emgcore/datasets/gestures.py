@@ -41,6 +41,7 @@ from emgcore.datasets._common import (
     select_subjects,
 )
 from emgcore.datasets.base import DatasetError, WindowSet
+from emgcore.datasets.corpora import get_corpus, rank_per_key, select_trials
 
 logger = logging.getLogger(__name__)
 
@@ -75,19 +76,17 @@ def default_gesture_preprocess(dataset: str) -> Any:
 
 def myo_readings_files(folder: Path) -> dict[Path, str]:
     """Session files of myo-readings-dataset -> participant id."""
-    return {
-        p: p.stem.split("-")[0] for p in sorted(folder.glob("_readings_*_hand/*.npz"))
-    }
+    return get_corpus("myo_readings").files(folder)
 
 
 def uci_emg_gestures_files(folder: Path) -> dict[Path, str]:
     """Series files of uci-emg-gestures-myo -> two-digit subject id."""
-    return {p: p.parent.name for p in sorted(folder.glob("*/*.npz"))}
+    return get_corpus("uci_emg_gestures").files(folder)
 
 
 def uci_semg_files(folder: Path) -> dict[Path, str]:
     """Subject files of uci-semg-basic-hand-movements Database 1 -> subject."""
-    return {p: p.stem for p in sorted(folder.glob("Database_1/*.mat"))}
+    return get_corpus("uci_semg").files(folder)
 
 
 def _gesture_file_windows(
@@ -99,7 +98,7 @@ def _gesture_file_windows(
     """Windows of the wanted trials of a source file's GestureFiles."""
     parts = []
     for gfile in gfiles:
-        trials = [t for t in gfile.trials if t.label in code_to_class]
+        trials = [ct.trial for ct in select_trials([gfile], code_to_class)]
         skipped = {t.label for t in gfile.trials} - set(code_to_class)
         if skipped:
             logger.debug("%s: trials with labels %s not used", gfile.name, skipped)
@@ -172,53 +171,64 @@ def add_repetition(ws: WindowSet) -> None:
         ws.extra["trial"], return_index=True, return_inverse=True
     )
     order = np.argsort(first, kind="stable")
+    keys = (
+        (str(ws.subjects[first[t]]), int(ws.extra["gesture"][first[t]])) for t in order
+    )
     rank = np.zeros(trial_ids.size, dtype=np.int64)
-    seen: dict[tuple[str, int], int] = {}
-    for t in order:
-        key = (str(ws.subjects[first[t]]), int(ws.extra["gesture"][first[t]]))
-        seen[key] = seen.get(key, 0) + 1
-        rank[t] = seen[key]
+    # 1-based: "repetition" counts like NinaPro's rerepetition (1, 2, ...)
+    rank[order] = rank_per_key(keys, base=1)
     ws.extra["repetition"] = rank[inverse.reshape(-1)]
 
 
-def _load(
-    dataset: str,
-    folder: Path,
-    files: dict[Path, str],
-    read: Callable[[Path], list[Any]],
+def _load_corpus(
+    name: str,
+    data_dir: str | os.PathLike[str] | None,
     *,
-    config: Any,
-    code_to_class: dict[int, int],
-    class_names: tuple[str, ...],
+    preprocess: Any,
     subjects: Iterable[Any] | None,
+    include_rest: bool,
     cache_dir: Any,
-    settings: dict[str, Any],
+    read: Callable[[Path], list[Any]] | None = None,
 ) -> WindowSet:
+    """Windows of corpus ``name`` (see :mod:`emgcore.datasets.corpora`)."""
+    from emgcore.datasets import dataset_dir
+
+    corpus = get_corpus(name)
+    folder = dataset_dir(name, data_dir)
+    files = corpus.files(folder)
     if not files:
-        raise DatasetError(f"{folder}: no {dataset} files found.")
-    wanted = set(select_subjects(files.values(), subjects, dataset=dataset))
+        raise DatasetError(f"{folder}: no {name} files found.")
+    config = preprocess if preprocess is not None else default_gesture_preprocess(name)
+    codes = [c for c in corpus.classes if include_rest or c != corpus.rest_code]
+    code_to_class = {c: i for i, c in enumerate(codes)}
+    class_names = tuple(corpus.classes[c] for c in codes)
+    wanted = set(select_subjects(files.values(), subjects, dataset=name))
     cache = resolve_cache_dir(cache_dir)
     settings = {
-        **settings,
+        # the corpora without a rest class never had the option in their key
+        **({} if corpus.rest_code is None else {"include_rest": include_rest}),
         "preprocess": config.to_dict(),
         "classes": sorted(code_to_class.items()),
     }
+    reader = read or corpus.read
     parts = []
     for path, subject in files.items():
         if subject not in wanted:
             continue
 
         def build(path: Path = path) -> WindowSet:
-            return _gesture_file_windows(read(path), config, code_to_class, class_names)
+            return _gesture_file_windows(
+                reader(path), config, code_to_class, class_names
+            )
 
-        part = cached(dataset, path, settings, build, cache)
+        part = cached(name, path, settings, build, cache)
         if len(part):
             parts.append(part)
     if not parts:
-        raise DatasetError(f"{dataset}: the selected files hold no usable trials.")
+        raise DatasetError(f"{name}: the selected files hold no usable trials.")
     ws = WindowSet.concat(parts)
     add_repetition(ws)
-    ws.meta = base_meta(dataset, config, n_files=len(parts))
+    ws.meta = base_meta(name, config, n_files=len(parts))
     logger.info("loaded %r", ws)
     return ws
 
@@ -253,27 +263,13 @@ def load_myo_readings(
         A recording is one original ``k.txt`` (id ``"<pid>-<session>/<k>"``); a
         trial one contiguous run of one label in it.
     """
-    from emgcore.datasets import dataset_dir
-    from emgcore.io.gestures import MYO_READINGS_CLASSES, read_myo_readings
-
-    folder = dataset_dir("myo_readings", data_dir)
-    files = myo_readings_files(folder)
-    codes = [c for c in sorted(MYO_READINGS_CLASSES) if include_rest or c != 0]
-    return _load(
+    return _load_corpus(
         "myo_readings",
-        folder,
-        files,
-        read_myo_readings,
-        config=(
-            preprocess
-            if preprocess is not None
-            else default_gesture_preprocess("myo_readings")
-        ),
-        code_to_class={c: i for i, c in enumerate(codes)},
-        class_names=tuple(MYO_READINGS_CLASSES[c] for c in codes),
+        data_dir,
+        preprocess=preprocess,
         subjects=subjects,
+        include_rest=include_rest,
         cache_dir=cache_dir,
-        settings={"include_rest": include_rest},
     )
 
 
@@ -307,12 +303,7 @@ def load_uci_emg_gestures(
         ``"<NN>/<file stem>"``); a trial one marked run (each gesture twice per
         series); session ``"<NN>-<series>"``.
     """
-    from emgcore.datasets import dataset_dir
-    from emgcore.io.gestures import UCI_EMG_CLASSES, read_uci_emg_gestures
-
-    folder = dataset_dir("uci_emg_gestures", data_dir)
-    files = uci_emg_gestures_files(folder)
-    codes = [c for c in range(1, 7) if include_rest or c != 1]
+    from emgcore.io.gestures import read_uci_emg_gestures
 
     def read(path: Path) -> list[Any]:
         gfile = read_uci_emg_gestures(path)
@@ -321,21 +312,14 @@ def load_uci_emg_gestures(
             logger.warning("%s: trials with labels %s are dropped", path, unknown)
         return [gfile]
 
-    ws = _load(
+    ws = _load_corpus(
         "uci_emg_gestures",
-        folder,
-        files,
-        read,
-        config=(
-            preprocess
-            if preprocess is not None
-            else default_gesture_preprocess("uci_emg_gestures")
-        ),
-        code_to_class={c: i for i, c in enumerate(codes)},
-        class_names=tuple(UCI_EMG_CLASSES[c] for c in codes),
+        data_dir,
+        preprocess=preprocess,
         subjects=subjects,
+        include_rest=include_rest,
         cache_dir=cache_dir,
-        settings={"include_rest": include_rest},
+        read=read,
     )
     ws.extra["session"] = np.char.add(
         np.char.add(ws.subjects.astype(str), "-"), ws.extra["session"].astype(str)
@@ -370,25 +354,11 @@ def load_uci_semg(
         recording per subject (its 180 trials concatenated, id the subject); a
         trial is one row (30 per grasp).
     """
-    from emgcore.datasets import dataset_dir
-    from emgcore.io.gestures import UCI_SEMG_CLASSES, read_uci_semg
-
-    folder = dataset_dir("uci_semg", data_dir)
-    files = uci_semg_files(folder)
-    codes = sorted(UCI_SEMG_CLASSES)
-    return _load(
+    return _load_corpus(
         "uci_semg",
-        folder,
-        files,
-        lambda path: [read_uci_semg(path)],
-        config=(
-            preprocess
-            if preprocess is not None
-            else default_gesture_preprocess("uci_semg")
-        ),
-        code_to_class={c: i for i, c in enumerate(codes)},
-        class_names=tuple(UCI_SEMG_CLASSES[c] for c in codes),
+        data_dir,
+        preprocess=preprocess,
         subjects=subjects,
+        include_rest=True,  # no rest class: nothing to drop
         cache_dir=cache_dir,
-        settings={},
     )

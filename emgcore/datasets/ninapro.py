@@ -36,6 +36,7 @@ from emgcore.datasets._common import (
     windows_of_recording,
 )
 from emgcore.datasets.base import DatasetError, WindowSet
+from emgcore.datasets.corpora import ninapro_files
 
 logger = logging.getLogger(__name__)
 
@@ -121,17 +122,6 @@ def _majority_repetition(
     counts[keys[None, :] // 1000 != win_labels[:, None]] = -1
     best = keys[np.argmax(counts, axis=1)]
     return np.where(best // 1000 == win_labels, best % 1000, 0).astype(np.int64)
-
-
-def _find_files(folder: Path, exercise: int) -> dict[Path, str]:
-    files = {}
-    for path in sorted(folder.glob("S*.mat")):
-        stem = path.stem.upper()
-        parts = stem.split("_")
-        if f"E{exercise}" not in parts:
-            continue
-        files[path] = parts[0]  # "S1"
-    return files
 
 
 def _session_windows(
@@ -247,7 +237,7 @@ def load_ninapro(
     root = resolve_data_dir(data_dir) / folder
     if not root.is_dir():
         raise DataNotFoundError(f"NinaPro folder {root} does not exist.")
-    files = _find_files(root, int(exercise))
+    files = ninapro_files(root, int(exercise))
     if not files:
         raise DatasetError(
             f"{root}: no NinaPro file for exercise {exercise} (S*_E{exercise})."
