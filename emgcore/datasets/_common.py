@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from emgcore.datasets.base import DatasetError, WindowSet
+from emgcore.datasets.base import DISEASE_CLASSES, DatasetError, WindowSet
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +190,44 @@ def windows_of_recording(
     )
     X = np.ascontiguousarray(out.windows, dtype=np.float32)
     return X, start, stop, float(out.sfreq)
+
+
+def disease_windows(
+    recording: Any,
+    config: Any,
+    *,
+    label: int,
+    recording_id: str,
+    subject: str,
+    extra: dict[str, Any],
+) -> WindowSet:
+    """Windows of one recording of one disease class (a whole-record label).
+
+    Parameters
+    ----------
+    recording : Recording
+    config : PreprocessConfig
+    label : int
+        Index into :data:`~emgcore.datasets.base.DISEASE_CLASSES`.
+    recording_id, subject : str
+        Of every window.
+    extra : dict
+        ``extra`` key -> the one value every window gets.
+    """
+    X, start, stop, sfreq = windows_of_recording(recording, config)
+    n = len(X)
+    return WindowSet(
+        X=X,
+        y=np.full(n, label),
+        class_names=DISEASE_CLASSES,
+        recording_ids=np.full(n, recording_id),
+        subjects=np.full(n, subject),
+        start_samples=start,
+        stop_samples=stop,
+        sfreq=sfreq,
+        orig_sfreq=np.full(n, recording.sfreq),
+        extra={key: np.full(n, value) for key, value in extra.items()},
+    )
 
 
 def segment_windows(

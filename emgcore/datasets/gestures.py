@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,12 @@ from emgcore.datasets._common import (
     select_subjects,
 )
 from emgcore.datasets.base import DatasetError, WindowSet
-from emgcore.datasets.corpora import get_corpus, rank_per_key, select_trials
+from emgcore.datasets.corpora import (
+    canonical_name,
+    get_corpus,
+    rank_per_key,
+    select_trials,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +64,7 @@ def default_gesture_preprocess(dataset: str) -> Any:
     """
     from emgcore.config import PreprocessConfig
 
+    dataset = canonical_name(dataset)
     if dataset == "myo_readings":
         return PreprocessConfig(
             target_sfreq=None, bandpass_hz=(20.0, 100.0), window_s=0.2, step_s=0.1
@@ -180,20 +186,44 @@ def add_repetition(ws: WindowSet) -> None:
     ws.extra["repetition"] = rank[inverse.reshape(-1)]
 
 
-def _load_corpus(
+def load_gesture_corpus(
     name: str,
-    data_dir: str | os.PathLike[str] | None,
+    data_dir: str | os.PathLike[str] | None = None,
     *,
-    preprocess: Any,
-    subjects: Iterable[Any] | None,
-    include_rest: bool,
-    cache_dir: Any,
-    read: Callable[[Path], list[Any]] | None = None,
+    preprocess: Any = None,
+    subjects: Iterable[Any] | None = None,
+    include_rest: bool = True,
+    cache_dir: str | os.PathLike[str] | bool | None = None,
 ) -> WindowSet:
-    """Windows of corpus ``name`` (see :mod:`emgcore.datasets.corpora`)."""
+    """Load a gesture corpus as windows inside its trials (see the module notes).
+
+    Parameters
+    ----------
+    name : str
+        A corpus of :data:`emgcore.datasets.corpora.CORPORA` read here
+        (``"myo_readings"``, ``"uci_emg_gestures"``, ``"uci_semg"``; either
+        spelling); NinaPro has its own :func:`~emgcore.datasets.load_ninapro`.
+    data_dir : path-like, optional
+        Data directory; the files are in the corpus folder under it.
+    preprocess : PreprocessConfig, optional
+        Default :func:`default_gesture_preprocess` for the corpus.
+    subjects : iterable of str, optional
+        Subject ids as the corpus names them; default all.
+    include_rest : bool
+        Keep rest trials as class ``"rest"`` where the corpus labels rest
+        (no effect on corpora without rest).
+    cache_dir : path-like, bool or None
+
+    Returns
+    -------
+    WindowSet
+        Classes in the corpus's label-code order; ``extra["session"]`` as the
+        reader names it.
+    """
     from emgcore.datasets import dataset_dir
 
     corpus = get_corpus(name)
+    name = corpus.name
     folder = dataset_dir(name, data_dir)
     files = corpus.files(folder)
     if not files:
@@ -210,20 +240,20 @@ def _load_corpus(
         "preprocess": config.to_dict(),
         "classes": sorted(code_to_class.items()),
     }
-    reader = read or corpus.read
+
+    def build(path: Path) -> WindowSet:
+        gfiles = corpus.read(path)
+        unknown = {t.label for gf in gfiles for t in gf.trials} - set(corpus.classes)
+        if unknown:
+            logger.warning("%s: trials with labels %s are dropped", path, unknown)
+        return _gesture_file_windows(gfiles, config, code_to_class, class_names)
+
     parts = []
     for path, subject in files.items():
-        if subject not in wanted:
-            continue
-
-        def build(path: Path = path) -> WindowSet:
-            return _gesture_file_windows(
-                reader(path), config, code_to_class, class_names
-            )
-
-        part = cached(name, path, settings, build, cache)
-        if len(part):
-            parts.append(part)
+        if subject in wanted:
+            part = cached(name, path, settings, lambda p=path: build(p), cache)
+            if len(part):
+                parts.append(part)
     if not parts:
         raise DatasetError(f"{name}: the selected files hold no usable trials.")
     ws = WindowSet.concat(parts)
@@ -234,26 +264,13 @@ def _load_corpus(
 
 
 def load_myo_readings(
-    data_dir: str | os.PathLike[str] | None = None,
-    *,
-    preprocess: Any = None,
-    subjects: Iterable[str] | None = None,
-    include_rest: bool = True,
-    cache_dir: str | os.PathLike[str] | bool | None = None,
+    data_dir: str | os.PathLike[str] | None = None, **options: Any
 ) -> WindowSet:
     """Load the myo-readings-dataset (Myo armband, 8 channels, ~200 Hz).
 
-    Parameters
-    ----------
-    data_dir : path-like, optional
-        Data directory; files in ``myo-readings-dataset/_readings_*_hand/``.
-    preprocess : PreprocessConfig, optional
-        Default ``default_gesture_preprocess("myo_readings")``.
-    subjects : iterable of str, optional
-        Participant ids (``"44444"``); default all.
-    include_rest : bool
-        Keep rest (label 0) trials as class ``"rest"``.
-    cache_dir : path-like, bool or None
+    Files in ``myo-readings-dataset/_readings_*_hand/``; options as
+    :func:`load_gesture_corpus` (subjects: participant ids such as
+    ``"44444"``; ``include_rest``: keep rest, label 0).
 
     Returns
     -------
@@ -263,37 +280,18 @@ def load_myo_readings(
         A recording is one original ``k.txt`` (id ``"<pid>-<session>/<k>"``); a
         trial one contiguous run of one label in it.
     """
-    return _load_corpus(
-        "myo_readings",
-        data_dir,
-        preprocess=preprocess,
-        subjects=subjects,
-        include_rest=include_rest,
-        cache_dir=cache_dir,
-    )
+    return load_gesture_corpus("myo_readings", data_dir, **options)
 
 
 def load_uci_emg_gestures(
-    data_dir: str | os.PathLike[str] | None = None,
-    *,
-    preprocess: Any = None,
-    subjects: Iterable[str] | None = None,
-    include_rest: bool = True,
-    cache_dir: str | os.PathLike[str] | bool | None = None,
+    data_dir: str | os.PathLike[str] | None = None, **options: Any
 ) -> WindowSet:
     """Load UCI "EMG data for gestures" (Lobov et al. 2018; Myo, 8 channels).
 
-    Parameters
-    ----------
-    data_dir : path-like, optional
-        Data directory; files in ``uci-emg-gestures-myo/<NN>/``.
-    preprocess : PreprocessConfig, optional
-        Default ``default_gesture_preprocess("uci_emg_gestures")`` (to 200 Hz).
-    subjects : iterable of str, optional
-        Two-digit subject folders (``"01"``); default all.
-    include_rest : bool
-        Keep rest (label 1) trials as class ``"rest"``.
-    cache_dir : path-like, bool or None
+    Files in ``uci-emg-gestures-myo/<NN>/``; options as
+    :func:`load_gesture_corpus` (subjects: two-digit folders such as ``"01"``;
+    ``include_rest``: keep rest, label 1). The default preprocessing resamples
+    to 200 Hz.
 
     Returns
     -------
@@ -303,24 +301,8 @@ def load_uci_emg_gestures(
         ``"<NN>/<file stem>"``); a trial one marked run (each gesture twice per
         series); session ``"<NN>-<series>"``.
     """
-    from emgcore.io.gestures import read_uci_emg_gestures
-
-    def read(path: Path) -> list[Any]:
-        gfile = read_uci_emg_gestures(path)
-        unknown = {t.label for t in gfile.trials} - set(range(1, 7))
-        if unknown:
-            logger.warning("%s: trials with labels %s are dropped", path, unknown)
-        return [gfile]
-
-    ws = _load_corpus(
-        "uci_emg_gestures",
-        data_dir,
-        preprocess=preprocess,
-        subjects=subjects,
-        include_rest=include_rest,
-        cache_dir=cache_dir,
-        read=read,
-    )
+    ws = load_gesture_corpus("uci_emg_gestures", data_dir, **options)
+    # the series ids ("1", "2") repeat across subjects; make them unique
     ws.extra["session"] = np.char.add(
         np.char.add(ws.subjects.astype(str), "-"), ws.extra["session"].astype(str)
     )
@@ -328,24 +310,13 @@ def load_uci_emg_gestures(
 
 
 def load_uci_semg(
-    data_dir: str | os.PathLike[str] | None = None,
-    *,
-    preprocess: Any = None,
-    subjects: Iterable[str] | None = None,
-    cache_dir: str | os.PathLike[str] | bool | None = None,
+    data_dir: str | os.PathLike[str] | None = None, **options: Any
 ) -> WindowSet:
     """Load UCI "sEMG for Basic Hand movements", Database 1 (2 channels, 500 Hz).
 
-    Parameters
-    ----------
-    data_dir : path-like, optional
-        Data directory; files in ``uci-semg-basic-hand-movements/Database_1/``.
-    preprocess : PreprocessConfig, optional
-        Default ``default_gesture_preprocess("uci_semg")``; each 6 s trial is
-        preprocessed on its own (they were recorded separately).
-    subjects : iterable of str, optional
-        ``"female_1"``, ..., ``"male_2"``; default all five.
-    cache_dir : path-like, bool or None
+    Files in ``uci-semg-basic-hand-movements/Database_1/``; options as
+    :func:`load_gesture_corpus` (subjects: ``"female_1"``, ..., ``"male_2"``).
+    Each 6 s trial is preprocessed on its own (they were recorded separately).
 
     Returns
     -------
@@ -354,11 +325,4 @@ def load_uci_semg(
         recording per subject (its 180 trials concatenated, id the subject); a
         trial is one row (30 per grasp).
     """
-    return _load_corpus(
-        "uci_semg",
-        data_dir,
-        preprocess=preprocess,
-        subjects=subjects,
-        include_rest=True,  # no rest class: nothing to drop
-        cache_dir=cache_dir,
-    )
+    return load_gesture_corpus("uci_semg", data_dir, **options)

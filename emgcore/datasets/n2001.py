@@ -19,14 +19,12 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-
 from emgcore.datasets._common import (
     base_meta,
     cached,
+    disease_windows,
     resolve_cache_dir,
     select_subjects,
-    windows_of_recording,
 )
 from emgcore.datasets.base import DISEASE_CLASSES, DatasetError, WindowSet
 from emgcore.datasets.physionet import default_disease_preprocess
@@ -106,23 +104,13 @@ def load_emglab_n2001(
         label = DISEASE_CLASSES.index(N2001_CLASS_MAP[info["class"]])
 
         def build(path: Any = path, info: dict = info, label: int = label) -> WindowSet:
-            rec = read_recording(path, format="n2001")
-            X, start, stop, sfreq = windows_of_recording(rec, config)
-            n = len(X)
-            return WindowSet(
-                X=X,
-                y=np.full(n, label),
-                class_names=DISEASE_CLASSES,
-                recording_ids=np.full(n, path.stem),
-                subjects=np.full(n, info["subject"]),
-                start_samples=start,
-                stop_samples=stop,
-                sfreq=sfreq,
-                orig_sfreq=np.full(n, rec.sfreq),
-                extra={
-                    "muscle": np.full(n, info["muscle"]),
-                    "n2001_class": np.full(n, info["class"]),
-                },
+            return disease_windows(
+                read_recording(path, format="n2001"),
+                config,
+                label=label,
+                recording_id=path.stem,
+                subject=info["subject"],
+                extra={"muscle": info["muscle"], "n2001_class": info["class"]},
             )
 
         parts.append(cached(DATASET, path, settings, build, cache))

@@ -13,14 +13,12 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-
 from emgcore.datasets._common import (
     base_meta,
     cached,
+    disease_windows,
     resolve_cache_dir,
     select_subjects,
-    windows_of_recording,
 )
 from emgcore.datasets.base import DISEASE_CLASSES, WindowSet
 
@@ -87,20 +85,13 @@ def load_physionet_emgdb(
         label = DISEASE_CLASSES.index(EMGDB_RECORDS[record])
 
         def build(record: str = record, label: int = label) -> WindowSet:
-            rec = read_recording(folder / record, format="wfdb")
-            X, start, stop, sfreq = windows_of_recording(rec, config)
-            n = len(X)
-            return WindowSet(
-                X=X,
-                y=np.full(n, label),
-                class_names=DISEASE_CLASSES,
-                recording_ids=np.full(n, record),
-                subjects=np.full(n, record),
-                start_samples=start,
-                stop_samples=stop,
-                sfreq=sfreq,
-                orig_sfreq=np.full(n, rec.sfreq),
-                extra={"muscle": np.full(n, "tibialis anterior")},
+            return disease_windows(
+                read_recording(folder / record, format="wfdb"),
+                config,
+                label=label,
+                recording_id=record,
+                subject=record,
+                extra={"muscle": "tibialis anterior"},
             )
 
         settings = {"preprocess": config.to_dict()}
