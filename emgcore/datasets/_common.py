@@ -14,6 +14,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -192,42 +193,68 @@ def windows_of_recording(
     return X, start, stop, float(out.sfreq)
 
 
-def disease_windows(
-    recording: Any,
-    config: Any,
-    *,
-    label: int,
-    recording_id: str,
-    subject: str,
-    extra: dict[str, Any],
-) -> WindowSet:
-    """Windows of one recording of one disease class (a whole-record label).
+@dataclass(frozen=True)
+class DiseaseSource:
+    """One recording whose every window has one disease class.
 
-    Parameters
+    Attributes
     ----------
-    recording : Recording
-    config : PreprocessConfig
+    path : Path
+        The file whose size and modification time key the cache.
+    read : callable
+        Returns the :class:`~emgcore.recording.Recording`.
     label : int
         Index into :data:`~emgcore.datasets.base.DISEASE_CLASSES`.
     recording_id, subject : str
-        Of every window.
     extra : dict
         ``extra`` key -> the one value every window gets.
     """
-    X, start, stop, sfreq = windows_of_recording(recording, config)
-    n = len(X)
-    return WindowSet(
-        X=X,
-        y=np.full(n, label),
-        class_names=DISEASE_CLASSES,
-        recording_ids=np.full(n, recording_id),
-        subjects=np.full(n, subject),
-        start_samples=start,
-        stop_samples=stop,
-        sfreq=sfreq,
-        orig_sfreq=np.full(n, recording.sfreq),
-        extra={key: np.full(n, value) for key, value in extra.items()},
-    )
+
+    path: Path
+    read: Callable[[], Any]
+    label: int
+    recording_id: str
+    subject: str
+    extra: dict[str, Any]
+
+    def windows(self, config: Any) -> WindowSet:
+        """The recording's windows under ``config``, all labelled ``label``."""
+        recording = self.read()
+        X, start, stop, sfreq = windows_of_recording(recording, config)
+        n = len(X)
+        return WindowSet(
+            X=X,
+            y=np.full(n, self.label),
+            class_names=DISEASE_CLASSES,
+            recording_ids=np.full(n, self.recording_id),
+            subjects=np.full(n, self.subject),
+            start_samples=start,
+            stop_samples=stop,
+            sfreq=sfreq,
+            orig_sfreq=np.full(n, recording.sfreq),
+            extra={key: np.full(n, value) for key, value in self.extra.items()},
+        )
+
+
+def load_disease_sources(
+    dataset: str,
+    sources: Sequence[DiseaseSource],
+    config: Any,
+    cache_dir: str | os.PathLike[str] | bool | None,
+) -> WindowSet:
+    """Windows of every source (each cached on its own), concatenated.
+
+    ``meta`` holds the dataset, the preprocessing and ``n_recordings``.
+    """
+    cache = resolve_cache_dir(cache_dir)
+    settings = {"preprocess": config.to_dict()}
+    parts = [
+        cached(dataset, src.path, settings, lambda src=src: src.windows(config), cache)
+        for src in sources
+    ]
+    ws = WindowSet.concat(parts)
+    ws.meta = base_meta(dataset, config, n_recordings=len(parts))
+    return ws
 
 
 def segment_windows(

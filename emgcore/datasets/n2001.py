@@ -17,13 +17,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from emgcore.datasets._common import (
-    base_meta,
-    cached,
-    disease_windows,
-    resolve_cache_dir,
+    DiseaseSource,
+    load_disease_sources,
     select_subjects,
 )
 from emgcore.datasets.base import DISEASE_CLASSES, DatasetError, WindowSet
@@ -95,26 +94,18 @@ def load_emglab_n2001(
             (i["subject"] for i in files.values()), subjects, dataset=DATASET
         )
     )
-    cache = resolve_cache_dir(cache_dir)
-    settings = {"preprocess": config.to_dict()}
-    parts = []
-    for path, info in files.items():
-        if info["subject"] not in wanted:
-            continue
-        label = DISEASE_CLASSES.index(N2001_CLASS_MAP[info["class"]])
-
-        def build(path: Any = path, info: dict = info, label: int = label) -> WindowSet:
-            return disease_windows(
-                read_recording(path, format="n2001"),
-                config,
-                label=label,
-                recording_id=path.stem,
-                subject=info["subject"],
-                extra={"muscle": info["muscle"], "n2001_class": info["class"]},
-            )
-
-        parts.append(cached(DATASET, path, settings, build, cache))
-    ws = WindowSet.concat(parts)
-    ws.meta = base_meta(DATASET, config, n_recordings=len(parts))
+    sources = [
+        DiseaseSource(
+            path=path,
+            read=partial(read_recording, path, format="n2001"),
+            label=DISEASE_CLASSES.index(N2001_CLASS_MAP[info["class"]]),
+            recording_id=path.stem,
+            subject=info["subject"],
+            extra={"muscle": info["muscle"], "n2001_class": info["class"]},
+        )
+        for path, info in files.items()
+        if info["subject"] in wanted
+    ]
+    ws = load_disease_sources(DATASET, sources, config, cache_dir)
     logger.info("loaded %r", ws)
     return ws

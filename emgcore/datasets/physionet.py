@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from emgcore.datasets._common import (
-    base_meta,
-    cached,
-    disease_windows,
-    resolve_cache_dir,
+    DiseaseSource,
+    load_disease_sources,
     select_subjects,
 )
 from emgcore.datasets.base import DISEASE_CLASSES, WindowSet
@@ -79,24 +78,17 @@ def load_physionet_emgdb(
 
     config = preprocess if preprocess is not None else default_disease_preprocess()
     folder = dataset_dir(DATASET, data_dir)
-    cache = resolve_cache_dir(cache_dir)
-    parts = []
-    for record in select_subjects(EMGDB_RECORDS, subjects, dataset=DATASET):
-        label = DISEASE_CLASSES.index(EMGDB_RECORDS[record])
-
-        def build(record: str = record, label: int = label) -> WindowSet:
-            return disease_windows(
-                read_recording(folder / record, format="wfdb"),
-                config,
-                label=label,
-                recording_id=record,
-                subject=record,
-                extra={"muscle": "tibialis anterior"},
-            )
-
-        settings = {"preprocess": config.to_dict()}
-        parts.append(cached(DATASET, folder / f"{record}.dat", settings, build, cache))
-    ws = WindowSet.concat(parts)
-    ws.meta = base_meta(DATASET, config, n_recordings=len(parts))
+    sources = [
+        DiseaseSource(
+            path=folder / f"{record}.dat",
+            read=partial(read_recording, folder / record, format="wfdb"),
+            label=DISEASE_CLASSES.index(EMGDB_RECORDS[record]),
+            recording_id=record,
+            subject=record,
+            extra={"muscle": "tibialis anterior"},
+        )
+        for record in select_subjects(EMGDB_RECORDS, subjects, dataset=DATASET)
+    ]
+    ws = load_disease_sources(DATASET, sources, config, cache_dir)
     logger.info("loaded %r", ws)
     return ws
