@@ -134,7 +134,7 @@ def _session_windows(
     exercise: int,
 ) -> WindowSet:
     """Labelled windows of one NinaPro session (see :func:`load_ninapro`)."""
-    from emgcore.io.gestures import find_runs
+    from emgcore.io.gestures import ninapro_trials
 
     rec = sess.recording
     if labelling == "majority":
@@ -147,19 +147,17 @@ def _session_windows(
         )
     else:
         # a trial: one contiguous run of one (movement, repetition), rest excluded
-        active = (sess.restimulus != 0) & (sess.rerepetition != 0)
-        key = np.where(active, sess.restimulus * 1000 + sess.rerepetition, 0)
-        runs = find_runs(key, exclude=(0,))
-        if not runs:
+        trials = ninapro_trials(sess)
+        if not trials:
             raise DatasetError(f"{path}: no labelled movement repetition found.")
         wins, starts, stops, sfreq = segment_windows(
-            rec, config, [(a, b) for _, a, b in runs]
+            rec, config, [(t.start, t.stop) for t in trials]
         )
         counts = [len(w) for w in wins]
         X = np.concatenate(wins)
         start, stop = np.concatenate(starts), np.concatenate(stops)
-        gesture = np.repeat([k // 1000 for k, _, _ in runs], counts).astype(np.int64)
-        rep = np.repeat([k % 1000 for k, _, _ in runs], counts).astype(np.int64)
+        gesture = np.repeat([t.label for t in trials], counts).astype(np.int64)
+        rep = np.repeat([t.repetition for t in trials], counts).astype(np.int64)
     if gesture.size and gesture.max() > len(classes):
         raise DatasetError(
             f"{path}: movement {int(gesture.max())} is beyond the {len(classes)} "
