@@ -131,3 +131,14 @@ def test_ranks_count_per_key_from_the_base_given() -> None:
     keys = ["a", "b", "a", "a", "b"]
     assert rank_per_key(keys, base=0) == [0, 0, 1, 2, 1]
     assert rank_per_key(keys, base=1) == [1, 1, 2, 3, 2]
+
+
+def test_each_corpus_reads_at_its_registered_rate_and_channels(data_dir: Path) -> None:
+    for corpus in CORPORA.values():
+        files = corpus.files(dataset_dir(corpus.name, data_dir))
+        first, subject = next(iter(files.items()))
+        gfile = corpus.read(first)[0]
+        assert gfile.subject == subject
+        assert gfile.recording.sfreq == corpus.sfreq
+        assert gfile.recording.n_chans == corpus.n_chans
+        assert {t.label for t in gfile.trials} <= set(corpus.classes)
