@@ -240,17 +240,25 @@ def load_disease_sources(
     dataset: str,
     sources: Sequence[DiseaseSource],
     config: Any,
+    *,
+    subjects: Iterable[Any] | None,
     cache_dir: str | os.PathLike[str] | bool | None,
 ) -> WindowSet:
-    """Windows of every source (each cached on its own), concatenated.
+    """Windows of the sources of ``subjects`` (each cached on its own), concatenated.
 
-    ``meta`` holds the dataset, the preprocessing and ``n_recordings``.
+    Sources keep their order; ``subjects`` None means all, and an unknown
+    subject is an error (:func:`select_subjects`). ``meta`` holds the
+    dataset, the preprocessing and ``n_recordings``.
     """
+    wanted = set(
+        select_subjects((s.subject for s in sources), subjects, dataset=dataset)
+    )
     cache = resolve_cache_dir(cache_dir)
     settings = {"preprocess": config.to_dict()}
     parts = [
         cached(dataset, src.path, settings, lambda src=src: src.windows(config), cache)
         for src in sources
+        if src.subject in wanted
     ]
     ws = WindowSet.concat(parts)
     ws.meta = base_meta(dataset, config, n_recordings=len(parts))

@@ -20,11 +20,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
-from emgcore.datasets._common import (
-    DiseaseSource,
-    load_disease_sources,
-    select_subjects,
-)
+from emgcore.datasets._common import DiseaseSource, load_disease_sources
 from emgcore.datasets.base import DISEASE_CLASSES, DatasetError, WindowSet
 from emgcore.datasets.physionet import default_disease_preprocess
 
@@ -89,11 +85,6 @@ def load_emglab_n2001(
         raise DatasetError(
             f"{folder}: no N2001 .bin files (N2001[ACM]nn(BB|VM)nn.bin)."
         )
-    wanted = set(
-        select_subjects(
-            (i["subject"] for i in files.values()), subjects, dataset=DATASET
-        )
-    )
     sources = [
         DiseaseSource(
             path=path,
@@ -104,8 +95,9 @@ def load_emglab_n2001(
             extra={"muscle": info["muscle"], "n2001_class": info["class"]},
         )
         for path, info in files.items()
-        if info["subject"] in wanted
     ]
-    ws = load_disease_sources(DATASET, sources, config, cache_dir)
+    ws = load_disease_sources(
+        DATASET, sources, config, subjects=subjects, cache_dir=cache_dir
+    )
     logger.info("loaded %r", ws)
     return ws

@@ -14,11 +14,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
-from emgcore.datasets._common import (
-    DiseaseSource,
-    load_disease_sources,
-    select_subjects,
-)
+from emgcore.datasets._common import DiseaseSource, load_disease_sources
 from emgcore.datasets.base import DISEASE_CLASSES, WindowSet
 
 logger = logging.getLogger(__name__)
@@ -87,8 +83,10 @@ def load_physionet_emgdb(
             subject=record,
             extra={"muscle": "tibialis anterior"},
         )
-        for record in select_subjects(EMGDB_RECORDS, subjects, dataset=DATASET)
+        for record in EMGDB_RECORDS
     ]
-    ws = load_disease_sources(DATASET, sources, config, cache_dir)
+    ws = load_disease_sources(
+        DATASET, sources, config, subjects=subjects, cache_dir=cache_dir
+    )
     logger.info("loaded %r", ws)
     return ws
