@@ -153,11 +153,7 @@ def list_subjects(name: str, path: str | os.PathLike[str] | None = None) -> list
 
         site = "n2001" if name == "emglab_n2001_wfdb" else "mendeley"
         found = [r.subject for r in clinical_records(path, sites=(site,))]
-    elif name == "ninapro":
-        from emgcore.datasets.corpora import ninapro_files
-
-        found = list(ninapro_files(folder, 1).values())
-    else:
+    else:  # a gesture corpus
         found = list(CORPORA[name].files(folder).values())
     return sorted(set(found))
 

@@ -36,7 +36,7 @@ from emgcore.datasets._common import (
     windows_of_recording,
 )
 from emgcore.datasets.base import DatasetError, WindowSet
-from emgcore.datasets.corpora import ninapro_files
+from emgcore.datasets.corpora import CORPORA, ninapro_files
 
 logger = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ def load_ninapro(
     subjects: Iterable[str | int] | None = None,
     exercise: int = 1,
     labelling: str = "majority",
-    folder: str = "ninapro-db1-e1",
+    folder: str = CORPORA["ninapro"].folder,
     cache_dir: str | os.PathLike[str] | bool | None = None,
 ) -> WindowSet:
     """Load NinaPro sessions as movement-labelled windows, rest excluded.
