@@ -3,8 +3,10 @@
 Each adapter ``load_<name>(data_dir=None, *, preprocess=None, ...)`` reads one
 corpus from the data directory and returns a :class:`WindowSet`. The data directory
 is ``data_dir`` if given, else ``$EMG_DATA_DIR``, else ``../shared/data`` beside the
-repository. Readers and the preprocessing pipeline are imported when a loader
-runs, so importing this package stays cheap.
+repository. The loaders, scipy and the preprocessing pipeline are imported
+when a loader runs, so importing this package stays cheap (it reads the gesture
+corpus registry, :mod:`emgcore.datasets.corpora`, whose readers need numpy
+only).
 """
 
 from __future__ import annotations
