@@ -3,8 +3,10 @@
 Each adapter ``load_<name>(data_dir=None, *, preprocess=None, ...)`` reads one
 corpus from the data directory and returns a :class:`WindowSet`. The data directory
 is ``data_dir`` if given, else ``$EMG_DATA_DIR``, else ``../shared/data`` beside the
-repository. Readers and the preprocessing pipeline are imported when a loader
-runs, so importing this package stays cheap.
+repository. The loaders, scipy and the preprocessing pipeline are imported
+when a loader runs, so importing this package stays cheap (it reads the gesture
+corpus registry, :mod:`emgcore.datasets.corpora`, whose readers need numpy
+only).
 """
 
 from __future__ import annotations
@@ -15,21 +17,25 @@ from pathlib import Path
 from typing import Any
 
 from emgcore.datasets.base import DISEASE_CLASSES, DatasetError, WindowSet
+from emgcore.datasets.corpora import CORPORA, canonical_name
 from emgcore.errors import DataNotFoundError
 
 #: Environment variable naming the folder that holds one sub-folder per dataset.
 DATA_DIR_ENV = "EMG_DATA_DIR"
 
-#: Sub-folder of the data directory for each registered dataset.
+#: Sub-folder of the data directory for each registered dataset (the gesture
+#: corpora's from :data:`emgcore.datasets.corpora.CORPORA`). The gesture
+#: command line's spellings (``"myo-readings"``) are accepted wherever a name
+#: is (:func:`~emgcore.datasets.corpora.canonical_name`).
 DATASET_FOLDERS: dict[str, str] = {
     "physionet_emgdb": "physionet-emgdb",
     "emglab_n2001": "emglab-n2001",
     "emglab_n2001_wfdb": "emglab-n2001-wfdb",
     "needle_emg_mendeley": "needle-emg-mendeley",
-    "ninapro": "ninapro-db1-e1",
-    "myo_readings": "myo-readings-dataset",
-    "uci_emg_gestures": "uci-emg-gestures-myo",
-    "uci_semg": "uci-semg-basic-hand-movements",
+    **{
+        name: CORPORA[name].folder
+        for name in ("ninapro", "myo_readings", "uci_emg_gestures", "uci_semg")
+    },
 }
 
 
@@ -85,6 +91,7 @@ def dataset_dir(name: str, path: str | os.PathLike[str] | None = None) -> Path:
     """
     from emgcore._validation import _check_option
 
+    name = canonical_name(name)
     _check_option("dataset", name, DATASET_FOLDERS)
     root = data_dir(path)
     folder = root / DATASET_FOLDERS[name]
@@ -132,6 +139,7 @@ def list_subjects(name: str, path: str | os.PathLike[str] | None = None) -> list
     For ``ninapro`` these are the subjects with an exercise-1 file in
     ``ninapro-db1-e1/``; for ``physionet_emgdb`` the record names.
     """
+    name = canonical_name(name)
     folder = dataset_dir(name, path)
     if name == "physionet_emgdb":
         from emgcore.datasets.physionet import EMGDB_RECORDS
@@ -147,15 +155,8 @@ def list_subjects(name: str, path: str | os.PathLike[str] | None = None) -> list
 
         site = "n2001" if name == "emglab_n2001_wfdb" else "mendeley"
         found = [r.subject for r in clinical_records(path, sites=(site,))]
-    elif name == "ninapro":
-        from emgcore.datasets.ninapro import _find_files
-
-        found = list(_find_files(folder, 1).values())
-    else:
-        from emgcore.datasets import gestures
-
-        finder = getattr(gestures, f"{name}_files")
-        found = list(finder(folder).values())
+    else:  # a gesture corpus
+        found = list(CORPORA[name].files(folder).values())
     return sorted(set(found))
 
 
@@ -164,6 +165,7 @@ def load_dataset(name: str, data_dir: Any = None, **kwargs: Any) -> WindowSet:
     from emgcore._validation import _check_option
 
     registry = _datasets()
+    name = canonical_name(name)
     _check_option("dataset", name, registry)
     return registry[name](data_dir, **kwargs)
 

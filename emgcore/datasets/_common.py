@@ -14,13 +14,14 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from emgcore.datasets.base import DatasetError, WindowSet
+from emgcore.datasets.base import DISEASE_CLASSES, DatasetError, WindowSet
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +191,78 @@ def windows_of_recording(
     )
     X = np.ascontiguousarray(out.windows, dtype=np.float32)
     return X, start, stop, float(out.sfreq)
+
+
+@dataclass(frozen=True)
+class DiseaseSource:
+    """One recording whose every window has one disease class.
+
+    Attributes
+    ----------
+    path : Path
+        The file whose size and modification time key the cache.
+    read : callable
+        Returns the :class:`~emgcore.recording.Recording`.
+    label : int
+        Index into :data:`~emgcore.datasets.base.DISEASE_CLASSES`.
+    recording_id, subject : str
+    extra : dict
+        ``extra`` key -> the one value every window gets.
+    """
+
+    path: Path
+    read: Callable[[], Any]
+    label: int
+    recording_id: str
+    subject: str
+    extra: dict[str, Any]
+
+    def windows(self, config: Any) -> WindowSet:
+        """The recording's windows under ``config``, all labelled ``label``."""
+        recording = self.read()
+        X, start, stop, sfreq = windows_of_recording(recording, config)
+        n = len(X)
+        return WindowSet(
+            X=X,
+            y=np.full(n, self.label),
+            class_names=DISEASE_CLASSES,
+            recording_ids=np.full(n, self.recording_id),
+            subjects=np.full(n, self.subject),
+            start_samples=start,
+            stop_samples=stop,
+            sfreq=sfreq,
+            orig_sfreq=np.full(n, recording.sfreq),
+            extra={key: np.full(n, value) for key, value in self.extra.items()},
+        )
+
+
+def load_disease_sources(
+    dataset: str,
+    sources: Sequence[DiseaseSource],
+    config: Any,
+    *,
+    subjects: Iterable[Any] | None,
+    cache_dir: str | os.PathLike[str] | bool | None,
+) -> WindowSet:
+    """Windows of the sources of ``subjects`` (each cached on its own), concatenated.
+
+    Sources keep their order; ``subjects`` None means all, and an unknown
+    subject is an error (:func:`select_subjects`). ``meta`` holds the
+    dataset, the preprocessing and ``n_recordings``.
+    """
+    wanted = set(
+        select_subjects((s.subject for s in sources), subjects, dataset=dataset)
+    )
+    cache = resolve_cache_dir(cache_dir)
+    settings = {"preprocess": config.to_dict()}
+    parts = [
+        cached(dataset, src.path, settings, lambda src=src: src.windows(config), cache)
+        for src in sources
+        if src.subject in wanted
+    ]
+    ws = WindowSet.concat(parts)
+    ws.meta = base_meta(dataset, config, n_recordings=len(parts))
+    return ws
 
 
 def segment_windows(

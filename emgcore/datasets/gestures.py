@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,12 @@ from emgcore.datasets._common import (
     select_subjects,
 )
 from emgcore.datasets.base import DatasetError, WindowSet
+from emgcore.datasets.corpora import (
+    canonical_name,
+    get_corpus,
+    rank_per_key,
+    select_trials,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +64,7 @@ def default_gesture_preprocess(dataset: str) -> Any:
     """
     from emgcore.config import PreprocessConfig
 
+    dataset = canonical_name(dataset)
     if dataset == "myo_readings":
         return PreprocessConfig(
             target_sfreq=None, bandpass_hz=(20.0, 100.0), window_s=0.2, step_s=0.1
@@ -75,19 +82,17 @@ def default_gesture_preprocess(dataset: str) -> Any:
 
 def myo_readings_files(folder: Path) -> dict[Path, str]:
     """Session files of myo-readings-dataset -> participant id."""
-    return {
-        p: p.stem.split("-")[0] for p in sorted(folder.glob("_readings_*_hand/*.npz"))
-    }
+    return get_corpus("myo_readings").files(folder)
 
 
 def uci_emg_gestures_files(folder: Path) -> dict[Path, str]:
     """Series files of uci-emg-gestures-myo -> two-digit subject id."""
-    return {p: p.parent.name for p in sorted(folder.glob("*/*.npz"))}
+    return get_corpus("uci_emg_gestures").files(folder)
 
 
 def uci_semg_files(folder: Path) -> dict[Path, str]:
     """Subject files of uci-semg-basic-hand-movements Database 1 -> subject."""
-    return {p: p.stem for p in sorted(folder.glob("Database_1/*.mat"))}
+    return get_corpus("uci_semg").files(folder)
 
 
 def _gesture_file_windows(
@@ -99,7 +104,7 @@ def _gesture_file_windows(
     """Windows of the wanted trials of a source file's GestureFiles."""
     parts = []
     for gfile in gfiles:
-        trials = [t for t in gfile.trials if t.label in code_to_class]
+        trials = [ct.trial for ct in select_trials([gfile], code_to_class)]
         skipped = {t.label for t in gfile.trials} - set(code_to_class)
         if skipped:
             logger.debug("%s: trials with labels %s not used", gfile.name, skipped)
@@ -172,78 +177,100 @@ def add_repetition(ws: WindowSet) -> None:
         ws.extra["trial"], return_index=True, return_inverse=True
     )
     order = np.argsort(first, kind="stable")
+    keys = (
+        (str(ws.subjects[first[t]]), int(ws.extra["gesture"][first[t]])) for t in order
+    )
     rank = np.zeros(trial_ids.size, dtype=np.int64)
-    seen: dict[tuple[str, int], int] = {}
-    for t in order:
-        key = (str(ws.subjects[first[t]]), int(ws.extra["gesture"][first[t]]))
-        seen[key] = seen.get(key, 0) + 1
-        rank[t] = seen[key]
+    # 1-based: "repetition" counts like NinaPro's rerepetition (1, 2, ...)
+    rank[order] = rank_per_key(keys, base=1)
     ws.extra["repetition"] = rank[inverse.reshape(-1)]
 
 
-def _load(
-    dataset: str,
-    folder: Path,
-    files: dict[Path, str],
-    read: Callable[[Path], list[Any]],
+def load_gesture_corpus(
+    name: str,
+    data_dir: str | os.PathLike[str] | None = None,
     *,
-    config: Any,
-    code_to_class: dict[int, int],
-    class_names: tuple[str, ...],
-    subjects: Iterable[Any] | None,
-    cache_dir: Any,
-    settings: dict[str, Any],
+    preprocess: Any = None,
+    subjects: Iterable[Any] | None = None,
+    include_rest: bool = True,
+    cache_dir: str | os.PathLike[str] | bool | None = None,
 ) -> WindowSet:
+    """Load a gesture corpus as windows inside its trials (see the module notes).
+
+    Parameters
+    ----------
+    name : str
+        A corpus of :data:`emgcore.datasets.corpora.CORPORA` read here
+        (``"myo_readings"``, ``"uci_emg_gestures"``, ``"uci_semg"``; either
+        spelling); NinaPro has its own :func:`~emgcore.datasets.load_ninapro`.
+    data_dir : path-like, optional
+        Data directory; the files are in the corpus folder under it.
+    preprocess : PreprocessConfig, optional
+        Default :func:`default_gesture_preprocess` for the corpus.
+    subjects : iterable of str, optional
+        Subject ids as the corpus names them; default all.
+    include_rest : bool
+        Keep rest trials as class ``"rest"`` where the corpus labels rest
+        (no effect on corpora without rest).
+    cache_dir : path-like, bool or None
+
+    Returns
+    -------
+    WindowSet
+        Classes in the corpus's label-code order; ``extra["session"]`` as the
+        reader names it.
+    """
+    from emgcore.datasets import dataset_dir
+
+    corpus = get_corpus(name)
+    name = corpus.name
+    folder = dataset_dir(name, data_dir)
+    files = corpus.files(folder)
     if not files:
-        raise DatasetError(f"{folder}: no {dataset} files found.")
-    wanted = set(select_subjects(files.values(), subjects, dataset=dataset))
+        raise DatasetError(f"{folder}: no {name} files found.")
+    config = preprocess if preprocess is not None else default_gesture_preprocess(name)
+    codes = [c for c in corpus.classes if include_rest or c != corpus.rest_code]
+    code_to_class = {c: i for i, c in enumerate(codes)}
+    class_names = tuple(corpus.classes[c] for c in codes)
+    wanted = set(select_subjects(files.values(), subjects, dataset=name))
     cache = resolve_cache_dir(cache_dir)
     settings = {
-        **settings,
+        # the corpora without a rest class never had the option in their key
+        **({} if corpus.rest_code is None else {"include_rest": include_rest}),
         "preprocess": config.to_dict(),
         "classes": sorted(code_to_class.items()),
     }
+
+    def build(path: Path) -> WindowSet:
+        gfiles = corpus.read(path)
+        unknown = {t.label for gf in gfiles for t in gf.trials} - set(corpus.classes)
+        if unknown:
+            logger.warning("%s: trials with labels %s are dropped", path, unknown)
+        return _gesture_file_windows(gfiles, config, code_to_class, class_names)
+
     parts = []
     for path, subject in files.items():
-        if subject not in wanted:
-            continue
-
-        def build(path: Path = path) -> WindowSet:
-            return _gesture_file_windows(read(path), config, code_to_class, class_names)
-
-        part = cached(dataset, path, settings, build, cache)
-        if len(part):
-            parts.append(part)
+        if subject in wanted:
+            part = cached(name, path, settings, lambda p=path: build(p), cache)
+            if len(part):
+                parts.append(part)
     if not parts:
-        raise DatasetError(f"{dataset}: the selected files hold no usable trials.")
+        raise DatasetError(f"{name}: the selected files hold no usable trials.")
     ws = WindowSet.concat(parts)
     add_repetition(ws)
-    ws.meta = base_meta(dataset, config, n_files=len(parts))
+    ws.meta = base_meta(name, config, n_files=len(parts))
     logger.info("loaded %r", ws)
     return ws
 
 
 def load_myo_readings(
-    data_dir: str | os.PathLike[str] | None = None,
-    *,
-    preprocess: Any = None,
-    subjects: Iterable[str] | None = None,
-    include_rest: bool = True,
-    cache_dir: str | os.PathLike[str] | bool | None = None,
+    data_dir: str | os.PathLike[str] | None = None, **options: Any
 ) -> WindowSet:
     """Load the myo-readings-dataset (Myo armband, 8 channels, ~200 Hz).
 
-    Parameters
-    ----------
-    data_dir : path-like, optional
-        Data directory; files in ``myo-readings-dataset/_readings_*_hand/``.
-    preprocess : PreprocessConfig, optional
-        Default ``default_gesture_preprocess("myo_readings")``.
-    subjects : iterable of str, optional
-        Participant ids (``"44444"``); default all.
-    include_rest : bool
-        Keep rest (label 0) trials as class ``"rest"``.
-    cache_dir : path-like, bool or None
+    Files in ``myo-readings-dataset/_readings_*_hand/``; options as
+    :func:`load_gesture_corpus` (subjects: participant ids such as
+    ``"44444"``; ``include_rest``: keep rest, label 0).
 
     Returns
     -------
@@ -253,51 +280,18 @@ def load_myo_readings(
         A recording is one original ``k.txt`` (id ``"<pid>-<session>/<k>"``); a
         trial one contiguous run of one label in it.
     """
-    from emgcore.datasets import dataset_dir
-    from emgcore.io.gestures import MYO_READINGS_CLASSES, read_myo_readings
-
-    folder = dataset_dir("myo_readings", data_dir)
-    files = myo_readings_files(folder)
-    codes = [c for c in sorted(MYO_READINGS_CLASSES) if include_rest or c != 0]
-    return _load(
-        "myo_readings",
-        folder,
-        files,
-        read_myo_readings,
-        config=(
-            preprocess
-            if preprocess is not None
-            else default_gesture_preprocess("myo_readings")
-        ),
-        code_to_class={c: i for i, c in enumerate(codes)},
-        class_names=tuple(MYO_READINGS_CLASSES[c] for c in codes),
-        subjects=subjects,
-        cache_dir=cache_dir,
-        settings={"include_rest": include_rest},
-    )
+    return load_gesture_corpus("myo_readings", data_dir, **options)
 
 
 def load_uci_emg_gestures(
-    data_dir: str | os.PathLike[str] | None = None,
-    *,
-    preprocess: Any = None,
-    subjects: Iterable[str] | None = None,
-    include_rest: bool = True,
-    cache_dir: str | os.PathLike[str] | bool | None = None,
+    data_dir: str | os.PathLike[str] | None = None, **options: Any
 ) -> WindowSet:
     """Load UCI "EMG data for gestures" (Lobov et al. 2018; Myo, 8 channels).
 
-    Parameters
-    ----------
-    data_dir : path-like, optional
-        Data directory; files in ``uci-emg-gestures-myo/<NN>/``.
-    preprocess : PreprocessConfig, optional
-        Default ``default_gesture_preprocess("uci_emg_gestures")`` (to 200 Hz).
-    subjects : iterable of str, optional
-        Two-digit subject folders (``"01"``); default all.
-    include_rest : bool
-        Keep rest (label 1) trials as class ``"rest"``.
-    cache_dir : path-like, bool or None
+    Files in ``uci-emg-gestures-myo/<NN>/``; options as
+    :func:`load_gesture_corpus` (subjects: two-digit folders such as ``"01"``;
+    ``include_rest``: keep rest, label 1). The default preprocessing resamples
+    to 200 Hz.
 
     Returns
     -------
@@ -307,36 +301,8 @@ def load_uci_emg_gestures(
         ``"<NN>/<file stem>"``); a trial one marked run (each gesture twice per
         series); session ``"<NN>-<series>"``.
     """
-    from emgcore.datasets import dataset_dir
-    from emgcore.io.gestures import UCI_EMG_CLASSES, read_uci_emg_gestures
-
-    folder = dataset_dir("uci_emg_gestures", data_dir)
-    files = uci_emg_gestures_files(folder)
-    codes = [c for c in range(1, 7) if include_rest or c != 1]
-
-    def read(path: Path) -> list[Any]:
-        gfile = read_uci_emg_gestures(path)
-        unknown = {t.label for t in gfile.trials} - set(range(1, 7))
-        if unknown:
-            logger.warning("%s: trials with labels %s are dropped", path, unknown)
-        return [gfile]
-
-    ws = _load(
-        "uci_emg_gestures",
-        folder,
-        files,
-        read,
-        config=(
-            preprocess
-            if preprocess is not None
-            else default_gesture_preprocess("uci_emg_gestures")
-        ),
-        code_to_class={c: i for i, c in enumerate(codes)},
-        class_names=tuple(UCI_EMG_CLASSES[c] for c in codes),
-        subjects=subjects,
-        cache_dir=cache_dir,
-        settings={"include_rest": include_rest},
-    )
+    ws = load_gesture_corpus("uci_emg_gestures", data_dir, **options)
+    # the series ids ("1", "2") repeat across subjects; make them unique
     ws.extra["session"] = np.char.add(
         np.char.add(ws.subjects.astype(str), "-"), ws.extra["session"].astype(str)
     )
@@ -344,24 +310,13 @@ def load_uci_emg_gestures(
 
 
 def load_uci_semg(
-    data_dir: str | os.PathLike[str] | None = None,
-    *,
-    preprocess: Any = None,
-    subjects: Iterable[str] | None = None,
-    cache_dir: str | os.PathLike[str] | bool | None = None,
+    data_dir: str | os.PathLike[str] | None = None, **options: Any
 ) -> WindowSet:
     """Load UCI "sEMG for Basic Hand movements", Database 1 (2 channels, 500 Hz).
 
-    Parameters
-    ----------
-    data_dir : path-like, optional
-        Data directory; files in ``uci-semg-basic-hand-movements/Database_1/``.
-    preprocess : PreprocessConfig, optional
-        Default ``default_gesture_preprocess("uci_semg")``; each 6 s trial is
-        preprocessed on its own (they were recorded separately).
-    subjects : iterable of str, optional
-        ``"female_1"``, ..., ``"male_2"``; default all five.
-    cache_dir : path-like, bool or None
+    Files in ``uci-semg-basic-hand-movements/Database_1/``; options as
+    :func:`load_gesture_corpus` (subjects: ``"female_1"``, ..., ``"male_2"``).
+    Each 6 s trial is preprocessed on its own (they were recorded separately).
 
     Returns
     -------
@@ -370,25 +325,4 @@ def load_uci_semg(
         recording per subject (its 180 trials concatenated, id the subject); a
         trial is one row (30 per grasp).
     """
-    from emgcore.datasets import dataset_dir
-    from emgcore.io.gestures import UCI_SEMG_CLASSES, read_uci_semg
-
-    folder = dataset_dir("uci_semg", data_dir)
-    files = uci_semg_files(folder)
-    codes = sorted(UCI_SEMG_CLASSES)
-    return _load(
-        "uci_semg",
-        folder,
-        files,
-        lambda path: [read_uci_semg(path)],
-        config=(
-            preprocess
-            if preprocess is not None
-            else default_gesture_preprocess("uci_semg")
-        ),
-        code_to_class={c: i for i, c in enumerate(codes)},
-        class_names=tuple(UCI_SEMG_CLASSES[c] for c in codes),
-        subjects=subjects,
-        cache_dir=cache_dir,
-        settings={},
-    )
+    return load_gesture_corpus("uci_semg", data_dir, **options)

@@ -17,17 +17,10 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
-import numpy as np
-
-from emgcore.datasets._common import (
-    base_meta,
-    cached,
-    resolve_cache_dir,
-    select_subjects,
-    windows_of_recording,
-)
+from emgcore.datasets._common import DiseaseSource, load_disease_sources
 from emgcore.datasets.base import DISEASE_CLASSES, DatasetError, WindowSet
 from emgcore.datasets.physionet import default_disease_preprocess
 
@@ -92,41 +85,19 @@ def load_emglab_n2001(
         raise DatasetError(
             f"{folder}: no N2001 .bin files (N2001[ACM]nn(BB|VM)nn.bin)."
         )
-    wanted = set(
-        select_subjects(
-            (i["subject"] for i in files.values()), subjects, dataset=DATASET
+    sources = [
+        DiseaseSource(
+            path=path,
+            read=partial(read_recording, path, format="n2001"),
+            label=DISEASE_CLASSES.index(N2001_CLASS_MAP[info["class"]]),
+            recording_id=path.stem,
+            subject=info["subject"],
+            extra={"muscle": info["muscle"], "n2001_class": info["class"]},
         )
+        for path, info in files.items()
+    ]
+    ws = load_disease_sources(
+        DATASET, sources, config, subjects=subjects, cache_dir=cache_dir
     )
-    cache = resolve_cache_dir(cache_dir)
-    settings = {"preprocess": config.to_dict()}
-    parts = []
-    for path, info in files.items():
-        if info["subject"] not in wanted:
-            continue
-        label = DISEASE_CLASSES.index(N2001_CLASS_MAP[info["class"]])
-
-        def build(path: Any = path, info: dict = info, label: int = label) -> WindowSet:
-            rec = read_recording(path, format="n2001")
-            X, start, stop, sfreq = windows_of_recording(rec, config)
-            n = len(X)
-            return WindowSet(
-                X=X,
-                y=np.full(n, label),
-                class_names=DISEASE_CLASSES,
-                recording_ids=np.full(n, path.stem),
-                subjects=np.full(n, info["subject"]),
-                start_samples=start,
-                stop_samples=stop,
-                sfreq=sfreq,
-                orig_sfreq=np.full(n, rec.sfreq),
-                extra={
-                    "muscle": np.full(n, info["muscle"]),
-                    "n2001_class": np.full(n, info["class"]),
-                },
-            )
-
-        parts.append(cached(DATASET, path, settings, build, cache))
-    ws = WindowSet.concat(parts)
-    ws.meta = base_meta(DATASET, config, n_recordings=len(parts))
     logger.info("loaded %r", ws)
     return ws

@@ -36,6 +36,7 @@ from emgcore.datasets._common import (
     windows_of_recording,
 )
 from emgcore.datasets.base import DatasetError, WindowSet
+from emgcore.datasets.corpora import CORPORA, ninapro_files
 
 logger = logging.getLogger(__name__)
 
@@ -123,17 +124,6 @@ def _majority_repetition(
     return np.where(best // 1000 == win_labels, best % 1000, 0).astype(np.int64)
 
 
-def _find_files(folder: Path, exercise: int) -> dict[Path, str]:
-    files = {}
-    for path in sorted(folder.glob("S*.mat")):
-        stem = path.stem.upper()
-        parts = stem.split("_")
-        if f"E{exercise}" not in parts:
-            continue
-        files[path] = parts[0]  # "S1"
-    return files
-
-
 def _session_windows(
     sess: Any,
     path: Path,
@@ -144,7 +134,7 @@ def _session_windows(
     exercise: int,
 ) -> WindowSet:
     """Labelled windows of one NinaPro session (see :func:`load_ninapro`)."""
-    from emgcore.io.gestures import find_runs
+    from emgcore.io.gestures import ninapro_trials
 
     rec = sess.recording
     if labelling == "majority":
@@ -157,19 +147,17 @@ def _session_windows(
         )
     else:
         # a trial: one contiguous run of one (movement, repetition), rest excluded
-        active = (sess.restimulus != 0) & (sess.rerepetition != 0)
-        key = np.where(active, sess.restimulus * 1000 + sess.rerepetition, 0)
-        runs = find_runs(key, exclude=(0,))
-        if not runs:
+        trials = ninapro_trials(sess)
+        if not trials:
             raise DatasetError(f"{path}: no labelled movement repetition found.")
         wins, starts, stops, sfreq = segment_windows(
-            rec, config, [(a, b) for _, a, b in runs]
+            rec, config, [(t.start, t.stop) for t in trials]
         )
         counts = [len(w) for w in wins]
         X = np.concatenate(wins)
         start, stop = np.concatenate(starts), np.concatenate(stops)
-        gesture = np.repeat([k // 1000 for k, _, _ in runs], counts).astype(np.int64)
-        rep = np.repeat([k % 1000 for k, _, _ in runs], counts).astype(np.int64)
+        gesture = np.repeat([t.label for t in trials], counts).astype(np.int64)
+        rep = np.repeat([t.repetition for t in trials], counts).astype(np.int64)
     if gesture.size and gesture.max() > len(classes):
         raise DatasetError(
             f"{path}: movement {int(gesture.max())} is beyond the {len(classes)} "
@@ -203,7 +191,7 @@ def load_ninapro(
     subjects: Iterable[str | int] | None = None,
     exercise: int = 1,
     labelling: str = "majority",
-    folder: str = "ninapro-db1-e1",
+    folder: str = CORPORA["ninapro"].folder,
     cache_dir: str | os.PathLike[str] | bool | None = None,
 ) -> WindowSet:
     """Load NinaPro sessions as movement-labelled windows, rest excluded.
@@ -247,7 +235,7 @@ def load_ninapro(
     root = resolve_data_dir(data_dir) / folder
     if not root.is_dir():
         raise DataNotFoundError(f"NinaPro folder {root} does not exist.")
-    files = _find_files(root, int(exercise))
+    files = ninapro_files(root, int(exercise))
     if not files:
         raise DatasetError(
             f"{root}: no NinaPro file for exercise {exercise} (S*_E{exercise})."

@@ -11,17 +11,10 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
-import numpy as np
-
-from emgcore.datasets._common import (
-    base_meta,
-    cached,
-    resolve_cache_dir,
-    select_subjects,
-    windows_of_recording,
-)
+from emgcore.datasets._common import DiseaseSource, load_disease_sources
 from emgcore.datasets.base import DISEASE_CLASSES, WindowSet
 
 logger = logging.getLogger(__name__)
@@ -81,31 +74,19 @@ def load_physionet_emgdb(
 
     config = preprocess if preprocess is not None else default_disease_preprocess()
     folder = dataset_dir(DATASET, data_dir)
-    cache = resolve_cache_dir(cache_dir)
-    parts = []
-    for record in select_subjects(EMGDB_RECORDS, subjects, dataset=DATASET):
-        label = DISEASE_CLASSES.index(EMGDB_RECORDS[record])
-
-        def build(record: str = record, label: int = label) -> WindowSet:
-            rec = read_recording(folder / record, format="wfdb")
-            X, start, stop, sfreq = windows_of_recording(rec, config)
-            n = len(X)
-            return WindowSet(
-                X=X,
-                y=np.full(n, label),
-                class_names=DISEASE_CLASSES,
-                recording_ids=np.full(n, record),
-                subjects=np.full(n, record),
-                start_samples=start,
-                stop_samples=stop,
-                sfreq=sfreq,
-                orig_sfreq=np.full(n, rec.sfreq),
-                extra={"muscle": np.full(n, "tibialis anterior")},
-            )
-
-        settings = {"preprocess": config.to_dict()}
-        parts.append(cached(DATASET, folder / f"{record}.dat", settings, build, cache))
-    ws = WindowSet.concat(parts)
-    ws.meta = base_meta(DATASET, config, n_recordings=len(parts))
+    sources = [
+        DiseaseSource(
+            path=folder / f"{record}.dat",
+            read=partial(read_recording, folder / record, format="wfdb"),
+            label=DISEASE_CLASSES.index(EMGDB_RECORDS[record]),
+            recording_id=record,
+            subject=record,
+            extra={"muscle": "tibialis anterior"},
+        )
+        for record in EMGDB_RECORDS
+    ]
+    ws = load_disease_sources(
+        DATASET, sources, config, subjects=subjects, cache_dir=cache_dir
+    )
     logger.info("loaded %r", ws)
     return ws

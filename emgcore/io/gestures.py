@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 
 from emgcore.errors import InvalidRecordingError
 from emgcore.io._common import check_file
-from emgcore.io.ninapro import read_ninapro
+from emgcore.io.ninapro import NinaproSession, read_ninapro
 from emgcore.recording import Recording
 
 logger = logging.getLogger(__name__)
@@ -417,6 +417,22 @@ def read_uci_semg(path: str | Path) -> GestureFile:
     )
 
 
+def ninapro_trials(session: NinaproSession) -> tuple[Trial, ...]:
+    """The repetitions of a NinaPro session as trials, rest left out.
+
+    A trial is a contiguous run of one non-zero (``restimulus``,
+    ``rerepetition``) pair; its label is the movement, its ``repetition`` the
+    ``rerepetition`` value.
+    """
+    key = session.restimulus * 1000 + session.rerepetition
+    active = (session.restimulus != 0) & (session.rerepetition != 0)
+    key = np.where(active, key, 0)
+    return tuple(
+        Trial(k // 1000, start, stop, k % 1000)
+        for k, start, stop in find_runs(key, exclude=(0,))
+    )
+
+
 def read_ninapro_gestures(
     path: str | Path, *, sfreq: float | None = None
 ) -> GestureFile:
@@ -437,18 +453,11 @@ def read_ninapro_gestures(
         the ``rerepetition`` value.
     """
     session = read_ninapro(path, sfreq=sfreq)
-    key = session.restimulus * 1000 + session.rerepetition
-    active = (session.restimulus != 0) & (session.rerepetition != 0)
-    key = np.where(active, key, 0)
-    trials = tuple(
-        Trial(k // 1000, start, stop, k % 1000)
-        for k, start, stop in find_runs(key, exclude=(0,))
-    )
     db = session.database
     return GestureFile(
         recording=session.recording,
         labels=session.restimulus,
-        trials=trials,
+        trials=ninapro_trials(session),
         dataset=f"ninapro-{db}",
         subject=f"S{session.subject}",
         session=f"E{session.exercise}",

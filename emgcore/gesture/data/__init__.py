@@ -3,8 +3,11 @@
 The package is split by stage; every name is re-exported here, so
 ``from emgcore.gesture.data import ...`` works as before:
 
-- :mod:`.registry`: the corpora (:class:`GestureDatasetSpec`, ``DATASETS``);
-- :mod:`.trials`: readers and :class:`GestureTrial` (files to labelled runs);
+- :mod:`.registry`: the corpora (:class:`GestureDatasetSpec`, ``DATASETS``),
+  built on the corpus registry shared with pretraining
+  (:mod:`emgcore.datasets.corpora`);
+- :mod:`.trials`: readers and :class:`GestureTrial` (files to labelled runs,
+  through the shared trial layer);
 - :mod:`.windows`: windows, representations, :class:`ChannelScaler`,
   HD-sEMG grid images (the representation choice is documented there);
 - :mod:`.splits`: adaptation/test splits, subsampling, gain augmentation.

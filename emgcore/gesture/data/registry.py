@@ -1,22 +1,29 @@
 """The registry of gesture corpora: one :class:`GestureDatasetSpec` per dataset.
 
-What each corpus is (data folder, file layout, sampling rate, label codes
-and class names, decimation, window steps and image representation) lives
-here alone, so readers, windowing and the CLI look a dataset up by name
-(:func:`get_spec`) instead of repeating its facts.
+What each corpus is (data folder, file layout, label codes and class names)
+comes from the one corpus registry, :mod:`emgcore.datasets.corpora`, shared
+with the pretraining loaders; a spec adds what adaptation chooses on top
+(rate after decimation, window steps, image representation), so readers,
+windowing and the CLI look a dataset up by name (:func:`get_spec`) instead of
+repeating its facts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from emgcore.errors import DataNotFoundError
-from emgcore.io.gestures import (
-    MYO_READINGS_CLASSES,
-    UCI_EMG_CLASSES,
-    UCI_SEMG_CLASSES,
+from emgcore.datasets.corpora import (
+    CORPORA,
+    GestureCorpus,
+    canonical_name,
+    get_corpus,
 )
+
+# re-exported: callers have always found the NinaPro class names here
+from emgcore.datasets.corpora import NINAPRO_DB1_E1_CLASSES as NINAPRO_DB1_E1_CLASSES
+from emgcore.errors import DataNotFoundError
 
 #: Image representations of a window and the image rows each electrode gives.
 #: ``"raw"``: one row of samples per electrode. ``"raw+rectified"``: the raw
@@ -28,21 +35,6 @@ from emgcore.io.gestures import (
 #: (:func:`log_envelope`); tried on NinaPro DB1 (gesture section of
 #: docs/experiments/2026-12-01-results-notebook.md).
 REPRESENTATIONS: dict[str, int] = {"raw": 1, "raw+rectified": 2, "logenv": 1}
-
-NINAPRO_DB1_E1_CLASSES = (
-    "index flexion",
-    "index extension",
-    "middle flexion",
-    "middle extension",
-    "ring flexion",
-    "ring extension",
-    "little finger flexion",
-    "little finger extension",
-    "thumb adduction",
-    "thumb abduction",
-    "thumb flexion",
-    "thumb extension",
-)
 
 
 @dataclass(frozen=True)
@@ -120,21 +112,10 @@ class GestureDatasetSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable description (stored in checkpoints)."""
-        return {
-            "name": self.name,
-            "folder": self.folder,
-            "layout": self.layout,
-            "sfreq": self.sfreq,
-            "label_codes": list(self.label_codes),
-            "class_names": list(self.class_names),
-            "decimate": self.decimate,
-            "window_s": self.window_s,
-            "step_s": self.step_s,
-            "source_step_s": self.source_step_s,
-            "test_step_s": self.test_step_s,
-            "representation": self.representation,
-            "peer_step_s": self.peer_step_s,
-        }
+        data = dataclasses.asdict(self)
+        data["label_codes"] = list(self.label_codes)
+        data["class_names"] = list(self.class_names)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GestureDatasetSpec:
@@ -161,58 +142,50 @@ class GestureDatasetSpec:
         return REPRESENTATIONS[self.representation]
 
 
+def _spec(corpus: GestureCorpus, **choices: Any) -> GestureDatasetSpec:
+    # The corpus's facts; ``choices`` are adaptation's own (rate, steps, ...).
+    return GestureDatasetSpec(
+        name=corpus.cli_name,
+        folder=corpus.folder,
+        layout=corpus.layout,
+        label_codes=tuple(corpus.classes),
+        class_names=tuple(corpus.classes.values()),
+        **choices,
+    )
+
+
 DATASETS: dict[str, GestureDatasetSpec] = {
-    "myo-readings": GestureDatasetSpec(
-        name="myo-readings",
-        folder="myo-readings-dataset",
-        layout="myo-readings",
-        sfreq=200.0,
-        label_codes=tuple(range(8)),
-        class_names=tuple(MYO_READINGS_CLASSES[i] for i in range(8)),
-        # Adaptation windows every 25 ms (shifted copies of one short trial
-        # help the network); the LDA peer did better at 100 ms in an
-        # exploratory comparison and keeps that step
-        # (docs/experiments/2026-12-01-results-notebook.md).
-        step_s=0.025,
-        peer_step_s=0.1,
-        representation="raw+rectified",
-    ),
-    "ninapro-db1-e1": GestureDatasetSpec(
-        name="ninapro-db1-e1",
-        folder="ninapro-db1-e1",
-        layout="ninapro",
-        sfreq=100.0,
-        label_codes=tuple(range(1, 13)),
-        class_names=NINAPRO_DB1_E1_CLASSES,
-    ),
-    "uci-emg-gestures": GestureDatasetSpec(
-        name="uci-emg-gestures",
-        folder="uci-emg-gestures-myo",
-        layout="uci-emg-gestures",
-        sfreq=200.0,
-        label_codes=tuple(range(1, 7)),
-        class_names=tuple(UCI_EMG_CLASSES[i] for i in range(1, 7)),
-        decimate=5,
-        representation="raw+rectified",
-    ),
-    "uci-semg": GestureDatasetSpec(
-        name="uci-semg",
-        folder="uci-semg-basic-hand-movements",
-        layout="uci-semg",
-        sfreq=500.0,
-        label_codes=tuple(range(6)),
-        class_names=tuple(UCI_SEMG_CLASSES[i] for i in range(6)),
-        representation="raw+rectified",
-    ),
+    spec.name: spec
+    for spec in (
+        _spec(
+            get_corpus("myo_readings"),
+            sfreq=200.0,
+            # Adaptation windows every 25 ms (shifted copies of one short trial
+            # help the network); the LDA peer did better at 100 ms in an
+            # exploratory comparison and keeps that step
+            # (docs/experiments/2026-12-01-results-notebook.md).
+            step_s=0.025,
+            peer_step_s=0.1,
+            representation="raw+rectified",
+        ),
+        _spec(get_corpus("ninapro"), sfreq=100.0),
+        _spec(
+            get_corpus("uci_emg_gestures"),
+            sfreq=200.0,
+            # Every 5th sample of the sample-held 1 kHz grid is an original
+            # 200 Hz Myo sample, so adaptation decimates; the pretraining loader
+            # resamples (scipy) instead. Each keeps its own numbers (the
+            # models and results of each were made with them).
+            decimate=5,
+            representation="raw+rectified",
+        ),
+        _spec(get_corpus("uci_semg"), sfreq=500.0, representation="raw+rectified"),
+    )
 }
 
-LAYOUTS: tuple[str, ...] = (
-    "myo-readings",
-    "ninapro",
-    "uci-emg-gestures",
-    "uci-semg",
-    "csv",
-)
+#: File layouts :func:`~emgcore.gesture.data.read_gesture_files` reads: the
+#: corpora's and a labelled CSV.
+LAYOUTS: tuple[str, ...] = (*(c.layout for c in CORPORA.values()), "csv")
 
 
 def get_spec(name: str) -> GestureDatasetSpec:
@@ -223,6 +196,9 @@ def get_spec(name: str) -> GestureDatasetSpec:
     DataNotFoundError
         If ``name`` is not a known gesture dataset.
     """
+    if name not in DATASETS and canonical_name(name) in CORPORA:
+        # a corpus's canonical spelling ("myo_readings") names its spec too
+        name = get_corpus(name).cli_name
     if name not in DATASETS:
         raise DataNotFoundError(
             f"Unknown gesture dataset {name!r}. Known: {', '.join(DATASETS)}."

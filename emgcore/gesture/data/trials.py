@@ -16,18 +16,21 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from emgcore.datasets.corpora import (
+    CORPORA,
+    GestureCorpus,
+    corpus_files,
+    decimated_bounds,
+    read_corpus,
+    select_trials,
+)
 from emgcore.errors import DataNotFoundError, InvalidRecordingError
 from emgcore.gesture.data.registry import LAYOUTS, GestureDatasetSpec
-from emgcore.io.gestures import (
-    GestureFile,
-    Trial,
-    find_runs,
-    read_myo_readings,
-    read_ninapro_gestures,
-    read_uci_emg_gestures,
-    read_uci_semg,
-)
+from emgcore.io.gestures import GestureFile, Trial, find_runs
 from emgcore.recording import Recording
+
+#: Reader of each corpus layout (the corpus registry's readers).
+_LAYOUT_READERS = {c.layout: c.read for c in CORPORA.values()}
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,14 +161,8 @@ def read_gesture_files(
         )
     out: list[GestureFile] = []
     for p in paths:
-        if layout == "myo-readings":
-            out.extend(read_myo_readings(p))
-        elif layout == "ninapro":
-            out.append(read_ninapro_gestures(p))
-        elif layout == "uci-emg-gestures":
-            out.append(read_uci_emg_gestures(p))
-        elif layout == "uci-semg":
-            out.append(read_uci_semg(p))
+        if layout in _LAYOUT_READERS:
+            out.extend(_LAYOUT_READERS[layout](p))
         else:
             if sfreq is None:
                 raise InvalidRecordingError(
@@ -195,36 +192,27 @@ def trials_from_files(
     list of GestureTrial
     """
     code_to_idx = {c: i for i, c in enumerate(spec.label_codes)}
-    counts: dict[tuple[str, int], int] = {}
-    out: list[GestureTrial] = []
-    for gf in files:
+    factor = spec.decimate
+
+    def usable(gf: GestureFile, tr: Trial) -> bool:
         if gf.dataset == "myo-readings-dataset" and gf.name.endswith("/0"):
-            continue
-        data = gf.recording.data
-        factor = spec.decimate
-        if factor > 1:
-            data = data[:, ::factor]
-        for tr in gf.trials:
-            if tr.label not in code_to_idx:
-                continue
-            start = -(-tr.start // factor)
-            stop = -(-tr.stop // factor)
-            if stop - start < spec.window:
-                continue
-            label = code_to_idx[tr.label]
-            key = (gf.subject, label)
-            order = counts.get(key, 0)
-            counts[key] = order + 1
-            out.append(
-                GestureTrial(
-                    data=np.ascontiguousarray(data[:, start:stop], dtype=np.float32),
-                    label=label,
-                    subject=gf.subject,
-                    session=gf.session,
-                    order=order,
-                    source=f"{gf.name}@{tr.start}",
-                )
-            )
+            return False
+        start, stop = decimated_bounds(tr, factor)
+        return stop - start >= spec.window
+
+    # Ranks from 0 ("order < k" are the first k trials); per (subject, code) is
+    # per (subject, class) since codes and classes correspond one to one.
+    out = [
+        GestureTrial(
+            data=ct.samples(factor),
+            label=code_to_idx[ct.label],
+            subject=ct.subject,
+            session=ct.session,
+            order=ct.rank,
+            source=f"{ct.file.name}@{ct.trial.start}",
+        )
+        for ct in select_trials(files, spec.label_codes, keep=usable, rank_base=0)
+    ]
     return _thin_dominant_classes(out)
 
 
@@ -262,41 +250,20 @@ def _thin_dominant_classes(trials: list[GestureTrial]) -> list[GestureTrial]:
     ]
 
 
-def _dataset_files(spec: GestureDatasetSpec, root: Path) -> list[Path]:
-    if spec.layout == "myo-readings":
-        files = sorted(root.glob("_readings_*/*.npz"))
-    elif spec.layout == "ninapro":
-        files = sorted(
-            root.glob("S*_A1_E1.mat"), key=lambda p: int(p.stem[1:].split("_")[0])
-        )
-    elif spec.layout == "uci-emg-gestures":
-        files = sorted(root.glob("*/*.npz"))
-    else:
-        files = sorted(root.glob("Database_1/*.mat"))
-    if not files:
-        raise DataNotFoundError(f"No {spec.name} files under {root}.")
-    return files
-
-
-def _subject_of_path(spec: GestureDatasetSpec, path: Path) -> str:
-    if spec.layout == "myo-readings":
-        return path.stem.split("-")[0]
-    if spec.layout == "ninapro":
-        return "S" + path.stem[1:].split("_")[0]
-    if spec.layout == "uci-emg-gestures":
-        return path.parent.name
-    return path.stem
+def _corpus(spec: GestureDatasetSpec) -> GestureCorpus:
+    # One corpus per file layout; its folder is the spec's (both come from it).
+    for corpus in CORPORA.values():
+        if corpus.layout == spec.layout:
+            return corpus
+    raise DataNotFoundError(f"No gesture corpus has the {spec.layout!r} layout.")
 
 
 def list_subjects(
     spec: GestureDatasetSpec, data_dir: str | Path | None = None
 ) -> list[str]:
     """Subject ids of a dataset, sorted as the files are."""
-    root = _root(spec, data_dir)
-    seen: dict[str, None] = {}
-    for p in _dataset_files(spec, root):
-        seen.setdefault(_subject_of_path(spec, p), None)
-    return list(seen)
+    files = corpus_files(_corpus(spec).name, data_dir)
+    return list(dict.fromkeys(files.values()))
 
 
 def subject_files(
@@ -309,22 +276,11 @@ def subject_files(
     DataNotFoundError
         If the subject has no files.
     """
-    root = _root(spec, data_dir)
-    paths = [
-        p for p in _dataset_files(spec, root) if _subject_of_path(spec, p) == subject
-    ]
+    corpus = _corpus(spec)
+    paths = [p for p, s in corpus_files(corpus.name, data_dir).items() if s == subject]
     if not paths:
         raise DataNotFoundError(f"No {spec.name} files for subject {subject!r}.")
     return read_gesture_files(paths, spec.layout)
-
-
-def _root(spec: GestureDatasetSpec, data_dir: str | Path | None) -> Path:
-    from emgcore.datasets import data_dir as _data_dir
-
-    root = _data_dir(data_dir) / spec.folder
-    if not root.is_dir():
-        raise DataNotFoundError(f"Gesture dataset folder {root} does not exist.")
-    return root
 
 
 def load_trials(
@@ -347,17 +303,5 @@ def load_trials(
     -------
     list of GestureTrial
     """
-    root = _root(spec, data_dir)
-    files = _dataset_files(spec, root)
-    wanted = None if subjects is None else {str(s) for s in subjects}
-    if wanted is not None:
-        known = {_subject_of_path(spec, p) for p in files}
-        unknown = sorted(wanted - known)
-        if unknown:
-            raise DataNotFoundError(
-                f"Subject(s) {', '.join(unknown)} not in {spec.name} "
-                f"(known: {', '.join(sorted(known))})."
-            )
-        files = [p for p in files if _subject_of_path(spec, p) in wanted]
-    gfs = read_gesture_files(files, spec.layout)
-    return trials_from_files(gfs, spec)
+    files = read_corpus(_corpus(spec).name, data_dir, subjects=subjects)
+    return trials_from_files(files, spec)

@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 from emgcore.errors import InvalidRecordingError
 from emgcore.gesture.data.registry import REPRESENTATIONS
 from emgcore.gesture.data.trials import GestureTrial
+from emgcore.preprocess.windows import make_windows
 
 
 # -- windows and images ----------------------------------------------------------
@@ -54,12 +55,11 @@ def trial_windows(
         ``n_windows = (n_times - window) // step + 1`` (0 if the trial is
         shorter than one window).
     """
-    data = np.asarray(data, dtype=np.float32)
-    n_chans, n_times = data.shape
-    if n_times < window:
-        return np.zeros((0, n_chans, window), dtype=np.float32)
-    view = np.lib.stride_tricks.sliding_window_view(data, window, axis=1)
-    return np.ascontiguousarray(view[:, ::step].transpose(1, 0, 2))
+    # the preprocessor's windowing, in samples (a rate of 1 Hz)
+    windows, _ = make_windows(
+        np.asarray(data, dtype=np.float32), 1.0, window, step, copy=True
+    )
+    return windows
 
 
 @dataclass
