@@ -23,6 +23,9 @@ The package is split by stage; every name is re-exported here, so
 
 from __future__ import annotations
 
+# Mains detection with its details (ratios, harmonics), public here; the
+# spectra themselves stay private to emgcore.
+from emgcore._spectral import LineNoise, line_noise
 from emgcore.preprocess.display import display_band, display_signal
 from emgcore.preprocess.filters import (
     NOTCH_BANDWIDTH_HZ,
@@ -56,6 +59,8 @@ __all__ = [
     "display_band",
     "display_signal",
     "EMGPreprocessor",
+    "LineNoise",
+    "line_noise",
     "make_windows",
     "NOTCH_BANDWIDTH_HZ",
     "notch_filter",
