@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -127,27 +128,42 @@ def model_card(
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class DefaultModelConfig:
+    """How the default disease model is trained; all of it is on its card.
+
+    ``pretrained`` is the encoder checkpoint a transfer method fine-tunes
+    (ignored by the scratch methods); below ``min_confidence`` the app says
+    "inconclusive"; ``rate_hz`` is the model's input rate.
+    """
+
+    budget: Budget
+    pretrained: str | None = None
+    method: str = "tl"
+    seed: int = 0
+    rate_hz: float = 1000.0
+    min_confidence: float = 0.5
+
+
 def train_default_model(
     out_path: str | os.PathLike[str],
+    config: DefaultModelConfig,
     *,
-    pretrained: str | None,
-    method: str = "tl",
-    budget: Budget,
-    seed: int = 0,
     data_dir: Any = None,
     results_path: str | None = None,
-    min_confidence: float = 0.5,
     progress: bool = True,
-    rate_hz: float = 1000.0,
 ) -> dict[str, Any]:
     """Train on all data, save checkpoint + sha256 + card (.md and .json).
 
     ``results_path`` is the evaluation summary whose N2001 leave-one-subject-out
-    entry for the summary's ``default_method`` (else ``method``) goes on the card.
+    entry for the summary's ``default_method`` (else ``config.method``) goes on
+    the card.
     """
     from emgcore.checkpoint import file_sha256, save_checkpoint
     from emgcore.models import count_parameters
 
+    pretrained, method, budget = config.pretrained, config.method, config.budget
+    seed, rate_hz = config.seed, config.rate_hz
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     ws, train, val = default_training_data(data_dir, budget, seed, rate_hz)
@@ -210,7 +226,7 @@ def train_default_model(
         "metrics": metrics,
         "seed": seed,
         "parent": parent_sha,
-        "min_confidence": min_confidence,
+        "min_confidence": config.min_confidence,
     }
     sha = save_checkpoint(out_path, model, metadata)
     from emgcore.checkpoint import load_checkpoint
