@@ -34,11 +34,6 @@ LONG_PENDING = {"tests/emgcore/test_gesture_adapt.py"}
 #: Public functions still wider than the limit, to be grouped into configs.
 WIDE_PENDING = {
     "emgcore/baselines.py::fit_predict_classic",
-    "emgcore/gesture/api.py::adapt_to_subject",
-    "emgcore/gesture/checkpoints.py::save_gesture_checkpoint",
-    "emgcore/gesture/checkpoints.py::pretrain_checkpoint",
-    "emgcore/gesture/core/training.py::pretrain",
-    "emgcore/gesture/core/training.py::adapt",
     "emgcore/train/loop.py::fit",
 }
 

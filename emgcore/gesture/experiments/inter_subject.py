@@ -24,6 +24,8 @@ from emgcore.gesture.core import (
     DEFAULT_WIDTHS,
     PRETRAIN_CONFIG,
     SCRATCH_CONFIG,
+    AdaptOptions,
+    PretrainOptions,
     adapt,
     evaluate,
     lda_accuracy,
@@ -129,16 +131,14 @@ def _source_model(
             meta["train"],
         )
     src = subject_trials(trials, source_subjects)
-    model, scaler, info = pretrain(
-        src,
-        spec,
+    options = PretrainOptions(
         config=config,
-        seed=seed,
         widths=widths,
         max_windows=max_windows,
         per_subject=per_subject,
         val_subjects=val_subjects,
     )
+    model, scaler, info = pretrain(src, spec, options, seed=seed)
     train_meta = {
         "val_subjects_n": val_subjects,
         "config": config.to_dict(),
@@ -370,17 +370,15 @@ def run_inter_subject(
                 rep, wall = timed(evaluate, model, scaler, test_trials, spec)
             else:
                 cfg = scratch_config if method == "scratch" else adapt_config
-                (m2, sc2, info), wall = timed(
-                    adapt,
-                    model,
-                    adapt_trials,
-                    spec,
+                options = AdaptOptions(
                     method=method,
                     config=cfg,
-                    seed=seed,
                     widths=widths,
                     augment=augment,
                     refit=refit,
+                )
+                (m2, sc2, info), wall = timed(
+                    adapt, model, adapt_trials, spec, options, seed=seed
                 )
                 rep = evaluate(m2, sc2, test_trials, spec)
                 rec["train"] = info

@@ -15,6 +15,8 @@ from emgcore.gesture.core import (
     DEFAULT_WIDTHS,
     PRETRAIN_CONFIG,
     SCRATCH_CONFIG,
+    AdaptOptions,
+    PretrainOptions,
     adapt,
     evaluate,
     lda_accuracy,
@@ -64,17 +66,14 @@ def run_intra_subject(
         tr = subject_trials(trials, s)
         train, test = _half_split(tr)
         check_disjoint(train, test)
-        model, scaler, _ = adapt(
-            None,
-            train,
-            spec,
+        options = AdaptOptions(
             method="scratch",
             config=config,
-            seed=seed,
             widths=widths,
             augment=augment,
             refit=refit,
         )
+        model, scaler, _ = adapt(None, train, spec, options, seed=seed)
         per[s] = {
             "allconvnet": evaluate(model, scaler, test, spec)["accuracy"],
             "lda": lda_accuracy(train, test, spec, seed=seed)["accuracy"],
@@ -142,16 +141,8 @@ def run_percent(
         out[str(p)] = {"k": k}
         for m in methods:
             cfg = scratch_config if m == "scratch" else adapt_config
-            model, scaler, _ = adapt(
-                source,
-                sub,
-                spec,
-                method=m,
-                config=cfg,
-                seed=seed,
-                augment=augment,
-                refit=refit,
-            )
+            options = AdaptOptions(method=m, config=cfg, augment=augment, refit=refit)
+            model, scaler, _ = adapt(source, sub, spec, options, seed=seed)
             out[str(p)][m] = evaluate(model, scaler, test, spec)["accuracy"]
     return {
         "protocol": "percent",
@@ -206,28 +197,16 @@ def run_inter_session(
         adapt_tr = [t for t in s2 if t.order - first[t.label] < k]
         test_tr = [t for t in s2 if t.order - first[t.label] >= k]
         check_disjoint(adapt_tr, test_tr)
-        model, scaler, _ = pretrain(
-            s1,
-            spec,
-            config=pretrain_config,
-            seed=seed,
-            max_windows=max_source_windows,
-            widths=widths,
+        source_options = PretrainOptions(
+            config=pretrain_config, max_windows=max_source_windows, widths=widths
         )
+        model, scaler, _ = pretrain(s1, spec, source_options, seed=seed)
         before = person_scaler(scaler, adapt_tr, spec)
         row = {"no_adapt": evaluate(model, before, test_tr, spec)["accuracy"]}
         for m in ("tl_frozen", "scratch"):
             cfg = scratch_config if m == "scratch" else adapt_config
-            m2, sc2, _ = adapt(
-                model,
-                adapt_tr,
-                spec,
-                method=m,
-                config=cfg,
-                seed=seed,
-                augment=augment,
-                refit=refit,
-            )
+            options = AdaptOptions(method=m, config=cfg, augment=augment, refit=refit)
+            m2, sc2, _ = adapt(model, adapt_tr, spec, options, seed=seed)
             row[m] = evaluate(m2, sc2, test_tr, spec)["accuracy"]
         row["lda_target"] = lda_accuracy(adapt_tr, test_tr, spec, seed=seed)["accuracy"]
         per[s] = row
