@@ -185,7 +185,7 @@ def retrain(
 
     from emgcore.metrics import fit_temperature
     from emgcore.models import build_model
-    from emgcore.train import fit, set_seeds
+    from emgcore.train import FitRuntime, fit, set_seeds
 
     split = split or retrain_split(windows, config)
     train_idx, val_idx = split.train_idx, split.val_idx
@@ -203,9 +203,9 @@ def retrain(
         (windows.X[val_idx], windows.y[val_idx]),
         config=train_config,
         seed=config.seed,
-        device=config.device,
         progress=False,
         on_epoch=on_epoch,
+        runtime=FitRuntime(device=config.device),
     )
     if result.cancelled or (should_stop is not None and should_stop()):
         return RetrainResult(split=split, cancelled=True, history=result.history)
