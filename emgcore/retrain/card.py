@@ -34,10 +34,14 @@ def per_class_table(
     return lines
 
 
-def metric_with_ci(pc: Mapping[str, Any], name: str) -> str:
-    """``0.81 [0.70, 0.90]``; the value alone without a CI; ``n/a`` when absent."""
+def metric_with_ci(pc: Mapping[str, Any], name: str, *, value_digits: int = 2) -> str:
+    """``0.81 [0.70, 0.90]``; the value alone without a CI; ``n/a`` when absent.
+
+    The CI always has two decimals; the value ``value_digits``.
+    """
     value = pc.get(name)
     if value is None:
         return "n/a"
     ci = pc.get(f"{name}_ci")
-    return f"{value:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else f"{value:.2f}"
+    shown = f"{value:.{value_digits}f}"
+    return f"{shown} [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else shown
