@@ -2,7 +2,7 @@
 
 :mod:`.data` chooses the windows (person-wise split, caps, the default
 model's split); :mod:`.run` fits, calibrates and evaluates
-(:func:`retrain`). The app gathers the windows and keeps the bookkeeping (run
+(:func:`retrain`); :mod:`.card` writes the per-class table of a model card. The app gathers the windows and keeps the bookkeeping (run
 rows, storage, audit); everything that touches the model happens here.
 """
 
