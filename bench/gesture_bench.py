@@ -39,6 +39,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from emgcore.gesture.api import adapt_to_subject, load_gesture_checkpoint  # noqa: E402
+from emgcore.gesture.core import AdaptOptions  # noqa: E402
 from emgcore.gesture.data import subject_files  # noqa: E402
 from emgcore.models import count_parameters  # noqa: E402
 
@@ -68,11 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     model, _, report = adapt_to_subject(args.model, files, k=1, seed=0)
     adapt_wall, adapt_cpu = time.perf_counter() - t0, time.process_time() - c0
     t0 = time.perf_counter()
-    _, _, no_refit = adapt_to_subject(args.model, files, k=1, seed=0, refit=False)
+    _, _, no_refit = adapt_to_subject(
+        args.model, files, AdaptOptions(refit=False), k=1, seed=0
+    )
     no_refit_wall = time.perf_counter() - t0
     t0 = time.perf_counter()
     _, _, plain = adapt_to_subject(
-        args.model, files, k=1, seed=0, augment=None, refit=False
+        args.model, files, AdaptOptions(augment=None, refit=False), k=1, seed=0
     )
     plain_wall = time.perf_counter() - t0
 

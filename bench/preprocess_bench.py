@@ -41,11 +41,11 @@ from scipy.signal import resample_poly
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from emgcore._spectral import line_noise  # noqa: E402
 from emgcore.config import PreprocessConfig  # noqa: E402
 from emgcore.preprocess import (  # noqa: E402
     EMGPreprocessor,
     bandpass_filter,
+    line_noise,
     make_windows,
     notch_filter,
     resample,

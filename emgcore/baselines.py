@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -109,17 +110,32 @@ def classic_features(
     return feats, names
 
 
+@dataclass(frozen=True)
+class ClassicConfig:
+    """Which classic pipeline :func:`fit_predict_classic` fits.
+
+    ``classifier`` (see :func:`make_classic_classifier`), ``feature_set`` and
+    ``log_amplitude`` (see :func:`classic_features`). Checked when used.
+    """
+
+    classifier: str = "lda"
+    feature_set: str = "td_fd"
+    log_amplitude: bool = True
+
+
+#: Standardised MAV, RMS, WL, ZC, SSC, MNF, MDF with LDA.
+CLASSIC_CONFIG = ClassicConfig()
+
+
 def fit_predict_classic(
     train_windows: NDArray[np.floating],
     y_train: ArrayLike,
     test_windows: NDArray[np.floating],
     sfreq: float,
-    classifier: str = "lda",
+    config: ClassicConfig = CLASSIC_CONFIG,
     *,
-    feature_set: str = "td_fd",
     n_classes: int | None = None,
     seed: int = 0,
-    log_amplitude: bool = True,
 ) -> NDArray[np.float64]:
     """Fit the classic pipeline on training windows, predict test windows.
 
@@ -131,15 +147,14 @@ def fit_predict_classic(
     test_windows : ndarray, shape (n_test, n_chans, n_times)
     sfreq : float
         Sampling rate in Hz of both sets.
-    classifier : {"lda", "logreg", "rf"}
-    feature_set : {"td_fd", "hudgins"}
+    config : ClassicConfig
+        Classifier (``"lda"``, ``"logreg"``, ``"rf"``), feature set
+        (``"td_fd"``, ``"hudgins"``) and log of the amplitude features.
     n_classes : int, optional
         Number of classes of the task; default ``max(y_train) + 1``. Classes
         missing from the training data (as in leave-one-subject-out folds)
         get probability 0.
     seed : int
-    log_amplitude : bool
-        See :func:`classic_features`.
 
     Returns
     -------
@@ -162,13 +177,10 @@ def fit_predict_classic(
         raise ValueError(
             "'y_train' must hold at least two classes to fit a classifier."
         )
-    x_train, _ = classic_features(
-        train_windows, sfreq, feature_set, log_amplitude=log_amplitude
-    )
-    x_test, _ = classic_features(
-        test_windows, sfreq, feature_set, log_amplitude=log_amplitude
-    )
-    model = make_classic_classifier(classifier, seed=seed)
+    features, logged = config.feature_set, config.log_amplitude
+    x_train, _ = classic_features(train_windows, sfreq, features, log_amplitude=logged)
+    x_test, _ = classic_features(test_windows, sfreq, features, log_amplitude=logged)
+    model = make_classic_classifier(config.classifier, seed=seed)
     model.fit(x_train, y)
     proba = np.zeros((x_test.shape[0], k))
     proba[:, model.classes_] = model.predict_proba(x_test)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,11 @@ import numpy as np
 from emgcore.datasets.base import DISEASE_CLASSES, WindowSet
 from emgcore.disease import (
     Budget,
-    _cap_per_recording,
     disease_preprocess,
     is_transfer,
     train_and_score,
 )
+from emgcore.retrain.card import per_class_table
 
 INTENDED_USE = (
     "Decision support for clinical needle EMG, not a diagnosis: it shows a "
@@ -50,37 +51,22 @@ LIMITATIONS = [
 ]
 
 
-def _training_data(data_dir: Any, budget: Budget, seed: int, rate_hz: float = 1000.0):
-    """emgdb + N2001 windows and a validation split of whole recordings/blocks."""
-    from emgcore.datasets import load_dataset
-    from emgcore.datasets.splits import blocked_split
+def default_training_data(
+    data_dir: Any, budget: Budget, seed: int, rate_hz: float = 1000.0
+) -> tuple[WindowSet, np.ndarray, np.ndarray]:
+    """emgdb + N2001 windows and a validation split of whole recordings/blocks.
 
-    config = disease_preprocess(rate_hz)
-    emgdb = load_dataset("physionet_emgdb", data_dir, preprocess=config)
-    n2001 = load_dataset("emglab_n2001", data_dir, preprocess=config)
-    ws = WindowSet.concat([emgdb, n2001])
-    n_emgdb = len(emgdb)
-    # emgdb: one recording per class, so validation is a gapped time block.
-    e_train, e_val = blocked_split(emgdb, test_frac=0.2, seed=seed)
-    rng = np.random.default_rng(seed)
-    recs = np.unique(n2001.recording_ids)
-    val_recs = []
-    for c in range(len(DISEASE_CLASSES)):
-        mine = [r for r in recs if int(n2001.y[n2001.recording_ids == r][0]) == c]
-        val_recs += list(
-            rng.choice(mine, size=max(1, round(0.15 * len(mine))), replace=False)
-        )
-    is_val = np.isin(n2001.recording_ids, val_recs)
-    n_idx = np.arange(len(n2001))
-    n_train = _cap_per_recording(
-        n2001, n_idx[~is_val], budget.max_windows_per_recording, seed
+    The default model's own split (its validation windows are the ones the
+    auditor's report evaluates it on).
+    """
+    from emgcore.retrain import default_model_split
+
+    return default_model_split(
+        data_dir,
+        disease_preprocess(rate_hz),
+        max_windows_per_recording=budget.max_windows_per_recording,
+        seed=seed,
     )
-    n_val = _cap_per_recording(
-        n2001, n_idx[is_val], budget.max_windows_per_recording, seed
-    )
-    train = np.concatenate([e_train, n_train + n_emgdb])
-    val = np.concatenate([e_val, n_val + n_emgdb])
-    return ws, train, val
 
 
 def model_card(
@@ -122,15 +108,8 @@ def model_card(
             "",
             f"Per class (seed {loso['report_seed']}, 95 % bootstrap CI over recordings):",
             "",
-            "| class | sensitivity | specificity | precision | F1 | AUC |",
-            "|---|---|---|---|---|---|",
+            *per_class_table(loso["per_class"], metadata["class_names"]),
         ]
-        for c in metadata["class_names"]:
-            pc = loso["per_class"][c]
-            lines.append(
-                f"| {c} | {_ci(pc, 'sensitivity')} | {_ci(pc, 'specificity')} | "
-                f"{_ci(pc, 'precision')} | {_ci(pc, 'f1')} | {_ci(pc, 'auc')} |"
-            )
     else:
         lines.append(
             "No leave-one-subject-out evaluation was available when this was trained."
@@ -149,43 +128,48 @@ def model_card(
     return "\n".join(lines)
 
 
-def _ci(pc: dict[str, Any], name: str) -> str:
-    value = pc.get(name)
-    if value is None:
-        return "n/a"
-    ci = pc.get(f"{name}_ci")
-    return f"{value:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else f"{value:.2f}"
+@dataclass(frozen=True)
+class DefaultModelConfig:
+    """How the default disease model is trained; all of it is on its card.
+
+    ``pretrained`` is the encoder checkpoint a transfer method fine-tunes
+    (ignored by the scratch methods); below ``min_confidence`` the app says
+    "inconclusive"; ``rate_hz`` is the model's input rate.
+    """
+
+    budget: Budget
+    pretrained: str | None = None
+    method: str = "tl"
+    seed: int = 0
+    rate_hz: float = 1000.0
+    min_confidence: float = 0.5
 
 
 def train_default_model(
     out_path: str | os.PathLike[str],
+    config: DefaultModelConfig,
     *,
-    pretrained: str | None,
-    method: str = "tl",
-    budget: Budget,
-    seed: int = 0,
     data_dir: Any = None,
     results_path: str | None = None,
-    min_confidence: float = 0.5,
     progress: bool = True,
-    rate_hz: float = 1000.0,
 ) -> dict[str, Any]:
     """Train on all data, save checkpoint + sha256 + card (.md and .json).
 
     ``results_path`` is the evaluation summary whose N2001 leave-one-subject-out
-    entry for the summary's ``default_method`` (else ``method``) goes on the card.
+    entry for the summary's ``default_method`` (else ``config.method``) goes on
+    the card.
     """
     from emgcore.checkpoint import file_sha256, save_checkpoint
     from emgcore.models import count_parameters
 
+    pretrained, method, budget = config.pretrained, config.method, config.budget
+    seed, rate_hz = config.seed, config.rate_hz
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    ws, train, val = _training_data(data_dir, budget, seed, rate_hz)
+    ws, train, val = default_training_data(data_dir, budget, seed, rate_hz)
     record = train_and_score(
         ws,
-        train,
-        val,
-        val,
+        (train, val, val),
         method=method,
         seed=seed,
         budget=budget,
@@ -240,7 +224,7 @@ def train_default_model(
         "metrics": metrics,
         "seed": seed,
         "parent": parent_sha,
-        "min_confidence": min_confidence,
+        "min_confidence": config.min_confidence,
     }
     sha = save_checkpoint(out_path, model, metadata)
     from emgcore.checkpoint import load_checkpoint

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emgcore.baselines import fit_predict_classic
+from emgcore.baselines import ClassicConfig, fit_predict_classic
 from emgcore.gesture.data import (
     ADAPT_AUGMENT,
     cut_windows,
@@ -48,7 +48,8 @@ def main(run_dir: str, dataset: str) -> int:
         accs = []
         for X, y in ((train.X, train.y), ADAPT_AUGMENT.apply(train, seed=0)):
             proba = fit_predict_classic(
-                X, y, test.X, spec.sfreq, "lda", feature_set="hudgins",
+                X, y, test.X, spec.sfreq,
+                ClassicConfig(classifier="lda", feature_set="hudgins"),
                 n_classes=n_classes, seed=0,
             )  # fmt: skip
             accs.append(float((proba.argmax(1) == test.y).mean()))

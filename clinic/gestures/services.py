@@ -263,6 +263,7 @@ def _adapt(session: GestureSession, checkpoint: Path, workdir: Path):
     """Read the calibration files and run emgcore's adaptation."""
     from emgcore.errors import EmgCoreError
     from emgcore.gesture.api import adapt_to_subject
+    from emgcore.gesture.core import AdaptOptions
     from emgcore.gesture.data import read_gesture_files
 
     paths = _materialise(session, workdir)
@@ -292,10 +293,10 @@ def _adapt(session: GestureSession, checkpoint: Path, workdir: Path):
         return adapt_to_subject(
             checkpoint,
             gesture_files,
+            AdaptOptions(config=config),
             k=session.k,
             seed=session.seed,
             on_epoch=on_epoch,
-            config=config,
         )
     except EmgCoreError as exc:
         # Users see the message: name their file, not the server's temp folder.

@@ -244,33 +244,19 @@ def _minmax_decimate(x: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray
     return index, x[index]
 
 
-def _display_band(sfreq: float, electrode_type: str) -> tuple[float, float]:
-    """Pass band in Hz: 20-450 Hz for surface EMG; needle EMG keeps up to 10 kHz."""
-    if electrode_type == Upload.ElectrodeType.SURFACE:
-        return 20.0, min(450.0, 0.45 * sfreq)
-    return 20.0, min(10_000.0, 0.45 * sfreq)
-
-
-def _display_filter(
-    data: np.ndarray, sfreq: float, band: tuple[float, float]
-) -> np.ndarray:
-    """Zero-phase 4th-order Butterworth band-pass for display and features."""
-    from scipy.signal import butter, sosfiltfilt
-
-    low, high = band
-    if high <= low or data.shape[-1] < 64:
-        return data
-    sos = butter(4, [low, high], btype="bandpass", fs=sfreq, output="sos")
-    return sosfiltfilt(sos, data, axis=-1)
-
-
 def _display_channels(
     recording, electrode_type: str = Upload.ElectrodeType.UNKNOWN
 ) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
-    """The first channels as float64, raw and filtered, (n_shown, n_times)."""
+    """The first channels as float64, raw and filtered, (n_shown, n_times).
+
+    The band: 20-450 Hz for surface EMG; needle EMG keeps up to 10 kHz.
+    """
+    from emgcore.preprocess import display_signal
+
     data = recording.data[:PREVIEW_MAX_CHANNELS].astype(np.float64)
-    band = _display_band(recording.sfreq, electrode_type)
-    return data, _display_filter(data, recording.sfreq, band), band
+    surface = electrode_type == Upload.ElectrodeType.SURFACE
+    filtered, band = display_signal(data, recording.sfreq, surface=surface)
+    return data, filtered, band
 
 
 def signal_preview(

@@ -150,13 +150,15 @@ def _evaluation_windows(mv: ModelVersion, meta: dict[str, Any]):
     name = (meta.get("dataset") or {}).get("name") or ""
     if name == "physionet_emgdb+emglab_n2001":
         from emgcore.disease import Budget
-        from emgcore.disease_model import _training_data
+        from emgcore.disease_model import default_training_data
 
         budget = Budget(**((meta.get("train") or {}).get("budget") or {}))
         # At the model's own rate: without it the data came at 1 kHz for a
         # 4 kHz model (same 1000-sample windows, so nothing failed loudly).
         rate = float(meta.get("sfreq") or 1000.0)
-        ws, _, val = _training_data(settings.EMG_DATA_DIR, budget, seed, rate_hz=rate)
+        ws, _, val = default_training_data(
+            settings.EMG_DATA_DIR, budget, seed, rate_hz=rate
+        )
         return ws, val, "default-model validation split"
     from emgcore.config import PreprocessConfig
     from emgcore.datasets.base import WindowSet

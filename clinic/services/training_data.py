@@ -17,6 +17,11 @@ from clinic.errors import UserFacingError
 from clinic.models import ConfirmedDiagnosis, RetrainingRun, Upload
 from clinic.services.analysis import _recording_read
 from clinic.stored_files import StoredFileError
+from emgcore.retrain import (  # noqa: F401 (the split and caps, re-exported)
+    VAL_FRACTION,
+    cap_windows,
+    split_by_subject,
+)
 
 # Confirmed diagnoses that map onto the disease model's classes.
 CONFIRMED_CLASSES = {
@@ -24,7 +29,6 @@ CONFIRMED_CLASSES = {
     ConfirmedDiagnosis.Diagnosis.MYOPATHY: "myopathy",
     ConfirmedDiagnosis.Diagnosis.NEUROPATHY: "neuropathy",
 }
-VAL_FRACTION = 0.2
 
 
 def builtin_windows(name: str, preprocess) -> Any:
@@ -124,47 +128,3 @@ def training_windows(run: RetrainingRun, meta: dict[str, Any]):
         src["windows"] += len(p)
         src["recordings"] += int(len(np.unique(p.recording_ids)))
     return WindowSet.concat(parts), summary
-
-
-def split_by_subject(ws, *, seed: int, val_frac: float = VAL_FRACTION):
-    """Train/validation indices with no person (or raw sample) on both sides.
-
-    A class with two or more people holds out whole people (at least one);
-    a class with a single person (emgdb has one per class) holds out one
-    gapped time block of each of its recordings (``blocked_split``).
-    """
-    from emgcore.datasets.splits import blocked_split
-
-    rng = np.random.default_rng(seed)
-    train: list[np.ndarray] = []
-    val: list[np.ndarray] = []
-    for c in range(len(ws.class_names)):
-        idx = np.flatnonzero(ws.y == c)
-        if idx.size == 0:
-            continue
-        people = np.unique(ws.subjects[idx])
-        if len(people) >= 2:
-            n_val = max(1, int(round(val_frac * len(people))))
-            held = rng.choice(people, size=n_val, replace=False)
-            is_val = np.isin(ws.subjects[idx], held)
-            train.append(idx[~is_val])
-            val.append(idx[is_val])
-        else:
-            sub = ws.subset(idx)
-            tr, va = blocked_split(sub, test_frac=val_frac, seed=seed)
-            train.append(idx[tr])
-            val.append(idx[va])
-    train_idx = np.sort(np.concatenate(train)) if train else np.zeros(0, np.int64)
-    val_idx = np.sort(np.concatenate(val)) if val else np.zeros(0, np.int64)
-    return train_idx.astype(np.int64), val_idx.astype(np.int64)
-
-
-def cap_windows(ws, idx: np.ndarray, max_windows: int, seed: int) -> np.ndarray:
-    """At most ``max_windows`` windows, spread evenly over the recordings."""
-    from emgcore.disease import _cap_per_recording
-
-    if len(idx) <= max_windows:
-        return idx
-    n_rec = len(np.unique(ws.recording_ids[idx]))
-    per_recording = max(1, max_windows // max(n_rec, 1))
-    return _cap_per_recording(ws, idx, per_recording, seed)

@@ -85,19 +85,22 @@ def run_pretrain(args: argparse.Namespace) -> int:
 
 
 def run_disease(args: argparse.Namespace) -> int:
-    from emgcore.disease_model import train_default_model
+    from emgcore.disease_model import DefaultModelConfig, train_default_model
 
-    summary = train_default_model(
-        args.out,
+    config = DefaultModelConfig(
+        budget=_budget(args),
         pretrained=args.pretrained,
         method=args.method,
-        budget=_budget(args),
         seed=args.seed,
+        rate_hz=args.rate_hz,
+        min_confidence=args.min_confidence,
+    )
+    summary = train_default_model(
+        args.out,
+        config,
         data_dir=args.data_dir,
         results_path=args.results,
-        min_confidence=args.min_confidence,
         progress=not args.no_progress,
-        rate_hz=args.rate_hz,
     )
     print(json.dumps(summary))
     return 0

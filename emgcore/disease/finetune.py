@@ -17,8 +17,13 @@ import torch
 from numpy.typing import NDArray
 
 from emgcore.config import TrainConfig
-from emgcore.datasets.base import DISEASE_CLASSES, WindowSet
+from emgcore.datasets.base import WindowSet
 from emgcore.disease.pretraining import METHODS, Budget, new_model
+from emgcore.retrain import cap_per_recording, window_logits
+
+# The old names, for the protocols and callers that still import them here.
+_cap_per_recording = cap_per_recording
+logits_of = window_logits
 
 
 def is_transfer(method: str) -> bool:
@@ -55,36 +60,9 @@ def finetune_config(method: str, budget: Budget) -> TrainConfig:
     )
 
 
-def _cap_per_recording(
-    ws: WindowSet, idx: NDArray[np.int64], cap: int | None, seed: int
-) -> NDArray[np.int64]:
-    """At most ``cap`` windows per recording, spread evenly over its length."""
-    if cap is None:
-        return idx
-    keep = []
-    for rec in np.unique(ws.recording_ids[idx]):
-        mine = idx[ws.recording_ids[idx] == rec]
-        if len(mine) > cap:
-            pick = np.linspace(0, len(mine) - 1, cap).round().astype(int)
-            mine = mine[pick]
-        keep.append(mine)
-    return np.sort(np.concatenate(keep))
-
-
-def logits_of(model: torch.nn.Module, X: NDArray[np.float32], batch_size: int = 128):
-    model.eval()
-    out = []
-    with torch.inference_mode():
-        for s in range(0, len(X), batch_size):
-            out.append(model(torch.from_numpy(X[s : s + batch_size])).double().numpy())
-    return np.concatenate(out) if out else np.zeros((0, len(DISEASE_CLASSES)))
-
-
 def train_and_score(
     ws: WindowSet,
-    train_idx: NDArray[np.int64],
-    val_idx: NDArray[np.int64],
-    test_idx: NDArray[np.int64],
+    split: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
     *,
     method: str,
     seed: int,
@@ -97,10 +75,13 @@ def train_and_score(
 
     Returns a JSON-serialisable record with the test windows' calibrated
     probabilities, the temperature fitted on validation, and training history.
+    ``split`` is (train, validation, test) window indices.
     """
     from emgcore.checkpoint import load_checkpoint
     from emgcore.metrics import apply_temperature, fit_temperature
     from emgcore.train import fit
+
+    train_idx, val_idx, test_idx = split
 
     if is_transfer(method):
         if pretrained is None:

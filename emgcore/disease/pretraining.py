@@ -200,7 +200,7 @@ def pretrain(
     """
     from emgcore.checkpoint import save_checkpoint
     from emgcore.datasets.splits import random_window_split
-    from emgcore.train import fit
+    from emgcore.train import FitRuntime, fit
 
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -221,7 +221,7 @@ def pretrain(
         config=config,
         seed=seed,
         progress=progress,
-        resume_dir=str(out_path) + ".resume",
+        runtime=FitRuntime(resume_dir=str(out_path) + ".resume"),
     )
     model.load_state_dict(result.state)
     summary = {

@@ -151,10 +151,13 @@ def ssc(windows: NDArray[np.floating], threshold: float = 0.0) -> NDArray[np.flo
 
 
 def _power_spectrum(
-    x: NDArray[np.float64], sfreq: float
+    windows: NDArray[np.floating], sfreq: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Periodograms of the checked windows: ``(freqs, psd)``."""
     from scipy.signal import periodogram
 
+    x = _as_windows(windows)
+    sfreq = _check_sfreq(sfreq, what="windows")
     # A Hann-windowed periodogram of the whole window: one estimate per window
     # at the finest resolution the window allows; the mean is removed first.
     freqs, psd = periodogram(x, fs=sfreq, window="hann", detrend="constant", axis=-1)
@@ -178,9 +181,7 @@ def mnf(windows: NDArray[np.floating], sfreq: float) -> NDArray[np.float64]:
     ndarray, shape (n_windows, n_chans)
         Mean frequency in Hz.
     """
-    x = _as_windows(windows)
-    sfreq = _check_sfreq(sfreq, what="windows")
-    freqs, psd = _power_spectrum(x, sfreq)
+    freqs, psd = _power_spectrum(windows, sfreq)
     total = psd.sum(axis=-1)
     num = (psd * freqs).sum(axis=-1)
     return np.divide(num, total, out=np.zeros_like(total), where=total > 0)
@@ -203,9 +204,7 @@ def mdf(windows: NDArray[np.floating], sfreq: float) -> NDArray[np.float64]:
     ndarray, shape (n_windows, n_chans)
         Median frequency in Hz.
     """
-    x = _as_windows(windows)
-    sfreq = _check_sfreq(sfreq, what="windows")
-    freqs, psd = _power_spectrum(x, sfreq)
+    freqs, psd = _power_spectrum(windows, sfreq)
     return _median_frequency(freqs, psd)
 
 

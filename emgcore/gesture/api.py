@@ -13,6 +13,7 @@ before.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from emgcore.checkpoint import file_sha256
-from emgcore.config import TrainConfig
 from emgcore.errors import InvalidRecordingError
 from emgcore.gesture.checkpoints import (
     REPRESENTATION as REPRESENTATION,
@@ -42,6 +42,8 @@ from emgcore.gesture.checkpoints import (
 )
 from emgcore.gesture.core import (
     ADAPT_CONFIG,
+    ADAPT_OPTIONS,
+    AdaptOptions,
     EpochCallback,
     accuracy_report,
     adapt,
@@ -50,8 +52,6 @@ from emgcore.gesture.core import (
     predict_proba,
 )
 from emgcore.gesture.data import (
-    ADAPT_AUGMENT,
-    GainAugment,
     check_disjoint,
     split_adapt_test,
     trial_windows,
@@ -64,14 +64,11 @@ from emgcore.models import AllConvNet
 def adapt_to_subject(
     checkpoint_path: str | Path,
     gesture_files: Sequence[GestureFile],
+    options: AdaptOptions = ADAPT_OPTIONS,
     *,
     k: int = 1,
     seed: int = 0,
     on_epoch: EpochCallback | None = None,
-    method: str = "tl_frozen",
-    config: TrainConfig = ADAPT_CONFIG,
-    augment: GainAugment | None = ADAPT_AUGMENT,
-    refit: bool = True,
 ) -> tuple[AllConvNet, dict[str, Any], dict[str, Any]]:
     """Adapt a pretrained gesture checkpoint to one person.
 
@@ -86,19 +83,18 @@ def adapt_to_subject(
     gesture_files : sequence of GestureFile
         The person's calibration recordings in recording order, with labels
         in the checkpoint dataset's codes (``preprocess.spec.label_codes``).
+    options : AdaptOptions
+        ``method`` ({"tl_frozen", "tl_full", "scratch"}), ``config`` (None:
+        :data:`ADAPT_CONFIG`), ``augment`` (random electrode gains on the
+        training windows, default on) and ``refit`` (retrain on the whole
+        adaptation trials for the epoch count early stopping chose, default
+        on; see :func:`emgcore.gesture.core.adapt`).
     k : int
         Adaptation trials per gesture; each gesture needs at least k + 1.
     seed : int
     on_epoch : callable, optional
         Progress callback (see :func:`emgcore.train.fit`); returning False
         cancels.
-    method : {"tl_frozen", "tl_full", "scratch"}
-    config : TrainConfig
-    augment : GainAugment or None
-        Random electrode gains on the training windows (default on).
-    refit : bool
-        Retrain on the whole adaptation trials for the epoch count early
-        stopping chose (default on; see :func:`emgcore.gesture.core.adapt`).
 
     Returns
     -------
@@ -115,6 +111,10 @@ def adapt_to_subject(
     InvalidRecordingError
         If no gesture has more than k trials, or channels do not match.
     """
+    # The checkpoint records the schedule, so the preset stands in for None.
+    config = options.config or ADAPT_CONFIG
+    options = dataclasses.replace(options, config=config)
+    method = options.method
     source, meta, scaler, spec = load_gesture_checkpoint(checkpoint_path)
     spec_in = spec
     for gf in gesture_files:
@@ -143,15 +143,7 @@ def adapt_to_subject(
         source, person_scaler(scaler, adapt_trials, spec), test_trials, spec
     )
     model, new_scaler, info = adapt(
-        source,
-        adapt_trials,
-        spec,
-        method=method,
-        config=config,
-        seed=seed,
-        augment=augment,
-        refit=refit,
-        on_epoch=on_epoch,
+        source, adapt_trials, spec, options, seed=seed, on_epoch=on_epoch
     )
     after = evaluate(model, new_scaler, test_trials, spec)
     parent = file_sha256(checkpoint_path)

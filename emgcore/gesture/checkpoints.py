@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from emgcore.checkpoint import load_checkpoint, save_checkpoint
-from emgcore.config import TrainConfig
 from emgcore.errors import IncompatibleCheckpointError, InvalidRecordingError
 from emgcore.gesture.core import (
-    PRETRAIN_CONFIG,
+    PRETRAIN_OPTIONS,
+    PretrainOptions,
     evaluate,
     person_scaler,
     pretrain,
@@ -60,8 +60,6 @@ def save_gesture_checkpoint(
     seed: int,
     metrics: dict[str, Any] | None = None,
     parent: str | None = None,
-    dataset_name: str | None = None,
-    subjects: Sequence[str] = (),
 ) -> str:
     """Save a gesture model with the metadata needed to use it.
 
@@ -72,7 +70,7 @@ def save_gesture_checkpoint(
     -------
     sha256 : str
     """
-    subjects = list(subjects) or list(train.get("source_subjects", []))
+    subjects = list(train.get("source_subjects", []))
     return save_checkpoint(
         path,
         model,
@@ -87,7 +85,7 @@ def save_gesture_checkpoint(
             },
             "train": train,
             "dataset": {
-                "name": dataset_name or spec.folder,
+                "name": spec.folder,
                 "split_hash": split_hash(subjects, train.get("heldout_subjects", [])),
             },
             "metrics": metrics or {},
@@ -131,19 +129,15 @@ def pretrain_checkpoint(
     trials: Sequence[GestureTrial],
     spec: GestureDatasetSpec,
     out: str | Path,
+    options: PretrainOptions = PRETRAIN_OPTIONS,
     *,
     heldout: Sequence[str] = (),
     seed: int = 0,
-    config: TrainConfig = PRETRAIN_CONFIG,
-    widths: Sequence[int] = (32, 64),
-    max_windows: int | None = 20000,
-    per_subject: bool = True,
-    val_subjects: int = 0,
     command: str | None = None,
 ) -> dict[str, Any]:
     """Pretrain on every subject not in ``heldout``; save checkpoint + model card.
 
-    ``val_subjects`` is passed to :func:`emgcore.gesture.core.pretrain`.
+    ``options`` are passed to :func:`emgcore.gesture.core.pretrain`.
 
     Held-out subjects (if any) are evaluated without adaptation (all their
     trials) and that accuracy is stored in ``metrics``.
@@ -162,16 +156,8 @@ def pretrain_checkpoint(
         )
     source_subjects = [s for s in subjects if s not in held]
     src = [t for t in trials if t.subject in set(source_subjects)]
-    model, scaler, info = pretrain(
-        src,
-        spec,
-        config=config,
-        seed=seed,
-        widths=widths,
-        max_windows=max_windows,
-        per_subject=per_subject,
-        val_subjects=val_subjects,
-    )
+    model, scaler, info = pretrain(src, spec, options, seed=seed)
+    config, val_subjects = options.config, options.val_subjects
     val_key = "val_acc_source_subjects" if val_subjects else "val_acc_source_time_split"
     metrics: dict[str, Any] = {val_key: info["best_val_acc"]}
     if held:
@@ -192,7 +178,7 @@ def pretrain_checkpoint(
         "config": config.to_dict(),
         "source_subjects": source_subjects,
         "heldout_subjects": sorted(held),
-        "max_windows": max_windows,
+        "max_windows": options.max_windows,
         "scaling": info.get("scaling"),
         "command": command,
         **info,

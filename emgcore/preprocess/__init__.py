@@ -15,13 +15,18 @@ single-channel recordings replicated to 12 channels.
 
 The package is split by stage; every name is re-exported here, so
 ``from emgcore.preprocess import ...`` works as before: :mod:`.resample`,
-:mod:`.filters`, :mod:`.windows` (z-score, windows), :mod:`.pipeline`
+:mod:`.filters`, :mod:`.display` (the app's display band-pass),
+:mod:`.windows` (z-score, windows), :mod:`.pipeline`
 (:class:`EMGPreprocessor`, :class:`Preprocessed`) and the private
 :mod:`._common` (input checks, thread helpers).
 """
 
 from __future__ import annotations
 
+# Mains detection with its details (ratios, harmonics), public here; the
+# spectra themselves stay private to emgcore.
+from emgcore._spectral import LineNoise, line_noise
+from emgcore.preprocess.display import display_band, display_signal
 from emgcore.preprocess.filters import (
     NOTCH_BANDWIDTH_HZ,
     bandpass_filter,
@@ -51,7 +56,11 @@ __all__ = [
     "bandpass_filter",
     "DEFAULT_CHUNK_S",
     "detect_line_frequency",
+    "display_band",
+    "display_signal",
     "EMGPreprocessor",
+    "LineNoise",
+    "line_noise",
     "make_windows",
     "NOTCH_BANDWIDTH_HZ",
     "notch_filter",

@@ -1,6 +1,7 @@
 """Types every part of the training loop shares, and seeding.
 
 :class:`TrainResult` (what :func:`~emgcore.train.fit` returns),
+:class:`FitRuntime` (where it trains and keeps its resume state),
 :class:`TrainingCancelled` (raised by an ``on_epoch`` callback), the data and
 callback type aliases, the loop's mutable progress record and
 :func:`set_seeds`.
@@ -9,6 +10,7 @@ callback type aliases, the loop's mutable progress record and
 from __future__ import annotations
 
 import math
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +26,23 @@ from emgcore.errors import EmgCoreError
 ArrayPair = tuple[NDArray[Any] | torch.Tensor, NDArray[Any] | torch.Tensor]
 DataArg = ArrayPair | Dataset
 EpochCallback = Callable[[dict[str, Any]], "bool | None"]
+
+
+@dataclass(frozen=True)
+class FitRuntime:
+    """Where :func:`~emgcore.train.fit` runs: not what it learns.
+
+    ``device`` (``"cpu"``, ``"cuda"``) and ``resume_dir``, the folder of its
+    ``resume.pt`` (written after every epoch; a run that finds one continues
+    after its last epoch and gives the weights of an uninterrupted run).
+    """
+
+    device: str | torch.device = "cpu"
+    resume_dir: str | os.PathLike[str] | None = None
+
+
+#: Train on the CPU without resume state.
+DEFAULT_RUNTIME = FitRuntime()
 
 
 class TrainingCancelled(EmgCoreError):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,10 @@ from tqdm.auto import tqdm
 
 from emgcore.config import TrainConfig
 from emgcore.train.base import (
+    DEFAULT_RUNTIME,
     DataArg,
     EpochCallback,
+    FitRuntime,
     TrainingCancelled,
     TrainResult,
     _check_seed,
@@ -52,10 +53,9 @@ def fit(
     *,
     config: TrainConfig,
     seed: int,
-    device: str | torch.device = "cpu",
     progress: bool = True,
     on_epoch: EpochCallback | None = None,
-    resume_dir: str | os.PathLike[str] | None = None,
+    runtime: FitRuntime = DEFAULT_RUNTIME,
 ) -> TrainResult:
     """Train ``model`` in place with cross-entropy and Adam.
 
@@ -76,8 +76,6 @@ def fit(
     seed : int
         Seeds the RNGs (dropout, shuffling) via :func:`set_seeds`. Batches are
         shuffled with a generator seeded by ``(seed, epoch)``.
-    device : str or torch.device
-        Where to train (``"cpu"``, ``"cuda"``).
     progress : bool
         Show a tqdm progress bar (stderr).
     on_epoch : callable or None
@@ -85,8 +83,9 @@ def fit(
         ``train_loss``, ``val_loss``, ``val_acc``, ``val_balanced_acc``, ``lr``,
         ``frozen``, ``elapsed_s``). Returning False or raising
         :class:`TrainingCancelled` stops training cleanly (``result.cancelled``).
-    resume_dir : path-like or None
-        Folder for ``resume.pt``, written after every epoch (model, optimiser,
+    runtime : FitRuntime
+        ``device``: where to train (``"cpu"``, ``"cuda"``). ``resume_dir``:
+        folder for ``resume.pt``, written after every epoch (model, optimiser,
         RNG state, best weights, history). If it exists when ``fit`` starts,
         training continues after its last epoch and gives the same weights as
         an uninterrupted run.
@@ -109,7 +108,8 @@ def fit(
             f"'config' must be a TrainConfig, got {type(config).__name__}."
         )
     set_seeds(seed)
-    device = torch.device(device)
+    device = torch.device(runtime.device)
+    resume_dir = runtime.resume_dir
     train_ds = _as_dataset(train_data, "train_data")
     val_ds = _as_dataset(val_data, "val_data")
     if train_ds is None:

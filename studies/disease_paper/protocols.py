@@ -98,14 +98,14 @@ def classic_score(
     seed: int,
 ) -> dict[str, Any]:
     """The practitioner's pipeline on the same split (first channel only)."""
-    from emgcore.baselines import fit_predict_classic
+    from emgcore.baselines import ClassicConfig, fit_predict_classic
 
     proba = fit_predict_classic(
         ws.X[train_idx][:, :1],
         ws.y[train_idx],
         ws.X[test_idx][:, :1],
         ws.sfreq,
-        classifier=classifier,
+        ClassicConfig(classifier=classifier),
         n_classes=len(ws.class_names),
         seed=seed,
     )
@@ -176,9 +176,7 @@ def run_protocol(
                 else:
                     record = train_and_score(
                         ws,
-                        train,
-                        val,
-                        test,
+                        (train, val, test),
                         method=method,
                         seed=seed,
                         budget=budget,

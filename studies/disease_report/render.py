@@ -95,11 +95,9 @@ def _ms(entry: dict[str, Any], metric: str) -> str:
 
 
 def _fmt_ci(pc: dict[str, Any], name: str) -> str:
-    value = pc.get(name)
-    if value is None:
-        return "n/a"
-    ci = pc.get(f"{name}_ci")
-    return f"{value:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else f"{value:.3f}"
+    from emgcore.retrain.card import metric_with_ci
+
+    return metric_with_ci(pc, name, value_digits=3)
 
 
 def render_markdown(summary: dict[str, Any]) -> str:

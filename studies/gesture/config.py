@@ -20,6 +20,7 @@ from emgcore.gesture.core import (
     DEFAULT_WIDTHS,
     PRETRAIN_CONFIG,
     SCRATCH_CONFIG,
+    AdaptOptions,
     adapt,
 )
 from emgcore.gesture.data import (
@@ -57,23 +58,21 @@ class AdaptSettings:
         trials: Sequence[GestureTrial],
         spec: GestureDatasetSpec,
         method: str,
-        **keywords: Any,
+        **options: Any,
     ) -> tuple[Any, Any, dict[str, Any]]:
         """:func:`emgcore.gesture.core.adapt` of one method with these settings.
 
-        ``keywords`` go to it as they are (e.g. ``widths``).
+        ``options`` are further :class:`~emgcore.gesture.core.AdaptOptions`
+        fields (e.g. ``widths``).
         """
-        return adapt(
-            source,
-            trials,
-            spec,
+        adapt_options = AdaptOptions(
             method=method,
             config=self.train_config(method),
-            seed=self.seed,
             augment=self.augment,
             refit=self.refit,
-            **keywords,
+            **options,
         )
+        return adapt(source, trials, spec, adapt_options, seed=self.seed)
 
 
 @dataclass(frozen=True)

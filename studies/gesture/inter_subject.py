@@ -18,6 +18,7 @@ import torch
 
 from emgcore.errors import InvalidOptionError
 from emgcore.gesture.core import (
+    PretrainOptions,
     evaluate,
     lda_accuracy,
     person_scaler,
@@ -111,16 +112,14 @@ def _source_model(
             meta["train"],
         )
     src = subject_trials(trials, source_subjects)
-    model, scaler, info = pretrain(
-        src,
-        spec,
+    options = PretrainOptions(
         config=config.pretrain_config,
-        seed=config.seed,
         widths=config.widths,
         max_windows=config.max_source_windows,
         per_subject=config.per_subject,
         val_subjects=config.source_val_subjects,
     )
+    model, scaler, info = pretrain(src, spec, options, seed=config.seed)
     train_meta = {
         "val_subjects_n": config.source_val_subjects,
         "config": config.pretrain_config.to_dict(),

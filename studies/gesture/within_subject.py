@@ -13,6 +13,8 @@ from emgcore.config import TrainConfig
 from emgcore.gesture.core import (
     DEFAULT_WIDTHS,
     SCRATCH_CONFIG,
+    AdaptOptions,
+    PretrainOptions,
     adapt,
     evaluate,
     lda_accuracy,
@@ -63,17 +65,14 @@ def run_intra_subject(
         tr = subject_trials(trials, s)
         train, test = _half_split(tr)
         check_disjoint(train, test)
-        model, scaler, _ = adapt(
-            None,
-            train,
-            spec,
+        options = AdaptOptions(
             method="scratch",
             config=config,
-            seed=seed,
             widths=widths,
             augment=augment,
             refit=refit,
         )
+        model, scaler, _ = adapt(None, train, spec, options, seed=seed)
         per[s] = {
             "allconvnet": evaluate(model, scaler, test, spec)["accuracy"],
             "lda": lda_accuracy(train, test, spec, seed=seed)["accuracy"],
@@ -174,14 +173,12 @@ def run_inter_session(
         adapt_tr = [t for t in s2 if t.order - first[t.label] < k]
         test_tr = [t for t in s2 if t.order - first[t.label] >= k]
         check_disjoint(adapt_tr, test_tr)
-        model, scaler, _ = pretrain(
-            s1,
-            spec,
+        source_options = PretrainOptions(
             config=config.pretrain_config,
-            seed=config.seed,
             max_windows=config.max_source_windows,
             widths=config.widths,
         )
+        model, scaler, _ = pretrain(s1, spec, source_options, seed=config.seed)
         before = person_scaler(scaler, adapt_tr, spec)
         row = {"no_adapt": evaluate(model, before, test_tr, spec)["accuracy"]}
         for m in ("tl_frozen", "scratch"):

@@ -21,16 +21,15 @@ SOURCE_FILE = "55555-1.npz"
 def make_tiny_gesture_checkpoint(data_dir: Path, path: Path) -> Path:
     """A 1-epoch All-ConvNet (widths 4, 8) on one real session, with its sidecar."""
     from emgcore.gesture.api import save_gesture_checkpoint
-    from emgcore.gesture.core import PRETRAIN_CONFIG, pretrain
+    from emgcore.gesture.core import PRETRAIN_CONFIG, PretrainOptions, pretrain
     from emgcore.gesture.data import get_spec, trials_from_files
     from emgcore.io.gestures import read_myo_readings
 
     spec = get_spec("myo-readings")
     trials = trials_from_files(read_myo_readings(data_dir / MYO / SOURCE_FILE), spec)
     config = dataclasses.replace(PRETRAIN_CONFIG, epochs=1, patience=None)
-    model, scaler, info = pretrain(
-        trials, spec, config=config, widths=(4, 8), max_windows=200, seed=0
-    )
+    options = PretrainOptions(config=config, widths=(4, 8), max_windows=200)
+    model, scaler, info = pretrain(trials, spec, options, seed=0)
     save_gesture_checkpoint(
         path,
         model,

@@ -15,7 +15,12 @@ import pytest
 import torch
 
 from emgcore.gesture.api import save_gesture_checkpoint
-from emgcore.gesture.core import ADAPT_CONFIG, PRETRAIN_CONFIG, pretrain
+from emgcore.gesture.core import (
+    ADAPT_CONFIG,
+    PRETRAIN_CONFIG,
+    PretrainOptions,
+    pretrain,
+)
 from emgcore.gesture.data import GestureTrial, get_spec, trials_from_files
 from emgcore.io.gestures import read_myo_readings
 
@@ -49,9 +54,8 @@ def myo_trials(data_dir):
 @pytest.fixture(scope="module")
 def tiny_ckpt(myo_trials, tmp_path_factory):
     spec, src, _ = myo_trials
-    model, scaler, info = pretrain(
-        src, spec, config=TINY_PRE, widths=(4, 8), max_windows=200, seed=0
-    )
+    options = PretrainOptions(config=TINY_PRE, widths=(4, 8), max_windows=200)
+    model, scaler, info = pretrain(src, spec, options, seed=0)
     path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
     save_gesture_checkpoint(
         path,

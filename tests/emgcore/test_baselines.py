@@ -28,7 +28,7 @@ def _two_class_windows(rng, n_per=40, n_chans=2, n_times=250):
 def test_classic_classifiers_separate_amplitude_and_frequency(rng, classifier):
     x, y = _two_class_windows(rng)
     xt, yt = _two_class_windows(rng, n_per=20)
-    proba = B.fit_predict_classic(x, y, xt, SFREQ, classifier=classifier)
+    proba = B.fit_predict_classic(x, y, xt, SFREQ, B.ClassicConfig(classifier))
     assert proba.shape == (40, 2)
     np.testing.assert_allclose(proba.sum(1), 1.0)
     assert np.mean(proba.argmax(1) == yt) >= 0.95
@@ -39,7 +39,9 @@ def test_hudgins_lda_separates_frequency_content_alone(rng):
     x[y == 1] *= 1 / 1.5 * np.sqrt(80 / 150)  # roughly equalise power
     xt, yt = _two_class_windows(rng, n_per=20)
     xt[yt == 1] *= 1 / 1.5 * np.sqrt(80 / 150)
-    proba = B.fit_predict_classic(x, y, xt, SFREQ, "lda", feature_set="hudgins")
+    proba = B.fit_predict_classic(
+        x, y, xt, SFREQ, B.ClassicConfig("lda", feature_set="hudgins")
+    )
     assert np.mean(proba.argmax(1) == yt) >= 0.95
 
 
@@ -47,15 +49,17 @@ def test_random_forest_is_deterministic_with_its_seed(rng):
     x, y = _two_class_windows(rng, n_per=15)
     xt, _ = _two_class_windows(rng, n_per=5)
     x = x + 0.5 * rng.standard_normal(x.shape)  # make it less trivial
-    a = B.fit_predict_classic(x, y, xt, SFREQ, "rf", seed=3)
-    b = B.fit_predict_classic(x, y, xt, SFREQ, "rf", seed=3)
+    a = B.fit_predict_classic(x, y, xt, SFREQ, B.ClassicConfig("rf"), seed=3)
+    b = B.fit_predict_classic(x, y, xt, SFREQ, B.ClassicConfig("rf"), seed=3)
     np.testing.assert_array_equal(a, b)
 
 
 def test_classes_missing_from_training_get_zero_probability(rng):
     x, y = _two_class_windows(rng, n_per=10)
     y3 = np.where(y == 1, 2, 0)  # classes 0 and 2 of 3; class 1 unseen
-    proba = B.fit_predict_classic(x, y3, x[:4], SFREQ, "logreg", n_classes=3)
+    proba = B.fit_predict_classic(
+        x, y3, x[:4], SFREQ, B.ClassicConfig("logreg"), n_classes=3
+    )
     assert proba.shape == (4, 3)
     np.testing.assert_array_equal(proba[:, 1], 0.0)
 
@@ -74,7 +78,7 @@ def test_it_rejects_unknown_names_and_single_class_training(rng):
     with pytest.raises(ValueError, match="Allowed values"):
         B.make_classic_classifier("svm")
     with pytest.raises(ValueError, match="Allowed values"):
-        B.fit_predict_classic(x, y, x, SFREQ, feature_set="wavelet")
+        B.fit_predict_classic(x, y, x, SFREQ, B.ClassicConfig(feature_set="wavelet"))
     with pytest.raises(ValueError, match="two classes"):
         B.fit_predict_classic(x, np.zeros_like(y), x, SFREQ)
     with pytest.raises(ValueError, match="one label per training window"):
@@ -99,6 +103,6 @@ def test_classic_pipeline_tells_emgdb_recordings_apart(data_dir):
     ytr = np.concatenate([lab[: len(t)] for lab, t in zip(labels, tr, strict=True)])
     yte = np.concatenate([lab[: len(t)] for lab, t in zip(labels, te, strict=True)])
     proba = B.fit_predict_classic(
-        np.concatenate(tr), ytr, np.concatenate(te), 4000.0, "lda"
+        np.concatenate(tr), ytr, np.concatenate(te), 4000.0, B.ClassicConfig("lda")
     )
     assert np.mean(proba.argmax(1) == yte) >= 0.9

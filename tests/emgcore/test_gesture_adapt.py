@@ -25,6 +25,8 @@ from emgcore.gesture.api import (
 from emgcore.gesture.core import (
     ADAPT_CONFIG,
     PRETRAIN_CONFIG,
+    AdaptOptions,
+    PretrainOptions,
     _scaled_per_subject,
     adapt,
     build_gesture_model,
@@ -52,9 +54,11 @@ def test_tl_frozen_keeps_conv_1_to_3_and_tl_full_changes_them(myo_trials, tiny_c
     adapt_trials, _ = split_adapt_test(tgt, k=1)
     before = [p.detach().clone() for p in source.parameters()]
     frozen, _, info = adapt(
-        source, adapt_trials, spec, method="tl_frozen", config=TINY_ADAPT
+        source, adapt_trials, spec, AdaptOptions(method="tl_frozen", config=TINY_ADAPT)
     )
-    full, _, _ = adapt(source, adapt_trials, spec, method="tl_full", config=TINY_ADAPT)
+    full, _, _ = adapt(
+        source, adapt_trials, spec, AdaptOptions(method="tl_full", config=TINY_ADAPT)
+    )
     for p, q in zip(source.parameters(), before, strict=True):  # source untouched
         assert torch.equal(p, q)
     f_params, u_params = list(frozen.parameters()), list(full.parameters())
@@ -71,9 +75,9 @@ def test_adapt_to_subject_reports_before_and_after(myo_trials, tiny_ckpt, tmp_pa
     model, meta, report = adapt_to_subject(
         tiny_ckpt,
         tgt_files,
+        AdaptOptions(config=TINY_ADAPT),
         k=1,
         seed=0,
-        config=TINY_ADAPT,
         on_epoch=lambda r: epochs.append((r["phase"], r["epoch"])),
     )
     # early stopping's run, then the refit on the whole trials (on by default)
@@ -99,8 +103,11 @@ def test_augmentation_multiplies_the_training_windows_only(myo_trials, tiny_ckpt
     source, _, _, _ = load_gesture_checkpoint(tiny_ckpt)
     adapt_trials, _ = split_adapt_test(trials_from_files(tgt_files, spec), k=1)
     kw = dict(method="tl_frozen", config=TINY_ADAPT)
-    _, sc_plain, plain = adapt(source, adapt_trials, spec, augment=None, **kw)
-    _, sc_aug, aug = adapt(source, adapt_trials, spec, augment=GainAugment(3), **kw)
+    _, sc_plain, plain = adapt(
+        source, adapt_trials, spec, AdaptOptions(augment=None, **kw)
+    )
+    augmented = AdaptOptions(augment=GainAugment(3), **kw)
+    _, sc_aug, aug = adapt(source, adapt_trials, spec, augmented)
     assert plain["augment"] is None and aug["augment"]["copies"] == 3
     assert aug["n_train_windows"] == 4 * plain["n_train_windows"]
     assert aug["n_val_windows"] == plain["n_val_windows"]
@@ -116,15 +123,11 @@ def test_refit_trains_again_on_the_whole_trials_for_the_chosen_epochs(
     adapt_trials, _ = split_adapt_test(trials_from_files(tgt_files, spec), k=1)
     records = []
     cfg = dataclasses.replace(ADAPT_CONFIG, epochs=3, patience=None)
+    options = AdaptOptions(
+        method="tl_frozen", config=cfg, augment=GainAugment(1), refit=True
+    )
     model, scaler, info = adapt(
-        source,
-        adapt_trials,
-        spec,
-        method="tl_frozen",
-        config=cfg,
-        augment=GainAugment(1),
-        refit=True,
-        on_epoch=records.append,
+        source, adapt_trials, spec, options, on_epoch=records.append
     )
     whole = cut_windows(adapt_trials, window=spec.window, step=spec.step)
     assert info["refit"]["epochs"] == info["best_epoch"] >= 1
@@ -145,7 +148,7 @@ def test_refit_trains_again_on_the_whole_trials_for_the_chosen_epochs(
         assert torch.equal(a, b)
     # without refit the first run is the model, and "refit" is absent
     _, sc_plain, plain = adapt(
-        source, adapt_trials, spec, config=cfg, augment=None, refit=False
+        source, adapt_trials, spec, AdaptOptions(config=cfg, augment=None, refit=False)
     )
     assert "refit" not in plain and sc_plain.mean != scaler.mean
 
@@ -160,15 +163,8 @@ def test_refit_stops_when_the_first_run_is_cancelled(myo_trials, tiny_ckpt):
         records.append(record)
         return False
 
-    _, _, info = adapt(
-        source,
-        adapt_trials,
-        spec,
-        config=TINY_ADAPT,
-        augment=None,
-        refit=True,
-        on_epoch=stop,
-    )
+    options = AdaptOptions(config=TINY_ADAPT, augment=None, refit=True)
+    _, _, info = adapt(source, adapt_trials, spec, options, on_epoch=stop)
     assert info["cancelled"] and "refit" not in info
     assert [r["phase"] for r in records] == ["select"]
 
@@ -257,15 +253,10 @@ def test_pretraining_can_validate_on_left_out_source_subjects_then_refit_on_all(
     trials = synthetic_subjects(["A", "B", "C"])
     cfg = dataclasses.replace(PRETRAIN_CONFIG, epochs=3, patience=None)
     records = []
-    model, scaler, info = pretrain(
-        trials,
-        spec,
-        config=cfg,
-        widths=(4, 8),
-        max_windows=None,
-        val_subjects=1,
-        on_epoch=records.append,
+    options = PretrainOptions(
+        config=cfg, widths=(4, 8), max_windows=None, val_subjects=1
     )
+    model, scaler, info = pretrain(trials, spec, options, on_epoch=records.append)
     (held,) = info["val_subjects"]
     assert info["validation"] == "held-out subjects"
     # validation: every non-overlapping window of the held-out subject's trials;
@@ -286,12 +277,13 @@ def test_pretraining_can_validate_on_left_out_source_subjects_then_refit_on_all(
     ]
     assert scaler.per_subject and model.n_outputs == len(spec.class_names)
     # the same seed keeps the same subject aside; at least one must train
-    again = pretrain(
-        trials, spec, config=TINY_PRE, widths=(4, 8), max_windows=None, val_subjects=1
-    )[2]
+    again_options = PretrainOptions(
+        config=TINY_PRE, widths=(4, 8), max_windows=None, val_subjects=1
+    )
+    again = pretrain(trials, spec, again_options)[2]
     assert again["val_subjects"] == [held]
     with pytest.raises(ValueError, match="Cannot keep 3 of 3 source subjects"):
-        pretrain(trials, spec, config=TINY_PRE, val_subjects=3)
+        pretrain(trials, spec, PretrainOptions(config=TINY_PRE, val_subjects=3))
 
 
 def test_cli_flags_bring_back_the_earlier_set_up_and_keep_the_peer_step():

@@ -9,6 +9,7 @@ from emgcore.config import TrainConfig
 from emgcore.errors import IncompatibleCheckpointError
 from emgcore.models import AllConvNet, CnnTcn
 from emgcore.train import (
+    FitRuntime,
     TrainingCancelled,
     _balanced_weights,
     fit,
@@ -157,13 +158,13 @@ def test_a_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(
 
     first = fit(
         _model(), data, val, config=cfg, seed=1, progress=False,
-        on_epoch=stop_after_two, resume_dir=tmp_path,
+        on_epoch=stop_after_two, runtime=FitRuntime(resume_dir=tmp_path),
     )  # fmt: skip
     assert first.cancelled and len(first.history) == 2
     # a fresh process would build a freshly initialised model: use another seed
     resumed = fit(
         _model(seed=99), data, val, config=cfg, seed=1, progress=False,
-        resume_dir=tmp_path,
+        runtime=FitRuntime(resume_dir=tmp_path),
     )  # fmt: skip
     assert [r["epoch"] for r in resumed.history] == [1, 2, 3]
     assert resumed.best_epoch == full.best_epoch
@@ -173,10 +174,10 @@ def test_a_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(
 def test_resuming_with_other_settings_is_refused(rng, tmp_path):
     data = _data(rng)
     fit(_model(), data, None, config=TrainConfig(epochs=1, batch_size=8), seed=0,
-        progress=False, resume_dir=tmp_path)  # fmt: skip
+        progress=False, runtime=FitRuntime(resume_dir=tmp_path))  # fmt: skip
     with pytest.raises(IncompatibleCheckpointError, match="batch_size: 8 -> 4"):
         fit(_model(), data, None, config=TrainConfig(epochs=2, batch_size=4), seed=0,
-            progress=False, resume_dir=tmp_path)  # fmt: skip
+            progress=False, runtime=FitRuntime(resume_dir=tmp_path))  # fmt: skip
 
 
 def test_a_callback_raising_training_cancelled_stops_cleanly(rng):

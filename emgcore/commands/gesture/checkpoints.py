@@ -23,6 +23,7 @@ from emgcore.commands.gesture.options import (
 
 def _pretrain(args: argparse.Namespace) -> int:
     from emgcore.gesture.api import pick_targets, pretrain_checkpoint
+    from emgcore.gesture.core import PretrainOptions
     from emgcore.gesture.data import list_subjects, load_trials
 
     set_threads(args)
@@ -37,17 +38,20 @@ def _pretrain(args: argparse.Namespace) -> int:
     trials = load_trials(spec, args.data_dir)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    card = pretrain_checkpoint(
-        trials,
-        spec,
-        out,
-        heldout=held,
-        seed=args.seed,
+    options = PretrainOptions(
         config=pretrain_config(args),
         widths=args.widths,
         max_windows=args.max_source_windows,
         per_subject=args.scaling == "per-subject",
         val_subjects=args.source_val_subjects,
+    )
+    card = pretrain_checkpoint(
+        trials,
+        spec,
+        out,
+        options,
+        heldout=held,
+        seed=args.seed,
         command=command_line(args),
     )
     print(
@@ -84,21 +88,20 @@ def _adapt(args: argparse.Namespace) -> int:
         load_gesture_checkpoint,
         save_adapted,
     )
-    from emgcore.gesture.core import ADAPT_CONFIG
+    from emgcore.gesture.core import ADAPT_CONFIG, AdaptOptions
 
     set_threads(args)
     _, _, _, spec = load_gesture_checkpoint(args.model)
     if args.sfreq is None:
         args.sfreq = spec.sfreq * spec.decimate
     files = _files(args, args.trials, spec.layout)
-    model, meta, report = adapt_to_subject(
-        args.model,
-        files,
-        k=args.k,
-        seed=args.seed,
+    options = AdaptOptions(
         method=args.method,
         config=dataclasses.replace(ADAPT_CONFIG, epochs=args.epochs),
         **adapt_options(args),
+    )
+    model, meta, report = adapt_to_subject(
+        args.model, files, options, k=args.k, seed=args.seed
     )
     meta["train"]["command"] = command_line(args)
     sha = save_adapted(args.out, model, meta)

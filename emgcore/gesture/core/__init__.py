@@ -13,7 +13,7 @@ trials only: the last quarter of each adaptation trial (windows never cross the
 cut, so training and validation windows share no sample). Test trials are never
 seen before testing. Pretraining validates on the last fifth of each source
 trial the same way, or on source subjects kept out of training
-(``pretrain(..., val_subjects=n)``).
+(``pretrain(..., PretrainOptions(val_subjects=n))``).
 
 The package is split by role; every name is re-exported here, so
 ``from emgcore.gesture.core import ...`` works as before: :mod:`.model`
@@ -33,11 +33,15 @@ from emgcore.gesture.core.evaluation import (
 from emgcore.gesture.core.model import (
     ADAPT_CONFIG,
     ADAPT_METHODS,
+    ADAPT_OPTIONS,
     DEFAULT_WIDTHS,
     PRETRAIN_CONFIG,
+    PRETRAIN_OPTIONS,
     SCRATCH_CONFIG,
     TRAIN_PART,
+    AdaptOptions,
     EpochCallback,
+    PretrainOptions,
     build_gesture_model,
     predict_proba,
 )
@@ -53,6 +57,8 @@ __all__ = [
     "adapt",
     "ADAPT_CONFIG",
     "ADAPT_METHODS",
+    "ADAPT_OPTIONS",
+    "AdaptOptions",
     "build_gesture_model",
     "DEFAULT_WIDTHS",
     "EpochCallback",
@@ -62,6 +68,8 @@ __all__ = [
     "predict_proba",
     "pretrain",
     "PRETRAIN_CONFIG",
+    "PRETRAIN_OPTIONS",
+    "PretrainOptions",
     "SCRATCH_CONFIG",
     "timed",
     "TRAIN_PART",

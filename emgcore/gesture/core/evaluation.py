@@ -112,7 +112,7 @@ def lda_accuracy(
     dict
         See :func:`accuracy_report`.
     """
-    from emgcore.baselines import fit_predict_classic
+    from emgcore.baselines import ClassicConfig, fit_predict_classic
 
     train = cut_windows(train_trials, window=spec.window, step=step or spec.peer_step)
     train = subsample(train, max_windows, seed=seed)
@@ -123,8 +123,7 @@ def lda_accuracy(
         train.y,
         test.X,
         spec.sfreq,
-        "lda",
-        feature_set="hudgins",
+        ClassicConfig(classifier="lda", feature_set="hudgins"),
         n_classes=n_classes,
         seed=seed,
     )

@@ -10,6 +10,7 @@ evaluation read the same values.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,8 @@ from numpy.typing import NDArray
 
 from emgcore.config import TrainConfig
 from emgcore.gesture.data import (
+    ADAPT_AUGMENT,
+    GainAugment,
     GestureDatasetSpec,
 )
 from emgcore.models import AllConvNet
@@ -41,6 +44,45 @@ SCRATCH_CONFIG = TrainConfig(
 )
 
 EpochCallback = Callable[[dict[str, Any]], "bool | None"]
+
+
+@dataclass(frozen=True)
+class PretrainOptions:
+    """How :func:`~emgcore.gesture.core.pretrain` trains the source model.
+
+    ``config`` (Adam, early stopping), the layer ``widths``, ``max_windows``
+    (seeded subset of the training windows), ``per_subject`` scaling and
+    ``val_subjects`` (source subjects left out to choose the epoch count); see
+    :func:`~emgcore.gesture.core.pretrain` for each.
+    """
+
+    config: TrainConfig = PRETRAIN_CONFIG
+    widths: Sequence[int] = DEFAULT_WIDTHS
+    max_windows: int | None = 20000
+    per_subject: bool = True
+    val_subjects: int = 0
+
+
+@dataclass(frozen=True)
+class AdaptOptions:
+    """How :func:`~emgcore.gesture.core.adapt` adapts to one person.
+
+    The ``method`` (``"tl_frozen"``, ``"tl_full"``, ``"scratch"``), its
+    ``config`` (None: the method's preset), the ``widths`` of a scratch model
+    without a source, the electrode-gain ``augment`` and ``refit`` on the
+    whole trials; see :func:`~emgcore.gesture.core.adapt` for each.
+    """
+
+    method: str = "tl_frozen"
+    config: TrainConfig | None = None
+    widths: Sequence[int] = DEFAULT_WIDTHS
+    augment: GainAugment | None = ADAPT_AUGMENT
+    refit: bool = True
+
+
+#: The defaults, shared (the options are frozen).
+PRETRAIN_OPTIONS = PretrainOptions()
+ADAPT_OPTIONS = AdaptOptions()
 
 
 def build_gesture_model(

@@ -24,18 +24,18 @@ from emgcore.errors import InvalidOptionError, InvalidRecordingError
 from emgcore.gesture.core.model import (
     ADAPT_CONFIG,
     ADAPT_METHODS,
-    DEFAULT_WIDTHS,
-    PRETRAIN_CONFIG,
+    ADAPT_OPTIONS,
+    PRETRAIN_OPTIONS,
     SCRATCH_CONFIG,
     TRAIN_PART,
+    AdaptOptions,
     EpochCallback,
+    PretrainOptions,
     build_gesture_model,
 )
 from emgcore.gesture.data import (
-    ADAPT_AUGMENT,
     REPRESENTATIONS,
     ChannelScaler,
-    GainAugment,
     GestureDatasetSpec,
     GestureTrial,
     Windows,
@@ -167,13 +167,9 @@ def _scaled_per_subject(
 def pretrain(
     trials: Sequence[GestureTrial],
     spec: GestureDatasetSpec,
+    options: PretrainOptions = PRETRAIN_OPTIONS,
     *,
-    config: TrainConfig = PRETRAIN_CONFIG,
     seed: int = 0,
-    widths: Sequence[int] = DEFAULT_WIDTHS,
-    max_windows: int | None = 20000,
-    per_subject: bool = True,
-    val_subjects: int = 0,
     on_epoch: EpochCallback | None = None,
 ) -> tuple[AllConvNet, ChannelScaler, dict[str, Any]]:
     """Pretrain the source model on the trials of the source subjects.
@@ -183,9 +179,11 @@ def pretrain(
     trials : sequence of GestureTrial
         Every trial of every source subject.
     spec : GestureDatasetSpec
+    options : PretrainOptions
+        The fields below.
+    seed : int
     config : TrainConfig
         Adam with early stopping on validation accuracy.
-    seed : int
     widths : (int, int)
     max_windows : int or None
         Random subset (seeded) of the training windows, cut with
@@ -213,6 +211,8 @@ def pretrain(
     info : dict
         Training summary (epochs, windows, time).
     """
+    config, widths, max_windows = options.config, options.widths, options.max_windows
+    per_subject, val_subjects = options.per_subject, options.val_subjects
     if not trials:
         raise InvalidRecordingError("No source trials to pretrain on.")
     n_chans = trials[0].data.shape[0]
@@ -310,13 +310,9 @@ def adapt(
     source: AllConvNet | None,
     adapt_trials: Sequence[GestureTrial],
     spec: GestureDatasetSpec,
+    options: AdaptOptions = ADAPT_OPTIONS,
     *,
-    method: str = "tl_frozen",
-    config: TrainConfig | None = None,
     seed: int = 0,
-    widths: Sequence[int] = DEFAULT_WIDTHS,
-    augment: GainAugment | None = ADAPT_AUGMENT,
-    refit: bool = True,
     on_epoch: EpochCallback | None = None,
 ) -> tuple[AllConvNet, ChannelScaler, dict[str, Any]]:
     """Adapt (or train from scratch) on one subject's adaptation trials.
@@ -330,13 +326,15 @@ def adapt(
         The target's first k trials per gesture. The first 3/4 of each trial
         trains, the last 1/4 validates (early stopping).
     spec : GestureDatasetSpec
+    options : AdaptOptions
+        ``method``, ``config``, ``widths``, ``augment``, ``refit`` below.
+    seed : int
     method : {"tl_frozen", "tl_full", "scratch"}
         ``tl_frozen``: conv layers 1-3 frozen, layers 4-8 fine-tuned (the
         paper's TL); ``tl_full``: every layer fine-tuned; ``scratch``: a new
         network trained on the same windows.
     config : TrainConfig, optional
         Default :data:`ADAPT_CONFIG` (TL) or :data:`SCRATCH_CONFIG`.
-    seed : int
     widths : (int, int)
         Only for ``"scratch"`` without a source model.
     augment : GainAugment or None
@@ -360,6 +358,8 @@ def adapt(
         The scaler is refitted on the adaptation windows (all of them with
         ``refit``).
     """
+    method, config, widths = options.method, options.config, options.widths
+    augment, refit = options.augment, options.refit
     if method not in ADAPT_METHODS:
         raise InvalidRecordingError(
             f"Invalid value for the 'method' parameter. Allowed values are "
