@@ -27,14 +27,15 @@ from numpy.typing import NDArray
 from studies.runner import Part
 
 
-def clinical_windows_4k(window_s: float = 0.5) -> Any:
-    """Windows of every clinical record at 4 kHz, uV, notch, no z-score (cached)."""
+def clinical_windows_4k(window_s: float = 0.5, rate_hz: float = 4000.0) -> Any:
+    """Windows of every clinical record at ``rate_hz`` (4 kHz unless asked), uV,
+    notch, no z-score (cached); band-pass 20 Hz to 0.45 x the rate."""
     from emgcore.config import PreprocessConfig
     from emgcore.datasets.clinical_windows import load_clinical
 
     config = PreprocessConfig(
-        target_sfreq=4000.0,
-        bandpass_hz=(20.0, 1800.0),
+        target_sfreq=rate_hz,
+        bandpass_hz=(20.0, 0.45 * rate_hz),
         notch_hz=50.0,
         notch_harmonics=True,
         zscore=None,

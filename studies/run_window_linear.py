@@ -15,7 +15,7 @@ import logging
 from emgcore.datasets.clinical import clinical_records
 from studies.protocols import PROTOCOL_SEEDS, splits_for
 from studies.runner import run_unit
-from studies.window_linear import WindowLinear
+from studies.window_linear import CONFIGS, WindowLinear
 from studies.window_trees import WindowTrees
 
 
@@ -30,7 +30,21 @@ def main(argv: list[str] | None = None) -> int:
         default="linear",
         help="logistic regression (the shipped method) or gradient-boosted trees",
     )
-    ap.add_argument("--name", default=None, help="unit name (default window-<model>)")
+    ap.add_argument(
+        "--rate-hz",
+        type=float,
+        default=4000.0,
+        help="common sampling rate of the windows (band-pass to 0.45 x rate)",
+    )
+    ap.add_argument(
+        "--configs",
+        nargs="+",
+        default=None,
+        help="window/sub-window candidates in seconds, e.g. 2/0.25 (default: all)",
+    )
+    ap.add_argument(
+        "--name", default=None, help="unit name (default window-<model>[-<rate>k])"
+    )
     ap.add_argument(
         "--weightings",
         nargs="+",
@@ -39,19 +53,33 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    name = args.name or f"window-{args.model}"
+    rate = "" if args.rate_hz == 4000.0 else f"-{args.rate_hz / 1000:g}k"
+    name = args.name or f"window-{args.model}{rate}"
+    configs = (
+        tuple(tuple(float(v) for v in c.split("/")) for c in args.configs)
+        if args.configs
+        else CONFIGS
+    )
     records = clinical_records()
     tables: dict = {}
     for protocol in args.protocols:
         for seed in args.seeds or PROTOCOL_SEEDS[protocol]:
             if args.model == "trees":
-                method = WindowTrees(name=name, seed=seed, tables=tables)
+                method = WindowTrees(
+                    name=name,
+                    seed=seed,
+                    tables=tables,
+                    configs=configs,
+                    rate_hz=args.rate_hz,
+                )
             else:
                 method = WindowLinear(
                     name=name,
                     seed=seed,
                     tables=tables,
                     weightings=tuple(args.weightings),
+                    configs=configs,
+                    rate_hz=args.rate_hz,
                 )
             for split in splits_for(protocol, records, seed):
                 unit = run_unit(method, split, records, args.runs)

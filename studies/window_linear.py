@@ -54,20 +54,24 @@ class WindowTable:
         return self.X[self.records == record]
 
 
-def window_table(window_s: float, sub_window_s: float) -> WindowTable:
-    """Cached :class:`WindowTable` (4 kHz, uV, notch; step = window / 2)."""
+def window_table(
+    window_s: float, sub_window_s: float, rate_hz: float = 4000.0
+) -> WindowTable:
+    """Cached :class:`WindowTable` (4 kHz unless asked, uV, notch; step = window / 2)."""
     from emgcore.models.feature_linear import window_features
     from studies.cnn_method import clinical_windows_4k
 
-    path = CACHE / f"window_{window_s:g}s_sub{sub_window_s:g}s.npz"
+    rate = "" if rate_hz == 4000.0 else f"_{rate_hz / 1000:g}khz"
+    path = CACHE / f"window_{window_s:g}s_sub{sub_window_s:g}s{rate}.npz"
     if path.is_file():
         z = np.load(path, allow_pickle=False)
         return WindowTable(window_s, sub_window_s, z["X"], z["records"])
-    ws = clinical_windows_4k(window_s)
+    ws = clinical_windows_4k(window_s, rate_hz)
     sub_n = max(16, int(round(sub_window_s * ws.sfreq)))
+    # Blocks of 512 windows keep the 10 kHz tables' memory modest.
     blocks = [
-        window_features(ws.X[i : i + 2048], ws.sfreq, sub_n)
-        for i in range(0, len(ws.X), 2048)
+        window_features(ws.X[i : i + 512], ws.sfreq, sub_n)
+        for i in range(0, len(ws.X), 512)
     ]
     X = np.concatenate(blocks)
     records = np.asarray(ws.recording_ids).astype(str)
@@ -156,20 +160,28 @@ class _Fitted:
 
 
 @dataclass
-class WindowLinear:
-    """Window configuration and C chosen on validation people (nested)."""
+class WindowMethod:
+    """What every window-feature method shares: candidates and cached tables."""
 
-    name: str = "window-linear"
+    name: str = "window"
     seed: int = 0
     configs: tuple[tuple[float, float], ...] = CONFIGS
-    c_values: tuple[float, ...] = C_VALUES
     weightings: tuple[str, ...] = ("person", "record")
     tables: dict[tuple[float, float], WindowTable] = field(default_factory=dict)
+    rate_hz: float = 4000.0
 
     def table(self, config: tuple[float, float]) -> WindowTable:
         if config not in self.tables:
-            self.tables[config] = window_table(*config)
+            self.tables[config] = window_table(*config, self.rate_hz)
         return self.tables[config]
+
+
+@dataclass
+class WindowLinear(WindowMethod):
+    """Window configuration and C chosen on validation people (nested)."""
+
+    name: str = "window-linear"
+    c_values: tuple[float, ...] = C_VALUES
 
     def select_and_fit(self, train: Part, val: Part) -> _Fitted:
         from studies.feature_methods import _person_ba

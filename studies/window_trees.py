@@ -16,18 +16,11 @@ took minutes instead of seconds).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from studies.feature_methods import _clean, _person_ba
-from studies.window_linear import (
-    CONFIGS,
-    WindowTable,
-    _Fitted,
-    _stack,
-    record_proba,
-    window_table,
-)
+from studies.window_linear import WindowMethod, _Fitted, _stack, record_proba
 
 #: Tree settings chosen among on validation people (learning rate 0.05,
 #: at least 40 windows a leaf, L2 1.0, no early stopping: early stopping would
@@ -53,19 +46,11 @@ def _trees(params: dict[str, int], seed: int):
 
 
 @dataclass
-class WindowTrees:
+class WindowTrees(WindowMethod):
     """Window configuration and tree settings chosen on validation people."""
 
     name: str = "window-trees"
-    seed: int = 0
-    configs: tuple[tuple[float, float], ...] = CONFIGS
     weightings: tuple[str, ...] = ("record",)
-    tables: dict[tuple[float, float], WindowTable] = field(default_factory=dict)
-
-    def table(self, config: tuple[float, float]) -> WindowTable:
-        if config not in self.tables:
-            self.tables[config] = window_table(*config)
-        return self.tables[config]
 
     def select_and_fit(self, train: Any, val: Any) -> _Fitted:
         best, scores = None, {}

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from studies.ensemble import choose, fuse
-from studies.protocols import Split
 from studies.runner import Part
 from studies.window_trees import WindowTrees
-from tests.studies.test_window_linear import _records, _SpyTable
+from tests.studies.test_window_linear import _records, spy_split
 
 
 def _rows(people, labels, proba_of):
@@ -59,17 +58,7 @@ def test_the_member_set_is_chosen_on_validation_scores() -> None:
 
 def test_trees_read_no_window_of_a_test_person(rng) -> None:
     records = _records(n_people=60, recs_each=2)
-    people = sorted({r.subject for r in records})
-    split = Split(
-        "headline",
-        "fold0",
-        0,
-        tuple(people[:36]),
-        tuple(people[36:48]),
-        tuple(people[48:]),
-    )
-    good = _SpyTable(records, set(split.test), rng)
-    noise = _SpyTable(records, set(split.test), rng, informative=False)
+    split, good, noise = spy_split(records, 36, 12, rng)
     method = WindowTrees(
         configs=((1.0, 0.5), (2.0, 0.5)),
         tables={(1.0, 0.5): noise, (2.0, 0.5): good},

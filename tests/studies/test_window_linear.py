@@ -56,19 +56,25 @@ class _SpyTable(WindowTable):
         return super().rows_of(record)
 
 
-def test_selection_reads_no_window_of_a_test_person(tmp_path, rng) -> None:
-    records = _records()
+def spy_split(records, n_train: int, n_val: int, rng):
+    """A split of ``records``' people and two spy tables (informative, noise)."""
     people = sorted({r.subject for r in records})
     split = Split(
         "headline",
         "fold0",
         0,
-        tuple(people[:18]),
-        tuple(people[18:24]),
-        tuple(people[24:]),
+        tuple(people[:n_train]),
+        tuple(people[n_train : n_train + n_val]),
+        tuple(people[n_train + n_val :]),
     )
     good = _SpyTable(records, set(split.test), rng)
     noise = _SpyTable(records, set(split.test), rng, informative=False)
+    return split, good, noise
+
+
+def test_selection_reads_no_window_of_a_test_person(tmp_path, rng) -> None:
+    records = _records()
+    split, good, noise = spy_split(records, 18, 6, rng)
     method = WindowLinear(
         configs=((1.0, 0.5), (2.0, 0.5)),
         c_values=(1.0,),
