@@ -7,38 +7,16 @@ myo-readings session (subject 55555) and the real session of another person
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.emgcore.gesture_fixtures import make_tiny_gesture_checkpoint
+
 MYO = "myo-readings-dataset/_readings_left_hand"
 PERSON_FILE = "44444-1.npz"
 SOURCE_FILE = "55555-1.npz"
-
-
-def make_tiny_gesture_checkpoint(data_dir: Path, path: Path) -> Path:
-    """A 1-epoch All-ConvNet (widths 4, 8) on one real session, with its sidecar."""
-    from emgcore.gesture.api import save_gesture_checkpoint
-    from emgcore.gesture.core import PRETRAIN_CONFIG, PretrainOptions, pretrain
-    from emgcore.gesture.data import get_spec, trials_from_files
-    from emgcore.io.gestures import read_myo_readings
-
-    spec = get_spec("myo-readings")
-    trials = trials_from_files(read_myo_readings(data_dir / MYO / SOURCE_FILE), spec)
-    config = dataclasses.replace(PRETRAIN_CONFIG, epochs=1, patience=None)
-    options = PretrainOptions(config=config, widths=(4, 8), max_windows=200)
-    model, scaler, info = pretrain(trials, spec, options, seed=0)
-    save_gesture_checkpoint(
-        path,
-        model,
-        scaler,
-        spec,
-        seed=0,
-        train={"source_subjects": ["55555"], "heldout_subjects": [], **info},
-    )
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +27,13 @@ def tiny_gesture_checkpoint(data_dir, tmp_path_factory) -> Path:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return make_tiny_gesture_checkpoint(data_dir, folder / "tiny-allconvnet-myo.pt")
+        # Pretrained on 55555, so 44444 (the calibration upload) is a new person.
+        return make_tiny_gesture_checkpoint(
+            data_dir,
+            folder / "tiny-allconvnet-myo.pt",
+            source=SOURCE_FILE[:5],
+            heldout=(),
+        )
     finally:
         torch.set_num_threads(threads)
 

@@ -51,21 +51,33 @@ def myo_trials(data_dir):
     return spec, src, tgt_files
 
 
-@pytest.fixture(scope="module")
-def tiny_ckpt(myo_trials, tmp_path_factory):
-    spec, src, _ = myo_trials
+def make_tiny_gesture_checkpoint(
+    data_dir, path, *, source: str = "44444", heldout: tuple[str, ...] = ("55555",)
+):
+    """THE tiny gesture checkpoint of the suite: a 1-epoch All-ConvNet (widths
+    4, 8, 200 windows) pretrained on one real myo-readings session."""
+    spec = get_spec("myo-readings")
+    trials = trials_from_files(
+        read_myo_readings(data_dir / MYO / f"{source}-1.npz"), spec
+    )
     options = PretrainOptions(config=TINY_PRE, widths=(4, 8), max_windows=200)
-    model, scaler, info = pretrain(src, spec, options, seed=0)
-    path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
+    model, scaler, info = pretrain(trials, spec, options, seed=0)
     save_gesture_checkpoint(
         path,
         model,
         scaler,
         spec,
         seed=0,
-        train={"source_subjects": ["44444"], "heldout_subjects": ["55555"], **info},
+        train={"source_subjects": [source], "heldout_subjects": list(heldout), **info},
     )
     return path
+
+
+@pytest.fixture(scope="module")
+def tiny_ckpt(data_dir, tmp_path_factory):
+    return make_tiny_gesture_checkpoint(
+        data_dir, tmp_path_factory.mktemp("ckpt") / "tiny.pt"
+    )
 
 
 def synthetic_subjects(names, n_times=400):
