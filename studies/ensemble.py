@@ -1,4 +1,4 @@
-"""``python -m studies.ensemble --runs DIR --members A B [C ...] [--combos A+B A+C ...]``.
+"""``python -m studies.ensemble --runs DIR --members A B [C ...] [--combos A,B A,C ...]``.
 
 Late fusion of methods already run on the same splits, every choice nested.
 Per split, the test probabilities are a weighted mean of the members'
@@ -66,7 +66,7 @@ def fuse(units: list[dict[str, Any]], name: str) -> dict[str, Any]:
         "split": units[0]["split"],
         "info": {
             "members": [u["method"] for u in units],
-            "weights": list(w),
+            "weights": [float(x) for x in w],
             "val_person_ba": best,
         },
         "test": _mix([u["test"] for u in units], w),
@@ -83,7 +83,7 @@ def choose(candidates: list[dict[str, Any]], name: str) -> dict[str, Any]:
         "info": {
             **best["info"],
             "candidates": {
-                "+".join(u["info"]["members"]): u["info"]["val_person_ba"]
+                ",".join(u["info"]["members"]): u["info"]["val_person_ba"]
                 for u in candidates
             },
         },
@@ -98,17 +98,18 @@ def main(argv: list[str] | None = None) -> int:
         "--combos",
         nargs="+",
         default=None,
-        help="member sets joined by '+', chosen among per split on validation",
+        help="member sets joined by ',' (method names may hold '+'), chosen "
+        "among per split on validation",
     )
     ap.add_argument("--name", default=None)
     ap.add_argument("--protocols", nargs="+", default=["headline"])
     args = ap.parse_args(argv)
-    combos = [c.split("+") for c in (args.combos or ["+".join(args.members)])]
+    combos = [c.split(",") for c in (args.combos or [",".join(args.members)])]
     for combo in combos:
         unknown = set(combo) - set(args.members)
         if unknown:
             raise SystemExit(f"ensemble: {sorted(unknown)} not among --members")
-    name = args.name or "ensemble-" + "|".join("+".join(c) for c in combos)
+    name = args.name or "ensemble-" + "_".join("+".join(c) for c in combos)
     for protocol in args.protocols:
         by_method = {
             m: {
