@@ -130,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
                 / f"seed{split['seed']}_{split['name']}.json"
             )
             _write_json(path, unit)
+            members = " + ".join(unit["info"]["members"])
             print(
-                f"{protocol} {key}: {'+'.join(unit['info']['members'])} "
+                f"{protocol} seed{split['seed']}_{split['name']}: {members} "
                 f"{unit['info']['weights']}",
                 flush=True,
             )
