@@ -122,6 +122,19 @@ def _layout(fig, title: str, height: int = 360) -> dict[str, Any]:
     return json.loads(fig.to_json())
 
 
+def _diagonal(name: str):
+    """The dashed y = x reference line (chance for ROC, perfect calibration)."""
+    import plotly.graph_objects as go
+
+    return go.Scatter(
+        x=[0, 1],
+        y=[0, 1],
+        mode="lines",
+        line={"dash": "dash", "color": "#999"},
+        name=name,
+    )
+
+
 def confusion_figure(
     matrix: list[list[int]], class_names: list[str], title: str
 ) -> dict[str, Any]:
@@ -150,15 +163,7 @@ def roc_figure(
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=[0, 1],
-            y=[0, 1],
-            mode="lines",
-            line={"dash": "dash", "color": "#999"},
-            name="chance",
-        )
-    )
+    fig.add_trace(_diagonal("chance"))
     for cls, pts in roc.items():
         auc = aucs.get(cls)
         fig.add_trace(
@@ -186,15 +191,7 @@ def reliability_figure(reliability: dict[str, Any], title: str) -> dict[str, Any
         (c, a, n) for c, a, n in zip(conf, acc, counts, strict=False) if c is not None
     ]
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=[0, 1],
-            y=[0, 1],
-            mode="lines",
-            line={"dash": "dash", "color": "#999"},
-            name="perfect calibration",
-        )
-    )
+    fig.add_trace(_diagonal("perfect calibration"))
     fig.add_trace(
         go.Scatter(
             x=[p[0] for p in pts],
