@@ -52,16 +52,9 @@ def session_new(request: HttpRequest) -> HttpResponse:
             return render(request, "gestures/new.html", {"form": form}, status=413)
     form = GestureSessionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             session = services.gesture_session_create(
-                user=request.user,
-                base_model=data["base_model"],
-                layout=data["layout"],
-                files=data["files"],
-                person_code=data["person_code"],
-                k=data["k"],
-                sfreq_hz=data["sfreq_hz"],
+                user=request.user, **form.session_fields()
             )
         except UploadQuotaExceeded as exc:
             form.add_error(None, str(exc))
