@@ -44,32 +44,24 @@ def result_figure(result: Result) -> dict[str, Any]:
     band = preview.get("band_hz")
     filtered_name = f"filtered {band[0]:g}-{band[1]:g} Hz" if band else "filtered"
     for row, ch in enumerate(channels, start=1):
-        fig.add_trace(
-            go.Scatter(
-                x=ch["t_s"],
-                y=ch["raw"],
-                name="raw",
-                mode="lines",
-                line={"color": "#b8c0cc", "width": 1},
-                legendgroup="raw",
-                showlegend=row == 1,
-            ),
-            row=row,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=ch["t_s"],
-                y=ch["filtered"],
-                name=filtered_name,
-                mode="lines",
-                line={"color": "#1d4e89", "width": 1},
-                legendgroup="filtered",
-                showlegend=row == 1,
-            ),
-            row=row,
-            col=1,
-        )
+        # The raw trace in grey under the filtered one; one legend entry each.
+        for key, name, colour in (
+            ("raw", "raw", "#b8c0cc"),
+            ("filtered", filtered_name, "#1d4e89"),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=ch["t_s"],
+                    y=ch[key],
+                    name=name,
+                    mode="lines",
+                    line={"color": colour, "width": 1},
+                    legendgroup=key,
+                    showlegend=row == 1,
+                ),
+                row=row,
+                col=1,
+            )
         fig.update_yaxes(title_text=unit_text(ch["unit"]), row=row, col=1)
     windows = result.windows or []
     classes = list(result.probabilities or {})  # None: not analysable
