@@ -6,6 +6,7 @@ web page, call one service and return JSON.
 
 from __future__ import annotations
 
+from django.forms import Form
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
@@ -142,6 +143,28 @@ def accepted_response(request, id_key: str, pk: int, detail_url: str) -> Respons
     )
 
 
+def bind_upload_form(
+    request: Request, form_class: type[Form], **form_kwargs
+) -> tuple[Form | None, Response | None]:
+    """The web page's form bound to a multipart upload, or the 413/400 refusal.
+
+    The API repeats the field ``file``; the forms call it ``files``, so the
+    files go in and the field errors come out under the API's name.
+    """
+    too_large = upload_request_too_large(request.META.get("CONTENT_LENGTH"))
+    if too_large:
+        return None, Response(
+            {"errors": {"file": [too_large]}},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    files = MultiValueDict({"files": request.FILES.getlist("file")})
+    form = form_class(request.POST, files, **form_kwargs)
+    if not form.is_valid():
+        errors = {("file" if k == "files" else k): v for k, v in form.errors.items()}
+        return None, Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    return form, None
+
+
 @extend_schema(
     request={"multipart/form-data": RecordingUploadSerializer},
     responses={
@@ -156,17 +179,9 @@ def accepted_response(request, id_key: str, pk: int, detail_url: str) -> Respons
 @throttle_classes(UPLOAD_THROTTLES)
 def recordings_create(request: Request) -> Response:
     require_perm(request, "clinic.add_upload")
-    too_large = upload_request_too_large(request.META.get("CONTENT_LENGTH"))
-    if too_large:
-        return Response(
-            {"errors": {"file": [too_large]}},
-            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-        )
-    files = MultiValueDict({"files": request.FILES.getlist("file")})
-    form = UploadForm(request.POST, files, metadata_required=False)
-    if not form.is_valid():
-        errors = {("file" if k == "files" else k): v for k, v in form.errors.items()}
-        return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    form, refused = bind_upload_form(request, UploadForm, metadata_required=False)
+    if refused is not None:
+        return refused
     try:
         job = services.upload_create(user=request.user, **form.upload_fields())
     except UploadQuotaExceeded as exc:

@@ -44,32 +44,24 @@ def result_figure(result: Result) -> dict[str, Any]:
     band = preview.get("band_hz")
     filtered_name = f"filtered {band[0]:g}-{band[1]:g} Hz" if band else "filtered"
     for row, ch in enumerate(channels, start=1):
-        fig.add_trace(
-            go.Scatter(
-                x=ch["t_s"],
-                y=ch["raw"],
-                name="raw",
-                mode="lines",
-                line={"color": "#b8c0cc", "width": 1},
-                legendgroup="raw",
-                showlegend=row == 1,
-            ),
-            row=row,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=ch["t_s"],
-                y=ch["filtered"],
-                name=filtered_name,
-                mode="lines",
-                line={"color": "#1d4e89", "width": 1},
-                legendgroup="filtered",
-                showlegend=row == 1,
-            ),
-            row=row,
-            col=1,
-        )
+        # The raw trace in grey under the filtered one; one legend entry each.
+        for key, name, colour in (
+            ("raw", "raw", "#b8c0cc"),
+            ("filtered", filtered_name, "#1d4e89"),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=ch["t_s"],
+                    y=ch[key],
+                    name=name,
+                    mode="lines",
+                    line={"color": colour, "width": 1},
+                    legendgroup=key,
+                    showlegend=row == 1,
+                ),
+                row=row,
+                col=1,
+            )
         fig.update_yaxes(title_text=unit_text(ch["unit"]), row=row, col=1)
     windows = result.windows or []
     classes = list(result.probabilities or {})  # None: not analysable
@@ -122,6 +114,19 @@ def _layout(fig, title: str, height: int = 360) -> dict[str, Any]:
     return json.loads(fig.to_json())
 
 
+def _diagonal(name: str):
+    """The dashed y = x reference line (chance for ROC, perfect calibration)."""
+    import plotly.graph_objects as go
+
+    return go.Scatter(
+        x=[0, 1],
+        y=[0, 1],
+        mode="lines",
+        line={"dash": "dash", "color": "#999"},
+        name=name,
+    )
+
+
 def confusion_figure(
     matrix: list[list[int]], class_names: list[str], title: str
 ) -> dict[str, Any]:
@@ -150,15 +155,7 @@ def roc_figure(
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=[0, 1],
-            y=[0, 1],
-            mode="lines",
-            line={"dash": "dash", "color": "#999"},
-            name="chance",
-        )
-    )
+    fig.add_trace(_diagonal("chance"))
     for cls, pts in roc.items():
         auc = aucs.get(cls)
         fig.add_trace(
@@ -186,15 +183,7 @@ def reliability_figure(reliability: dict[str, Any], title: str) -> dict[str, Any
         (c, a, n) for c, a, n in zip(conf, acc, counts, strict=False) if c is not None
     ]
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=[0, 1],
-            y=[0, 1],
-            mode="lines",
-            line={"dash": "dash", "color": "#999"},
-            name="perfect calibration",
-        )
-    )
+    fig.add_trace(_diagonal("perfect calibration"))
     fig.add_trace(
         go.Scatter(
             x=[p[0] for p in pts],

@@ -11,13 +11,13 @@ the Hudgins set (MAV, ZC, SSC, WL) with LDA is the long-standing reference
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from emgcore._validation import _check_option
 from emgcore.features import DEFAULT_FEATURES, HUDGINS_FEATURES, extract_features
 
 logger = logging.getLogger(__name__)
@@ -29,16 +29,6 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "td_fd": DEFAULT_FEATURES,
     "hudgins": HUDGINS_FEATURES,
 }
-
-
-def _check_choice(name: str, value: str, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        choices = ", ".join(repr(a) for a in allowed)
-        raise ValueError(
-            f"Invalid value for the '{name}' parameter. Allowed values are "
-            f"{choices}, but got {value!r} instead."
-        )
-    return value
 
 
 def make_classic_classifier(name: str = "lda", *, seed: int = 0) -> Any:
@@ -64,7 +54,7 @@ def make_classic_classifier(name: str = "lda", *, seed: int = 0) -> Any:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    _check_choice("classifier", name, CLASSIFIERS)
+    _check_option("classifier", name, CLASSIFIERS)
     if name == "lda":
         clf = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
     elif name == "logreg":
@@ -100,7 +90,7 @@ def classic_features(
     features : ndarray, shape (n_windows, n_chans * n_features)
     names : list of str
     """
-    _check_choice("feature_set", feature_set, tuple(FEATURE_SETS))
+    _check_option("feature_set", feature_set, tuple(FEATURE_SETS))
     feats, names = extract_features(windows, sfreq, FEATURE_SETS[feature_set])
     if log_amplitude:
         amp = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -16,9 +15,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from clinic.api import accepted_response, require_perm
+from clinic.api import accepted_response, bind_upload_form, require_perm
 from clinic.errors import UserFacingError
-from clinic.forms import upload_request_too_large
 from clinic.gestures import selectors, services
 from clinic.gestures.forms import LAYOUTS, GestureSessionForm
 from clinic.gestures.models import MAX_K
@@ -141,27 +139,12 @@ def _sessions_list(request: Request) -> Response:
 
 def _sessions_create(request: Request) -> Response:
     require_perm(request, "gestures.add_gesturesession")
-    too_large = upload_request_too_large(request.META.get("CONTENT_LENGTH"))
-    if too_large:
-        return Response(
-            {"errors": {"file": [too_large]}},
-            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-        )
-    files = MultiValueDict({"files": request.FILES.getlist("file")})
-    form = GestureSessionForm(request.POST, files)
-    if not form.is_valid():
-        errors = {("file" if k == "files" else k): v for k, v in form.errors.items()}
-        return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
-    data = form.cleaned_data
+    form, refused = bind_upload_form(request, GestureSessionForm)
+    if refused is not None:
+        return refused
     try:
         session = services.gesture_session_create(
-            user=request.user,
-            base_model=data["base_model"],
-            layout=data["layout"],
-            files=data["files"],
-            person_code=data["person_code"],
-            k=data["k"],
-            sfreq_hz=data["sfreq_hz"],
+            user=request.user, **form.session_fields()
         )
     except UploadQuotaExceeded as exc:
         return Response({"detail": str(exc)}, status=status.HTTP_429_TOO_MANY_REQUESTS)

@@ -111,3 +111,8 @@ class GestureSessionForm(forms.Form):
             if layout == "csv" and not cleaned.get("sfreq_hz"):
                 self.add_error("sfreq_hz", "CSV files need their sampling rate.")
         return cleaned
+
+    def session_fields(self) -> dict:
+        """The cleaned fields as ``services.gesture_session_create`` takes them."""
+        names = ("base_model", "layout", "files", "person_code", "k", "sfreq_hz")
+        return {n: self.cleaned_data[n] for n in names}

@@ -7,7 +7,6 @@ selectors raise it); actions a role may not take are 403.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -15,18 +14,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from clinic.errors import UserFacingError
-from clinic.forms import upload_request_too_large
 from clinic.gestures import selectors, services
 from clinic.gestures.forms import GestureSessionForm
 from clinic.gestures.models import GestureSession
 from clinic.gestures.plots import confusion_figure
 from clinic.services.quota import UploadQuotaExceeded
 from clinic.stored_files import StoredFileError
-
-
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
+from clinic.views._common import _require, upload_too_large_page
 
 
 @login_required
@@ -44,24 +38,14 @@ def session_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def session_new(request: HttpRequest) -> HttpResponse:
     _require(request, "gestures.add_gesturesession")
-    if request.method == "POST":
-        too_large = upload_request_too_large(request.META.get("CONTENT_LENGTH"))
-        if too_large:
-            form = GestureSessionForm()
-            form.too_large = too_large
-            return render(request, "gestures/new.html", {"form": form}, status=413)
+    refused = upload_too_large_page(request, GestureSessionForm, "gestures/new.html")
+    if refused is not None:
+        return refused
     form = GestureSessionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             session = services.gesture_session_create(
-                user=request.user,
-                base_model=data["base_model"],
-                layout=data["layout"],
-                files=data["files"],
-                person_code=data["person_code"],
-                k=data["k"],
-                sfreq_hz=data["sfreq_hz"],
+                user=request.user, **form.session_fields()
             )
         except UploadQuotaExceeded as exc:
             form.add_error(None, str(exc))

@@ -310,6 +310,13 @@ def model_version_report_compute(*, user, model_version: ModelVersion) -> ModelV
         y, level = sub.y, "window"
     evaluation = evaluation_from_probabilities(np.asarray(y), np.asarray(proba), names)
     evaluation.update(level=level, evaluation_set=what)
+    return _evaluation_keep(user, mv, evaluation, what)
+
+
+def _evaluation_keep(
+    user, mv: ModelVersion, evaluation: dict[str, Any], what: str
+) -> ModelVersion:
+    """Cache the evaluation on the version and audit that it was computed."""
     mv.report_cache = {**(mv.report_cache or {}), "evaluation": evaluation}
     mv.save(update_fields=["report_cache"])
     audit_record(
@@ -335,15 +342,7 @@ def _report_from_recorded(user, mv: ModelVersion, rec: dict[str, Any]) -> ModelV
     )
     what = str(rec.get("description") or "recorded out-of-fold predictions")
     evaluation.update(level=str(rec.get("level") or "recording"), evaluation_set=what)
-    mv.report_cache = {**(mv.report_cache or {}), "evaluation": evaluation}
-    mv.save(update_fields=["report_cache"])
-    audit_record(
-        actor=user,
-        action=AuditEvent.Action.REPORT_COMPUTED,
-        obj=mv,
-        details={"report": "evaluation computed", "set": what, "n": evaluation["n"]},
-    )
-    return mv
+    return _evaluation_keep(user, mv, evaluation, what)
 
 
 # --------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from django import template
+from django.template.defaultfilters import urlencode
 
 register = template.Library()
 
@@ -16,6 +17,13 @@ def percent(value, digits: int = 2) -> str:
         return f"{float(value) * 100:.{int(digits)}f}%"
     except (TypeError, ValueError):
         return "n/a"
+
+
+@register.filter
+def query_param(value, name: str) -> str:
+    """``name=value`` URL-encoded as ``name={{ value|urlencode }}`` writes it,
+    so a list's filter can be handed to the shared pager include."""
+    return f"{name}={urlencode(value)}"
 
 
 #: What a model card's Markdown may turn into (no scripts, styles or links out

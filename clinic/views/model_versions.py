@@ -159,20 +159,13 @@ def _confirm_page(request, mv, *, action: str, form, problems, status=200):
     )
 
 
-@login_required
-def model_promote(request: HttpRequest, model_version_id: int) -> HttpResponse:
-    """GET: the version's evaluation and a confirmation form; POST: promote."""
-    _require(request, "clinic.promote_modelversion")
-    mv = selectors.model_version_get(model_version_id=model_version_id)
-    problems = services.model_version_promotion_problems(mv)
-    form = ConfirmWithReasonForm(
-        request.POST or None,
-        confirm_label="I have read this version's evaluation and want it to "
-        "analyse every new recording.",
-    )
+def _governance_action(request, mv, *, action, problems, confirm_label, act, success):
+    """GET: the confirmation page; POST: ``act`` with the reason given, its
+    outcome as a message, then the model list."""
+    form = ConfirmWithReasonForm(request.POST or None, confirm_label=confirm_label)
     if request.method == "POST" and form.is_valid():
         try:
-            services.model_version_promote(
+            active = act(
                 actor=request.user,
                 model_version=mv,
                 reason=form.cleaned_data["reason"],
@@ -180,11 +173,28 @@ def model_promote(request: HttpRequest, model_version_id: int) -> HttpResponse:
         except UserFacingError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"{mv} is now the active model.")
+            messages.success(request, success(active))
         return redirect("model_list")
     status = 400 if form.is_bound else 200
     return _confirm_page(
-        request, mv, action="promote", form=form, problems=problems, status=status
+        request, mv, action=action, form=form, problems=problems, status=status
+    )
+
+
+@login_required
+def model_promote(request: HttpRequest, model_version_id: int) -> HttpResponse:
+    """GET: the version's evaluation and a confirmation form; POST: promote."""
+    _require(request, "clinic.promote_modelversion")
+    mv = selectors.model_version_get(model_version_id=model_version_id)
+    return _governance_action(
+        request,
+        mv,
+        action="promote",
+        problems=services.model_version_promotion_problems(mv),
+        confirm_label="I have read this version's evaluation and want it to "
+        "analyse every new recording.",
+        act=services.model_version_promote,
+        success=lambda _active: f"{mv} is now the active model.",
     )
 
 
@@ -193,26 +203,13 @@ def model_rollback(request: HttpRequest, model_version_id: int) -> HttpResponse:
     """GET: what the rollback would restore and a confirmation; POST: roll back."""
     _require(request, "clinic.promote_modelversion")
     mv = selectors.model_version_get(model_version_id=model_version_id)
-    form = ConfirmWithReasonForm(
-        request.POST or None,
+    return _governance_action(
+        request,
+        mv,
+        action="rollback",
+        problems=[],
         confirm_label="I want to retire this version and reactivate the one it "
         "replaced.",
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            active = services.model_version_rollback(
-                actor=request.user,
-                model_version=mv,
-                reason=form.cleaned_data["reason"],
-            )
-        except UserFacingError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(
-                request, f"Rolled back: {active} is the active model again."
-            )
-        return redirect("model_list")
-    status = 400 if form.is_bound else 200
-    return _confirm_page(
-        request, mv, action="rollback", form=form, problems=[], status=status
+        act=services.model_version_rollback,
+        success=lambda active: f"Rolled back: {active} is the active model again.",
     )

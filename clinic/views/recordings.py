@@ -19,15 +19,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic import selectors, services
 from clinic.errors import UserFacingError
-from clinic.forms import (
-    UploadForm,
-    upload_request_too_large,
-)
+from clinic.forms import UploadForm
 from clinic.forms_governance import ConfirmWithReasonForm
 from clinic.models import AnalysisJob
 from clinic.result_display import job_outcome
 from clinic.services.quota import UploadQuotaExceeded
-from clinic.views._common import _require
+from clinic.views._common import _require, upload_too_large_page
 
 
 def _job_url(job: AnalysisJob | None) -> str | None:
@@ -96,14 +93,9 @@ def patient_detail(request: HttpRequest, patient_code: str) -> HttpResponse:
 @login_required
 def upload_new(request: HttpRequest) -> HttpResponse:
     _require(request, "clinic.add_upload")
-    if request.method == "POST":
-        too_large = upload_request_too_large(request.META.get("CONTENT_LENGTH"))
-        if too_large:
-            form = UploadForm()
-            form.too_large = too_large
-            return render(
-                request, "clinic/uploads/new.html", {"form": form}, status=413
-            )
+    refused = upload_too_large_page(request, UploadForm, "clinic/uploads/new.html")
+    if refused is not None:
+        return refused
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -100,22 +100,24 @@ def _result_context(request: HttpRequest, job: AnalysisJob, **extra) -> dict:
     }
 
 
-@login_required
-@require_GET
-def job_result(request: HttpRequest, job_id: int) -> HttpResponse:
+def _result_page(request: HttpRequest, job_id: int, template: str) -> HttpResponse:
+    # The page and its printable report show the same result: both are views.
     job = _succeeded_job(request, job_id)
     services.result_view_record(user=request.user, job=job)
     context = _result_context(request, job, figure=result_figure(job.result))
-    return render(request, "clinic/results/detail.html", context)
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def job_result(request: HttpRequest, job_id: int) -> HttpResponse:
+    return _result_page(request, job_id, "clinic/results/detail.html")
 
 
 @login_required
 @require_GET
 def job_report(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _succeeded_job(request, job_id)
-    services.result_view_record(user=request.user, job=job)
-    context = _result_context(request, job, figure=result_figure(job.result))
-    return render(request, "clinic/results/report.html", context)
+    return _result_page(request, job_id, "clinic/results/report.html")
 
 
 @login_required
