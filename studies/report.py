@@ -40,6 +40,14 @@ LABELS = {
     "weight chosen on validation people",
     "window-trees": "window features + gradient-boosted trees "
     "(window and trees chosen on validation people)",
+    "window-linear-10k": "window features + logistic regression at 10 kHz",
+    "window-trees-10k": "window features + trees at 10 kHz (2 s windows only)",
+    "ensemble-window-linear+window-trees": "ensemble: window linear + trees, "
+    "weights chosen on validation people",
+    "ensemble-window-linear-10k+window-trees-10k": "ensemble: window linear + "
+    "trees at 10 kHz, weights chosen on validation people",
+    "window-ensemble": "window methods: 4 or 10 kHz, linear or + trees, "
+    "chosen per fold on validation people",
     "ensemble-nested": "ensemble: member set and weights chosen on validation "
     "people (window-linear with trees, classic or QEMG models)",
 }
