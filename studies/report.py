@@ -52,6 +52,14 @@ LABELS = {
     "people (window-linear with trees, classic or QEMG models)",
 }
 PEER = "classic"
+SHIPPED = "window-linear"
+#: Paired tests written: (JSON key, reference method, level).
+PAIRED = (
+    ("paired_vs_peer", PEER, "person"),
+    ("paired_vs_peer_record", PEER, "record"),
+    ("paired_vs_shipped", SHIPPED, "person"),
+    ("paired_vs_shipped_record", SHIPPED, "record"),
+)
 FIGURES = ("balanced_accuracy", "macro_f1", "ece_calibrated")
 CLASSES = ("healthy", "myopathy", "neuropathy")
 
@@ -152,25 +160,29 @@ def build(runs: Path, n_boot: int = 1000) -> tuple[dict[str, Any], str]:
                     res[m][f"person_{site}"] = s
                     rows.append((m, s))
                 groups.append((protocol, f"person level, {site} people only", rows))
-            if PEER in methods:
-                peer = load_units(runs, protocol, PEER)
-                tests = {}
-                for m in methods:
-                    if m != PEER:
-                        tests[m] = paired_test(load_units(runs, protocol, m), peer)
-                res["paired_vs_peer"] = tests
+            for key, ref, level in PAIRED:
+                if ref not in methods:
+                    continue
+                other = load_units(runs, protocol, ref)
+                res[key] = {
+                    m: paired_test(load_units(runs, protocol, m), other, level=level)
+                    for m in methods
+                    if m != ref
+                }
         out["protocols"][protocol] = res
         for proto, level, rows in groups:
             md += [f"## {proto}, {level}", "", *_table(rows), ""]
-        if "paired_vs_peer" in res:
+        for key, ref, level in PAIRED:
+            if key not in res:
+                continue
             md += [
-                f"Paired Wilcoxon over folds x seeds, person-level balanced accuracy, "
-                f"method minus `{PEER}`:",
+                f"Paired Wilcoxon over folds x seeds, {level}-level balanced "
+                f"accuracy, method minus `{ref}`:",
                 "",
                 "| method | pairs | mean difference | wins / losses | p |",
                 "|---|---|---|---|---|",
             ]
-            for m, t in res["paired_vs_peer"].items():
+            for m, t in res[key].items():
                 md.append(
                     f"| {LABELS.get(m, m)} | {t['n_pairs']} | "
                     f"{t['mean_difference']:+.3f} | {t['wins_a']} / {t['wins_b']} | "
