@@ -23,13 +23,17 @@ def expected_performance(metadata: dict[str, Any]) -> dict[str, Any]:
             "text": "This model has no recorded evaluation on people it never saw, "
             "so how often it is right for a new patient is unknown.",
         }
+    # Figures measured per recording describe one upload, not a patient's
+    # whole examination: say which, so a clinician reads them right.
+    per_recording = figures.get("level") in ("record", "recording")
+    unit = "recordings of people" if per_recording else "people"
     parts = []
     for cls, m in per_class.items():
         sens, spec = m.get("sensitivity"), m.get("specificity")
         if sens is None or spec is None:
             continue
         parts.append(
-            f"{cls}: found in {round(100 * sens)} % of people who have it, "
+            f"{cls}: found in {round(100 * sens)} % of {unit} who have it, "
             f"wrongly suggested for {round(100 * (1 - spec))} % of those who do not"
         )
     ba = figures.get("balanced_accuracy")
@@ -37,6 +41,8 @@ def expected_performance(metadata: dict[str, Any]) -> dict[str, Any]:
     head = "On people it never saw in training"
     if n:
         head += f" ({n} people"
+        if per_recording:
+            head += ", judged one recording at a time"
         head += f", balanced accuracy {ba:.2f})" if ba is not None else ")"
     return {
         "known": True,

@@ -163,6 +163,9 @@ def test_the_shipped_default_model_runs_on_records_of_both_clinical_sets(
     assert out["qemg"]["muap_count"] > 0
     expected = out["expected_performance"]
     assert expected["known"] and "never saw" in expected["text"]
+    # The shipped figures are per recording, and the words say so.
+    assert "one recording at a time" in expected["text"]
+    assert "% of recordings of people who have it" in expected["text"]
     assert set(expected["per_class"]) == {"healthy", "myopathy", "neuropathy"}
     shipped_sha = (
         (repo / "models" / "disease" / "default.pt.sha256").read_text().split()[0]
