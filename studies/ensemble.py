@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from studies.hybrid import _person_ba
-from studies.runner import UNIT_VERSION, _write_json, load_units
+from studies.runner import UNIT_VERSION, load_units, write_derived_unit
 
 STEP = 0.1
 
@@ -123,13 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             fused = [fuse([by_method[m][key] for m in c], name) for c in combos]
             unit = choose(fused, name)
             split = unit["split"]
-            path = (
-                Path(args.runs)
-                / protocol
-                / name
-                / f"seed{split['seed']}_{split['name']}.json"
-            )
-            _write_json(path, unit)
+            write_derived_unit(args.runs, protocol, unit)
             members = " + ".join(unit["info"]["members"])
             print(
                 f"{protocol} seed{split['seed']}_{split['name']}: {members} "

@@ -11,13 +11,12 @@ named ``hybrid-<a>+<b>`` beside the others, so studies.report tabulates them.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from studies.metrics import metric_set
-from studies.runner import UNIT_VERSION, _write_json, load_units
+from studies.runner import UNIT_VERSION, load_units, write_derived_unit
 
 WEIGHTS = tuple(round(w, 1) for w in np.linspace(0.0, 1.0, 11))
 
@@ -90,14 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         for key in sorted(set(a) & set(b)):
             unit = fuse(a[key], b[key], name)
-            split = unit["split"]
-            path = (
-                Path(args.runs)
-                / protocol
-                / name
-                / f"seed{split['seed']}_{split['name']}.json"
-            )
-            _write_json(path, unit)
+            write_derived_unit(args.runs, protocol, unit)
             print(f"{protocol} {key}: w_a = {unit['info']['weight_a']}")
     return 0
 

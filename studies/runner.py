@@ -100,6 +100,19 @@ def unit_path(run_dir: Path, method: str, split: Split) -> Path:
     return Path(run_dir) / split.protocol / method / f"{split.unit}.json"
 
 
+def write_derived_unit(runs: str | os.PathLike[str], protocol: str, unit: dict) -> Path:
+    """Save a unit made from other units (a fusion) beside the fitted ones."""
+    split = unit["split"]
+    path = (
+        Path(runs)
+        / protocol
+        / unit["method"]
+        / f"seed{split['seed']}_{split['name']}.json"
+    )
+    _write_json(path, unit)
+    return path
+
+
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
