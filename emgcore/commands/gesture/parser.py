@@ -46,7 +46,8 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
         "--representation",
         choices=["raw", "raw+rectified", "logenv"],
         default=None,
-        help="window image rows (default: the dataset's; see RESULTS_GESTURE.md)",
+        help="window image rows (default: the dataset's; see "
+        "docs/experiments/2026-12-01-results-notebook.md)",
     )
     p.add_argument(
         "--adapt-step-s",
