@@ -43,7 +43,14 @@ def main(argv: list[str] | None = None) -> int:
         help="window/sub-window candidates in seconds, e.g. 2/0.25 (default: all)",
     )
     ap.add_argument(
-        "--name", default=None, help="unit name (default window-<model>[-<rate>k])"
+        "--site-norm",
+        action="store_true",
+        help="standardise features within each site (studies.site_norm)",
+    )
+    ap.add_argument(
+        "--name",
+        default=None,
+        help="unit name (default window-<model>[-<rate>k][-sitenorm])",
     )
     ap.add_argument(
         "--weightings",
@@ -54,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     rate = "" if args.rate_hz == 4000.0 else f"-{args.rate_hz / 1000:g}k"
-    name = args.name or f"window-{args.model}{rate}"
+    norm = "-sitenorm" if args.site_norm else ""
+    name = args.name or f"window-{args.model}{rate}{norm}"
     configs = (
         tuple(tuple(float(v) for v in c.split("/")) for c in args.configs)
         if args.configs
@@ -71,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                     tables=tables,
                     configs=configs,
                     rate_hz=args.rate_hz,
+                    site_norm=args.site_norm,
                 )
             else:
                 method = WindowLinear(
@@ -80,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                     weightings=tuple(args.weightings),
                     configs=configs,
                     rate_hz=args.rate_hz,
+                    site_norm=args.site_norm,
                 )
             for split in splits_for(protocol, records, seed):
                 unit = run_unit(method, split, records, args.runs)

@@ -53,6 +53,13 @@ class WindowTable:
     def rows_of(self, record: str) -> NDArray[np.float64]:
         return self.X[self.records == record]
 
+    def rows_for(self, record: Any) -> NDArray[np.float64]:
+        """The rows of a record object (subclasses may use its site)."""
+        return self.rows_of(record.record)
+
+    def adapt(self, records: Any) -> None:
+        """Called with the records about to be predicted; nothing to do here."""
+
 
 def window_table(
     window_s: float, sub_window_s: float, rate_hz: float = 4000.0
@@ -103,7 +110,7 @@ def _stack(
         recs_per_class[int(r.y)] = recs_per_class.get(int(r.y), 0) + 1
     start = 0
     for r in part.records:
-        f = table.rows_of(r.record)
+        f = table.rows_for(r)
         n = len(f)
         if weighting == "person":
             # The person's records share 1; each class shares n_people / 3.
@@ -141,7 +148,7 @@ def record_proba(model, table: WindowTable, part: Part) -> NDArray[np.float64]:
     """Per record: the mean of its windows' probabilities (as the app does)."""
     out = []
     for r in part.records:
-        f = table.rows_of(r.record)
+        f = table.rows_for(r)
         if len(f) == 0:
             out.append(np.full(3, 1 / 3))
             continue
@@ -156,6 +163,12 @@ class _Fitted:
     info: dict[str, Any] = field(default_factory=dict)
 
     def predict_proba(self, part: Part) -> NDArray[np.float64]:
+        self.table.adapt(part.records)
+        adapted = getattr(self.table, "adapted", None)
+        if adapted:
+            # Said in the unit: these sites' statistics came from the unlabelled
+            # records predicted (studies.site_norm).
+            self.info["sites_adapted_unlabelled"] = list(adapted)
         return record_proba(self.model, self.table, part)
 
 
@@ -169,11 +182,31 @@ class WindowMethod:
     weightings: tuple[str, ...] = ("person", "record")
     tables: dict[tuple[float, float], WindowTable] = field(default_factory=dict)
     rate_hz: float = 4000.0
+    #: Standardise features within each site (studies.site_norm).
+    site_norm: bool = False
+    split_stats: dict = field(default_factory=dict, repr=False)
 
-    def table(self, config: tuple[float, float]) -> WindowTable:
+    def base_table(self, config: tuple[float, float]) -> WindowTable:
         if config not in self.tables:
             self.tables[config] = window_table(*config, self.rate_hz)
         return self.tables[config]
+
+    def table(self, config: tuple[float, float]) -> WindowTable:
+        base = self.base_table(config)
+        if not self.site_norm:
+            return base
+        from studies.site_norm import SiteNormTable
+
+        return SiteNormTable(base, self.split_stats[config])
+
+    def prepare(self, train: Part) -> None:
+        """Per-split state from the TRAINING people only (site statistics)."""
+        if self.site_norm:
+            from studies.site_norm import site_stats
+
+            self.split_stats = {
+                c: site_stats(self.base_table(c), train.records) for c in self.configs
+            }
 
 
 @dataclass
@@ -186,6 +219,7 @@ class WindowLinear(WindowMethod):
     def select_and_fit(self, train: Part, val: Part) -> _Fitted:
         from studies.feature_methods import _person_ba
 
+        self.prepare(train)
         best, scores = None, {}
         for config in self.configs:
             table = self.table(config)

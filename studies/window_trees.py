@@ -53,6 +53,7 @@ class WindowTrees(WindowMethod):
     weightings: tuple[str, ...] = ("record",)
 
     def select_and_fit(self, train: Any, val: Any) -> _Fitted:
+        self.prepare(train)
         best, scores = None, {}
         for config in self.configs:
             table = self.table(config)
