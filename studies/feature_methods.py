@@ -241,9 +241,18 @@ class _Fitted:
     model: Any
     columns: NDArray[np.bool_]
     info: dict[str, Any] = field(default_factory=dict)
+    #: Per-site (mean, spread) of the rows when the method standardises by site.
+    site_stats: dict | None = None
 
     def predict_proba(self, part: Part) -> NDArray[np.float64]:
-        return self.model.predict_proba(_clean(part.X[:, self.columns]))
+        X = part.X
+        if self.site_stats is not None:
+            from studies.site_norm import standardise_rows
+
+            X, adapted = standardise_rows(X, part.sites, self.site_stats)
+            if adapted:
+                self.info["sites_adapted_unlabelled"] = adapted
+        return self.model.predict_proba(_clean(X[:, self.columns]))
 
 
 def _columns(names: tuple[str, ...], tables: tuple[str, ...]) -> NDArray[np.bool_]:
@@ -265,8 +274,25 @@ class SklearnMethod:
     #: added after the first units were run.
     only: tuple[str, ...] | None = ("lda", "logreg", "rf")
     feature_sets: dict[str, tuple[str, ...]] | None = None
+    #: Standardise each feature within its site (studies.site_norm).
+    site_norm: bool = False
 
     def select_and_fit(self, train: Part, val: Part) -> _Fitted:
+        stats = None
+        if self.site_norm:
+            from studies.site_norm import row_stats, standardise_rows
+
+            stats = row_stats(train.X, train.sites)
+            train = Part(
+                train.records,
+                standardise_rows(train.X, train.sites, stats)[0],
+                train.feature_names,
+            )
+            val = Part(
+                val.records,
+                standardise_rows(val.X, val.sites, stats)[0],
+                val.feature_names,
+            )
         best = None
         scores = {}
         sets = self.feature_sets or {"all": ()}
@@ -286,7 +312,7 @@ class SklearnMethod:
                 if best is None or scores[key] > best[0]:
                     best = (scores[key], key, model, pv, cols)
         _, label, model, pv, cols = best
-        fitted = _Fitted(model, cols)
+        fitted = _Fitted(model, cols, site_stats=stats)
         fitted.info = {
             "chosen": label,
             "val_person_ba": scores,

@@ -70,3 +70,27 @@ class SiteNormTable(WindowTable):
     def rows_for(self, record: Any) -> NDArray[np.float64]:
         mean, spread = self.stats[record.site]
         return (_clean(self.base.rows_for(record)) - mean) / spread
+
+
+def row_stats(X: NDArray[np.float64], sites: NDArray[np.str_]) -> Stats:
+    """Per-site means and spreads of feature rows (one row per record)."""
+    return {s: _moments([X[sites == s]]) for s in sorted(set(sites.tolist()))}
+
+
+def standardise_rows(
+    X: NDArray[np.float64], sites: NDArray[np.str_], stats: Stats
+) -> tuple[NDArray[np.float64], list[str]]:
+    """Rows standardised within their site, and the sites adapted from ``X``.
+
+    A site missing from ``stats`` (no training people) takes its statistics from
+    its own rows here, unlabelled (see the module docstring).
+    """
+    stats = dict(stats)
+    adapted = sorted(set(sites.tolist()) - set(stats))
+    for s in adapted:
+        stats[s] = _moments([X[sites == s]])
+    out = np.array(X, dtype=np.float64)
+    for s in set(sites.tolist()):
+        mean, spread = stats[s]
+        out[sites == s] = (_clean(X[sites == s]) - mean) / spread
+    return out, adapted
