@@ -30,9 +30,17 @@ $PY -m studies.run_window_linear --runs $RUNS --model trees
 $PY -m studies.run_window_linear --runs $RUNS --protocols headline --rate-hz 10000
 $PY -m studies.run_window_linear --runs $RUNS --protocols headline --rate-hz 10000 \
   --model trees --configs 2/0.25
+# Features standardised within each site (studies.site_norm), for the window
+# methods and for the classic peer alike.
+$PY -m studies.run_window_linear --runs $RUNS --site-norm
+$PY -m studies.run_window_linear --runs $RUNS --site-norm --model trees \
+  --protocols headline cross_site --configs 2/0.25
+$PY -m studies.run_features --runs $RUNS --site-norm --methods classic classic-logreg \
+  --protocols headline cross_site
 # Late-fusion ensembles, every weight and member set chosen on validation people.
 $PY -m studies.ensemble --runs $RUNS --members window-linear window-trees
 $PY -m studies.ensemble --runs $RUNS --members window-linear-10k window-trees-10k
+$PY -m studies.ensemble --runs $RUNS --members window-linear-sitenorm window-trees-sitenorm
 $PY -m studies.ensemble --runs $RUNS --name window-ensemble \
   --members window-linear window-trees window-linear-10k window-trees-10k \
   --combos window-linear window-linear,window-trees window-linear-10k \
@@ -47,7 +55,8 @@ $PY -m studies.ensemble --runs $RUNS --name ensemble-nested \
 # Tables, calibration variants and confounds.
 $PY -m studies.report --runs $RUNS
 $PY -m studies.calibration_variants --runs $RUNS \
-  --methods window-linear classic ensemble-nested > docs/results/calibration.md
+  --methods window-linear classic ensemble-nested window-linear-sitenorm \
+  > docs/results/calibration.md
 $PY -m studies.confounds --runs $RUNS
 # The shipped model (models/disease/default.pt + card), its metrics from the units above.
 $PY -m studies.shipped_model --runs $RUNS --method window-linear --out models/disease/default.pt

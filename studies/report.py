@@ -50,6 +50,15 @@ LABELS = {
     "chosen per fold on validation people",
     "ensemble-nested": "ensemble: member set and weights chosen on validation "
     "people (window-linear with trees, classic or QEMG models)",
+    "window-linear-sitenorm": "window features standardised within each site "
+    "+ logistic regression",
+    "window-trees-sitenorm": "window features standardised within each site "
+    "+ trees (2 s windows only)",
+    "ensemble-window-linear-sitenorm+window-trees-sitenorm": "ensemble: the two "
+    "site-standardised window methods, weights chosen on validation people",
+    "classic-sitenorm": "classic peer, features standardised within each site",
+    "classic-logreg-sitenorm": "classic features standardised within each site "
+    "+ logistic regression",
 }
 PEER = "classic"
 SHIPPED = "window-linear"
@@ -108,7 +117,11 @@ def build(runs: Path, n_boot: int = 1000) -> tuple[dict[str, Any], str]:
         "",
         f"Made by `python -m studies.report --runs {runs}` from the saved units. "
         "Person level unless said: a person's probabilities are the mean over "
-        f"their recordings. 95 % intervals resample people ({n_boot} draws). ECE is after "
+        "their recordings. Methods 'standardised within each site' take a site's "
+        "statistics from its training people; in cross_site the test site has "
+        "none, so its statistics come from its own unlabelled recordings "
+        "(unsupervised adaptation; studies.site_norm). "
+        f"95 % intervals resample people ({n_boot} draws). ECE is after "
         "temperature scaling fitted on each fold's validation people; the ECE floor "
         "is what a perfectly calibrated model with the same probabilities would "
         "show on as many people (labels drawn from its own probabilities; "
