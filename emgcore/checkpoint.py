@@ -98,6 +98,10 @@ _AUTO_FIELDS = (
 METADATA_FIELDS: tuple[str, ...] = tuple(CheckpointMetadata.__annotations__)
 #: Fields an older checkpoint may lack; read as empty.
 _OPTIONAL_FIELDS = ("evaluation", "training_data")
+#: Fields only some checkpoints have, written only when given, so every other
+#: checkpoint's metadata stays as it was: ``site_calibration`` (the laboratory
+#: a site-standardised model was calibrated to, emgcore.site_calibration).
+EXTRA_FIELDS = ("site_calibration",)
 
 
 def git_commit() -> str | None:
@@ -146,7 +150,7 @@ def build_metadata(model: EmgModel, metadata: Mapping[str, Any]) -> CheckpointMe
     metadata : CheckpointMetadata
         JSON-like dict with every field of the schema.
     """
-    unknown = sorted(set(metadata) - set(METADATA_FIELDS))
+    unknown = sorted(set(metadata) - set(METADATA_FIELDS) - set(EXTRA_FIELDS))
     if unknown:
         raise ValueError(
             f"Unknown checkpoint metadata field(s): {', '.join(unknown)}. "
@@ -197,6 +201,7 @@ def build_metadata(model: EmgModel, metadata: Mapping[str, Any]) -> CheckpointMe
         "split_hash": dataset.get("split_hash"),
     }
     ordered = {key: out[key] for key in METADATA_FIELDS}
+    ordered.update({key: out[key] for key in EXTRA_FIELDS if key in out})
     return _json_like(ordered, "metadata")  # type: ignore[no-any-return]
 
 

@@ -103,6 +103,7 @@ _TO_UV = {"V": 1e6, "mV": 1e3, "uV": 1.0, "nV": 1e-3}
 _ORDER = (
     "channel_count",
     "units",
+    "site",
     "sampling_rate",
     "mains",
     "flat",
@@ -336,6 +337,10 @@ def _model_fit(
                         "with its calibration (gain) and upload it again.",
                     )
                 )
+    if not model.site_calibrated:
+        from emgcore.site_calibration import UNCALIBRATED_MESSAGE
+
+        reasons.append(Reason("site", UNCALIBRATED_MESSAGE))
     fs = recording.sfreq
     if fs < model.min_sfreq_hz - 1e-6:
         reasons.append(

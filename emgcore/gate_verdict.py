@@ -35,6 +35,10 @@ class ModelInput:
     physical_units : bool
         The model reads amplitude in physical units (its ``input_units``), so
         a channel in raw counts or arbitrary units cannot be analysed.
+    site_calibrated : bool
+        False for a site-standardised model not yet calibrated to the
+        laboratory (:mod:`emgcore.site_calibration`): it cannot analyse
+        anything until it is.
     """
 
     n_chans: int
@@ -43,11 +47,13 @@ class ModelInput:
     max_sfreq_hz: float = MAX_SFREQ_HZ
     window_s: float = 0.25
     physical_units: bool = False
+    site_calibrated: bool = True
 
     @classmethod
     def from_metadata(cls, metadata: dict[str, Any]) -> ModelInput:
         """The requirements of a checkpoint (see emgcore.checkpoint)."""
         pre = metadata.get("preprocess") or {}
+        kwargs = metadata.get("model_kwargs") or {}
         n_chans = int(metadata["n_chans"])
         return cls(
             n_chans=n_chans,
@@ -55,9 +61,9 @@ class ModelInput:
             min_sfreq_hz=float(metadata["sfreq"]),
             max_sfreq_hz=float(metadata.get("max_sfreq", MAX_SFREQ_HZ)),
             window_s=float(pre.get("window_s", 1.0)),
-            physical_units=bool(
-                (metadata.get("model_kwargs") or {}).get("input_units")
-            ),
+            physical_units=bool(kwargs.get("input_units")),
+            site_calibrated=not kwargs.get("site_standardised")
+            or bool(metadata.get("site_calibration")),
         )
 
 

@@ -253,16 +253,19 @@ def predict(
     InvalidRecordingError
         If ``channel`` does not exist in the recording.
     IncompatibleCheckpointError
-        If the checkpoint cannot be used (see :func:`load_checkpoint`).
+        If the checkpoint cannot be used (see :func:`load_checkpoint`), or it
+        is site-standardised and not yet calibrated to the laboratory
+        (:mod:`emgcore.site_calibration`).
     """
     from emgcore.config import PreprocessConfig
-    from emgcore.gate import ModelInput, check_recording
-    from emgcore.preprocess import EMGPreprocessor
     from emgcore.quality import assess_quality
+    from emgcore.site_calibration import require_site_calibration
 
     model, metadata, sha = load_for_inference(
         checkpoint_path, expected_sha256=expected_sha256
     )
+    # Before any signal is read: an uncalibrated site model gives no answer.
+    require_site_calibration(metadata)
     config = PreprocessConfig.from_dict(metadata["preprocess"])
     model_info = {
         "name": metadata["model_name"],
@@ -271,19 +274,11 @@ def predict(
         "created_at": metadata.get("created_at"),
     }
     quality = assess_quality(recording, window_s=config.window_s)
-    verdict = check_recording(
-        recording, ModelInput.from_metadata(metadata), channel=channel
-    )
+    found = model_windows(recording, metadata, channel=channel)
+    verdict, windows, notes = found.verdict, found.windows, found.notes
+    starts_s, stops_s = found.starts_s, found.stops_s
     if not verdict.analysable:
         return _not_analysable(verdict.to_dict(), quality, model_info)
-    picked, notes = _select_channel(
-        recording, int(metadata["n_chans"]), config.replicate_to_n_chans, channel
-    )
-    input_units = (metadata.get("model_kwargs") or {}).get("input_units")
-    if input_units:
-        picked = _in_units(picked, input_units)
-    pre = EMGPreprocessor(config).transform(picked)
-    windows, starts_s, stops_s = _good_windows(pre, verdict)
     if len(windows) == 0:  # good stretches too short for the window grid
         gate = verdict.to_dict()
         gate["analysable"] = False
@@ -329,6 +324,58 @@ def predict(
         notes=notes,
         gate=verdict.to_dict(),
     )
+
+
+@dataclass(frozen=True)
+class ModelWindows:
+    """The windows of a recording a checkpoint would read (:func:`model_windows`).
+
+    ``windows`` is (n, n_chans, n_times), empty when the gate refused the
+    recording (``verdict.analysable`` False) or no window fits in its good
+    parts; ``notes`` says which channel was analysed.
+    """
+
+    verdict: Any
+    windows: NDArray[np.float32]
+    starts_s: NDArray[np.float64]
+    stops_s: NDArray[np.float64]
+    notes: list[str]
+
+
+def model_windows(
+    recording: Recording,
+    metadata: dict[str, Any],
+    *,
+    channel: int | None = None,
+    model_input: Any = None,
+) -> ModelWindows:
+    """Gate, pick the channel, convert units, preprocess, keep the good windows.
+
+    Exactly what :func:`predict` does before the forward pass, so that other
+    users of a checkpoint's windows (site calibration) read the same ones.
+    ``model_input`` replaces the :class:`emgcore.gate.ModelInput` read from
+    ``metadata`` (to check a recording against a model that is being made).
+    """
+    from emgcore.config import PreprocessConfig
+    from emgcore.gate import ModelInput, check_recording
+    from emgcore.preprocess import EMGPreprocessor
+
+    config = PreprocessConfig.from_dict(metadata["preprocess"])
+    if model_input is None:
+        model_input = ModelInput.from_metadata(metadata)
+    verdict = check_recording(recording, model_input, channel=channel)
+    none = np.zeros(0)
+    if not verdict.analysable:
+        return ModelWindows(verdict, np.zeros((0, 0, 0), np.float32), none, none, [])
+    picked, notes = _select_channel(
+        recording, int(metadata["n_chans"]), config.replicate_to_n_chans, channel
+    )
+    input_units = (metadata.get("model_kwargs") or {}).get("input_units")
+    if input_units:
+        picked = _in_units(picked, input_units)
+    pre = EMGPreprocessor(config).transform(picked)
+    windows, starts_s, stops_s = _good_windows(pre, verdict)
+    return ModelWindows(verdict, windows, starts_s, stops_s, notes)
 
 
 def _not_analysable(

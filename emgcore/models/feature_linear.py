@@ -97,6 +97,14 @@ class FeatureLinear(EmgModel):
     input_units : str
         The unit the windows must be in ("uV"); :func:`emgcore.inference.predict`
         converts a recording to it, or refuses one without physical units.
+    site_standardised : bool
+        Standardise each window feature within the recording site first
+        (subtract the site's mean over windows, divide by its spread), as the
+        study found lifts accuracy and carries the model to a new laboratory
+        (studies/site_norm.py). The site's statistics come from
+        :func:`emgcore.site_calibration.calibrate_site`; until then the
+        buffers are the identity and :func:`emgcore.inference.predict` refuses
+        the model.
     """
 
     model_name: ClassVar[str] = "feature_linear"
@@ -111,6 +119,7 @@ class FeatureLinear(EmgModel):
         sfreq: float = 4000.0,
         sub_window_s: float = 0.25,
         input_units: str = "uV",
+        site_standardised: bool = False,
     ):
         super().__init__(
             n_chans=n_chans, n_times=n_times, n_outputs=n_outputs, sfreq=sfreq
@@ -122,30 +131,73 @@ class FeatureLinear(EmgModel):
                 f"'sub_window_s' must be in (0, {self.n_times / self.sfreq:g}] s, "
                 f"got {sub_window_s!r}."
             )
-        self._set_hparams(sub_window_s=float(sub_window_s), input_units=input_units)
+        self._set_hparams(
+            sub_window_s=float(sub_window_s),
+            input_units=input_units,
+            site_standardised=bool(site_standardised),
+        )
         self.input_units = input_units
+        self.site_standardised = bool(site_standardised)
         self.sub_n_times = max(16, int(round(float(sub_window_s) * self.sfreq)))
         n_features = len(feature_names())
         # Filled from the fitted scikit-learn pipeline (imputer median, scaler).
         self.register_buffer("fill", torch.zeros(n_features, dtype=torch.float64))
         self.register_buffer("center", torch.zeros(n_features, dtype=torch.float64))
         self.register_buffer("scale", torch.ones(n_features, dtype=torch.float64))
+        if self.site_standardised:
+            # Only then: older checkpoints have no such buffers and load strictly.
+            self.register_buffer(
+                "site_center", torch.zeros(n_features, dtype=torch.float64)
+            )
+            self.register_buffer(
+                "site_scale", torch.ones(n_features, dtype=torch.float64)
+            )
         self.linear = nn.Linear(n_features, self.n_outputs).double()
 
     def encoder_modules(self) -> list[nn.Module]:
         return []
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Standardised features (n_windows, 33) of a batch of windows in uV."""
+    def raw_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The window rows (n_windows, 33) before any standardisation."""
         self._check_input(x)
-        f = torch.from_numpy(
+        return torch.from_numpy(
             window_features(x.detach().cpu().numpy(), self.sfreq, self.sub_n_times)
         ).to(self.center.device)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Standardised features (n_windows, 33) of a batch of windows in uV."""
+        f = self.raw_features(x)
+        if self.site_standardised:
+            # As studies/site_norm.py: non-finite values stay missing (NaN)
+            # through the site step and are filled afterwards.
+            f = torch.where(torch.isfinite(f), f, torch.nan)
+            f = (f - self.site_center) / self.site_scale
         f = torch.where(torch.isfinite(f), f, self.fill)
         return (f - self.center) / self.scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(self.features(x)).float()
+
+    @torch.no_grad()
+    def set_site_statistics(self, mean, spread) -> None:
+        """Set the site's per-feature mean and spread (length 33 each)."""
+        if not self.site_standardised:
+            raise ValueError(
+                "This FeatureLinear is not site-standardised "
+                "('site_standardised' is False); it has no site statistics."
+            )
+        mean = torch.as_tensor(np.asarray(mean, dtype=np.float64))
+        spread = torch.as_tensor(np.asarray(spread, dtype=np.float64))
+        n = self.site_center.shape[0]
+        if mean.shape != (n,) or spread.shape != (n,):
+            raise ValueError(
+                f"Site statistics need {n} values each, got {tuple(mean.shape)} "
+                f"and {tuple(spread.shape)}."
+            )
+        if not (torch.isfinite(mean).all() and (spread > 0).all()):
+            raise ValueError("Site means must be finite and spreads positive.")
+        self.site_center.copy_(mean)
+        self.site_scale.copy_(spread)
 
     @torch.no_grad()
     def set_from_sklearn(self, pipeline) -> None:
