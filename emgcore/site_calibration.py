@@ -236,13 +236,19 @@ def _files_sha256(group: Sequence[Path]) -> str:
 
 def _copy_card(source: Path, out: Path, calibration: dict[str, Any]) -> None:
     """Copy the checkpoint's model card (``.md`` beside it), saying the site."""
-    card = source.with_suffix(".md")
-    if not card.is_file():
+    # The two names the clinic's registry reads a card from.
+    pairs = [
+        (source.with_suffix(".md"), out.with_suffix(".md")),
+        (source.with_name(source.name + ".md"), out.with_name(out.name + ".md")),
+    ]
+    found = [(card, target) for card, target in pairs if card.is_file()]
+    if not found:
         return
+    card, target = found[0]
     text = card.read_text(encoding="utf-8").rstrip("\n")
     line = (
         f"Site calibration: standardised to {calibration['site']} on "
         f"{calibration['n_recordings']} recordings ({calibration['n_windows']} "
         f"windows), {calibration['created_at']}."
     )
-    out.with_suffix(".md").write_text(f"{text}\n\n{line}\n", encoding="utf-8")
+    target.write_text(f"{text}\n\n{line}\n", encoding="utf-8")

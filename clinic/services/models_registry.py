@@ -142,15 +142,24 @@ def model_version_promotion_problems(model_version: ModelVersion) -> list[str]:
     """Why ``model_version`` may not be promoted (empty when it may).
 
     Promotion needs a subject-held-out evaluation with at least
-    EMG_MIN_EVAL_PEOPLE_PER_CLASS people per class, and every class at the
-    minimum sensitivity and specificity of that evaluation.
+    EMG_MIN_EVAL_PEOPLE_PER_CLASS people per class, every class at the
+    minimum sensitivity and specificity of that evaluation, and a
+    site-standardised model calibrated to the laboratory.
     """
+    from emgcore.site_calibration import UNCALIBRATED_MESSAGE, needs_site_calibration
+
     min_sens = settings.EMG_MIN_SENSITIVITY
     min_spec = settings.EMG_MIN_SPECIFICITY
+    # An uncalibrated site model refuses every recording (emgcore.inference).
+    site = (
+        [UNCALIBRATED_MESSAGE]
+        if needs_site_calibration(model_version.metadata or {})
+        else []
+    )
     metrics = model_version_class_metrics(model_version)
     if not metrics:
-        return [f"{model_version} has no per-class evaluation metrics."]
-    problems = _evaluation_problems(model_version)
+        return [f"{model_version} has no per-class evaluation metrics.", *site]
+    problems = [*site, *_evaluation_problems(model_version)]
     for cls, values in metrics.items():
         for metric, limit in (("sensitivity", min_sens), ("specificity", min_spec)):
             value = (values.get(metric) or {}).get("value")

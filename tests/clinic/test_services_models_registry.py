@@ -200,6 +200,17 @@ def test_it_refuses_a_version_without_recorded_provenance():
     assert any("does not record how it was made" in p for p in problems)
 
 
+def test_it_refuses_a_site_model_not_yet_calibrated_to_the_laboratory():
+    mv = ModelVersionFactory()
+    mv.metadata.setdefault("model_kwargs", {})["site_standardised"] = True
+    mv.save()
+    problems = services.model_version_promotion_problems(mv)
+    assert any("must first be calibrated" in p for p in problems)
+    mv.metadata["site_calibration"] = {"site": "Lab A", "n_recordings": 20}
+    mv.save()
+    assert services.model_version_promotion_problems(mv) == []
+
+
 def test_promotion_and_rollback_record_their_reasons():
     admin = make_user("admin")
     old, new = ModelVersionFactory(), ModelVersionFactory()

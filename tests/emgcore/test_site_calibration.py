@@ -72,6 +72,7 @@ def uncalibrated(records, tmp_path_factory):
     model.set_from_sklearn(pipe)
     path = tmp_path_factory.mktemp("site") / "site.pt"
     save_checkpoint(path, model, meta)
+    path.with_suffix(".md").write_text("# A site model\n", encoding="utf-8")
     return path
 
 
@@ -107,6 +108,9 @@ def test_the_statistics_are_those_of_the_windows_predict_reads(
     assert [r["name"] for r in info["recordings"]] == [p.name for p in records["calib"]]
     assert all(len(r["sha256"]) == 64 for r in info["recordings"])
     assert meta["preprocess"] == load_checkpoint(DEFAULT)[1]["preprocess"]
+    card = out.with_suffix(".md").read_text(encoding="utf-8")
+    assert card.startswith("# A site model")
+    assert "Site calibration: standardised to Lab A on 20 recordings" in card
     mean, spread, n = site_statistics(
         model, meta, [read_recording(p) for p in records["calib"][:3]]
     )
