@@ -82,20 +82,19 @@ def window_rows(
     """
     from emgcore.gate import ModelInput
     from emgcore.inference import model_windows
+    from emgcore.models.feature_linear import feature_names
 
     # The model is being calibrated right now, so the "site" reason is waived.
     model_input = replace(ModelInput.from_metadata(metadata), site_calibrated=True)
     found = model_windows(recording, metadata, model_input=model_input)
     units = [r for r in found.verdict.reasons if r.code == "units"]
     if units:
-        name = recording.source.get("path") or recording.source.get("name") or ""
+        name = recording.source.get("path") or "(unnamed)"
         raise InvalidRecordingError(
-            f"Recording {name or '(unnamed)'} cannot be used for site calibration: "
-            f"{units[0].message}"
+            f"Recording {name} cannot be used for site calibration: {units[0].message}"
         )
-    n_features = int(model.site_center.shape[0])
     if len(found.windows) == 0:
-        return np.zeros((0, n_features))
+        return np.zeros((0, len(feature_names())))
     rows = []
     with torch.inference_mode():
         for start in range(0, len(found.windows), BATCH):
