@@ -60,3 +60,6 @@ $PY -m studies.calibration_variants --runs $RUNS \
 $PY -m studies.confounds --runs $RUNS
 # The shipped model (models/disease/default.pt + card), its metrics from the units above.
 $PY -m studies.shipped_model --runs $RUNS --method window-linear --out models/disease/default.pt
+# The opt-in site-standardised model (shipped uncalibrated; docs/OPERATIONS.md).
+$PY -m studies.shipped_model --runs $RUNS --method window-linear-sitenorm --site-norm \
+  --out models/disease/site_standardised.pt

@@ -43,9 +43,7 @@ def _temperature(model, table, part: Part) -> float:
 
     from studies.window_linear import _clean
 
-    logits = [
-        model.decision_function(_clean(table.rows_of(r.record))) for r in part.records
-    ]
+    logits = [model.decision_function(_clean(table.rows_for(r))) for r in part.records]
     best = (np.inf, 1.0)
     for t in TEMPERATURES:
         nll = 0.0
@@ -156,7 +154,38 @@ def provenance(records) -> tuple[dict[str, Any], dict[str, Any]]:
     return evaluation, {"datasets": DATASET.split("+"), **common}
 
 
-def build(runs: Path, method: str, out: Path, seed: int = 0) -> dict[str, Any]:
+def _check_copy(model, pipeline, ws, table, site_norm: bool) -> None:
+    """The torch copy must give the pipeline's probabilities on real windows.
+
+    A site-standardised model is checked with one site's statistics set
+    (Mendeley's, on its windows) and shipped without any: each laboratory sets
+    its own (``python -m emgcore site-calibrate``).
+    """
+    import torch
+
+    from studies.window_linear import _clean
+
+    idx = np.arange(0, len(ws.X), max(1, len(ws.X) // 64))
+    rows = _clean(table.X[idx])
+    if site_norm:
+        ids = np.asarray(ws.recording_ids).astype(str)
+        idx = np.flatnonzero(np.char.startswith(ids, "mendeley:"))[::8][:64]
+        mean, spread = table.stats["mendeley"]
+        rows = (_clean(table.base.X[idx]) - mean) / spread
+        model.set_site_statistics(mean, spread)
+    with torch.no_grad():
+        p_torch = torch.softmax(model(torch.from_numpy(ws.X[idx])), dim=1).numpy()
+    gap = float(np.abs(p_torch - pipeline.predict_proba(_clean(rows))).max())
+    if site_norm:
+        n = len(model.site_center)
+        model.set_site_statistics(np.zeros(n), np.ones(n))
+    if gap > 1e-4:
+        raise SystemExit(f"FeatureLinear differs from the pipeline by {gap:.2g}.")
+
+
+def build(
+    runs: Path, method: str, out: Path, seed: int = 0, site_norm: bool = False
+) -> dict[str, Any]:
     from emgcore.checkpoint import save_checkpoint
     from emgcore.config import PreprocessConfig
     from emgcore.datasets.clinical import clinical_records
@@ -170,29 +199,34 @@ def build(runs: Path, method: str, out: Path, seed: int = 0) -> dict[str, Any]:
     train_ids, val_ids = _val_split(persons, persons, np.random.default_rng([seed, 18]))
     part = lambda ids: Part([r for r in records if r.subject in set(ids)], None)  # noqa: E731
     train, val = part(train_ids), part(val_ids)
-    method_obj = WindowLinear(seed=seed, weightings=("person", "record"))
+    method_obj = WindowLinear(
+        seed=seed, weightings=("person", "record"), site_norm=site_norm
+    )
     fitted = method_obj.select_and_fit(train, val)
     info = fitted.info
     temperature = _temperature(fitted.model, fitted.table, val)
-    X, y, w, _ = _stack(fitted.table, Part(records, None), info["weighting"])
+    config = (info["window_s"], info["sub_window_s"])
+    table = fitted.table
+    if site_norm:
+        from studies.site_norm import SiteNormTable, site_stats
+
+        # The final fit standardises each site by ALL its people (the
+        # selection above used its training people only).
+        base = method_obj.base_table(config)
+        table = SiteNormTable(base, site_stats(base, records))
+    X, y, w, _ = _stack(table, Part(records, None), info["weighting"])
     final = _pipeline(info["C"])
     final.fit(_clean(X), y, logisticregression__sample_weight=w)
 
     ws = clinical_windows_4k(info["window_s"])
     model = FeatureLinear(
-        n_times=ws.n_times, sfreq=ws.sfreq, sub_window_s=info["sub_window_s"]
+        n_times=ws.n_times,
+        sfreq=ws.sfreq,
+        sub_window_s=info["sub_window_s"],
+        site_standardised=site_norm,
     )
     model.set_from_sklearn(final)
-    # The torch copy must give the pipeline's probabilities on real windows.
-    import torch
-
-    idx = np.arange(0, len(ws.X), max(1, len(ws.X) // 64))
-    with torch.no_grad():
-        p_torch = torch.softmax(model(torch.from_numpy(ws.X[idx])), dim=1).numpy()
-    p_sk = final.predict_proba(_clean(fitted.table.X[idx]))
-    gap = float(np.abs(p_torch - p_sk).max())
-    if gap > 1e-4:
-        raise SystemExit(f"FeatureLinear differs from the pipeline by {gap:.2g}.")
+    _check_copy(model, final, ws, table, site_norm)
 
     evaluation, training_data = provenance(records)
     # The preprocessing of studies.cnn_method.clinical_windows_4k, which the
@@ -217,6 +251,7 @@ def build(runs: Path, method: str, out: Path, seed: int = 0) -> dict[str, Any]:
     }
     command = (
         f"python -m studies.shipped_model --runs {runs} --method {method} --out {out}"
+        + (" --site-norm" if site_norm else "")
     )
     sha = save_checkpoint(
         out,
@@ -224,7 +259,11 @@ def build(runs: Path, method: str, out: Path, seed: int = 0) -> dict[str, Any]:
         {
             "class_names": list(CLASSES),
             "preprocess": pre.to_dict(),
-            "train": {"stage": "logistic regression on window features", **info},
+            "train": {
+                "stage": "logistic regression on window features"
+                + (", standardised within each site" if site_norm else ""),
+                **info,
+            },
             "dataset": {"name": DATASET, "split_hash": None},
             "metrics": metrics,
             "seed": seed,
@@ -244,8 +283,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", required=True, type=Path)
     ap.add_argument("--method", default="window-linear")
     ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument(
+        "--site-norm",
+        action="store_true",
+        help="a site-standardised model, shipped uncalibrated (studies.site_norm)",
+    )
     args = ap.parse_args(argv)
-    print(json.dumps(build(args.runs, args.method, args.out), indent=1))
+    result = build(args.runs, args.method, args.out, site_norm=args.site_norm)
+    print(json.dumps(result, indent=1))
     return 0
 
 
