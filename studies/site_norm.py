@@ -36,8 +36,10 @@ Stats = dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]]
 
 
 def _moments(rows: list[NDArray]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    X = _clean(np.concatenate(rows)) if rows else np.zeros((0, 0))
-    return np.nanmean(X, axis=0), np.nanstd(X, axis=0) + 1e-9
+    # The app's site calibration computes the same statistics; one definition.
+    from emgcore.site_calibration import moments
+
+    return moments(rows)
 
 
 def site_stats(table: WindowTable, records: Any) -> Stats:
