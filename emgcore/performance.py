@@ -44,9 +44,20 @@ def expected_performance(metadata: dict[str, Any]) -> dict[str, Any]:
         if per_recording:
             head += ", judged one recording at a time"
         head += f", balanced accuracy {ba:.2f})" if ba is not None else ")"
+    text = head + ": " + "; ".join(parts) + "."
+    cross = figures.get("cross_site") or {}
+    if (metadata.get("model_kwargs") or {}).get("site_standardised") and cross:
+        # Calibrated to a laboratory it was not fitted on, the cross-site test
+        # is the closer guide than the pooled figures above.
+        low, high = min(cross.values()), max(cross.values())
+        text += (
+            " At a laboratory other than the two it was fitted on, after its site "
+            f"calibration, the cross-site test gave {low:.2f}-{high:.2f} balanced "
+            "accuracy per person; validate it on your own patients."
+        )
     return {
         "known": True,
-        "text": head + ": " + "; ".join(parts) + ".",
+        "text": text,
         "balanced_accuracy": ba,
         "n_people": n,
         "per_class": {

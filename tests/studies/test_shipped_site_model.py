@@ -56,3 +56,15 @@ def test_calibrating_on_a_site_gives_the_statistics_its_evaluation_used(
     assert np.allclose(model.site_center.numpy(), mean, rtol=1e-9, atol=1e-9)
     assert np.allclose(model.site_scale.numpy(), spread, rtol=1e-9, atol=1e-9)
     assert predict(read_recording(files[0]), out).probabilities is not None
+
+
+def test_its_expected_performance_names_the_cross_site_figures() -> None:
+    from emgcore.performance import expected_performance
+
+    _, meta = load_checkpoint(SHIPPED)
+    text = expected_performance(meta)["text"]
+    assert "one recording at a time" in text
+    assert "cross-site test gave 0.70-0.93" in text
+    # The default model (no site standardisation) says nothing of the kind.
+    _, default = load_checkpoint(SHIPPED.with_name("default.pt"))
+    assert "cross-site" not in expected_performance(default)["text"]
