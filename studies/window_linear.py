@@ -199,6 +199,44 @@ class WindowMethod:
 
         return SiteNormTable(base, self.split_stats[config])
 
+    def select_and_fit(self, train: Part, val: Part) -> _Fitted:
+        """Every window configuration x weighting x :meth:`candidates` model,
+        fitted on the training people and scored by person-level balanced
+        accuracy of the VALIDATION people; the best one is kept as fitted."""
+        from studies.feature_methods import _person_ba
+
+        self.prepare(train)
+        best, scores = None, {}
+        for config in self.configs:
+            table = self.table(config)
+            for weighting in self.weightings:
+                X, y, w, _ = _stack(table, train, weighting)
+                for label, model in self.candidates(X, y, w, weighting):
+                    pv = record_proba(model, table, val)
+                    key = f"window {config[0]:g} s / sub {config[1]:g} s / {label}"
+                    scores[key] = round(_person_ba(val, pv), 4)
+                    if best is None or scores[key] > best[0]:
+                        best = (scores[key], key, model, pv, config, weighting)
+        _, key, model, pv, config, weighting = best
+        fitted = _Fitted(model, self.table(config))
+        fitted.info = {
+            "chosen": key,
+            "window_s": config[0],
+            "sub_window_s": config[1],
+            **self.extra_info(model, weighting),
+            "val_person_ba": scores,
+            "val_proba": pv.tolist(),
+        }
+        return fitted
+
+    def candidates(self, X, y, w, weighting: str):
+        """(label, fitted model) pairs to choose among; subclasses define them."""
+        raise NotImplementedError
+
+    def extra_info(self, model, weighting: str) -> dict[str, Any]:
+        """What the unit records of the chosen model beyond its window."""
+        return {}
+
     def prepare(self, train: Part) -> None:
         """Per-split state from the TRAINING people only (site statistics)."""
         if self.site_norm:
@@ -216,34 +254,15 @@ class WindowLinear(WindowMethod):
     name: str = "window-linear"
     c_values: tuple[float, ...] = C_VALUES
 
-    def select_and_fit(self, train: Part, val: Part) -> _Fitted:
-        from studies.feature_methods import _person_ba
+    def candidates(self, X, y, w, weighting: str):
+        """(label, fitted model) for each C, in order."""
+        for c in self.c_values:
+            model = _pipeline(c)
+            model.fit(_clean(X), y, logisticregression__sample_weight=w)
+            label = f"C={c:g}"
+            if len(self.weightings) > 1:
+                label += f" / {weighting} weights"
+            yield label, model
 
-        self.prepare(train)
-        best, scores = None, {}
-        for config in self.configs:
-            table = self.table(config)
-            for weighting in self.weightings:
-                X, y, w, _ = _stack(table, train, weighting)
-                for c in self.c_values:
-                    model = _pipeline(c)
-                    model.fit(_clean(X), y, logisticregression__sample_weight=w)
-                    pv = record_proba(model, table, val)
-                    key = f"window {config[0]:g} s / sub {config[1]:g} s / C={c:g}"
-                    if len(self.weightings) > 1:
-                        key += f" / {weighting} weights"
-                    scores[key] = round(_person_ba(val, pv), 4)
-                    if best is None or scores[key] > best[0]:
-                        best = (scores[key], key, model, pv, config, weighting)
-        _, key, model, pv, config, weighting = best
-        fitted = _Fitted(model, self.table(config))
-        fitted.info = {
-            "chosen": key,
-            "window_s": config[0],
-            "sub_window_s": config[1],
-            "C": float(model.steps[-1][1].C),
-            "weighting": weighting,
-            "val_person_ba": scores,
-            "val_proba": pv.tolist(),
-        }
-        return fitted
+    def extra_info(self, model, weighting: str) -> dict[str, Any]:
+        return {"C": float(model.steps[-1][1].C), "weighting": weighting}

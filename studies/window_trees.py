@@ -17,10 +17,9 @@ took minutes instead of seconds).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from studies.feature_methods import _clean, _person_ba
-from studies.window_linear import WindowMethod, _Fitted, _stack, record_proba
+from studies.feature_methods import _clean
+from studies.window_linear import WindowMethod
 
 #: Tree settings chosen among on validation people (learning rate 0.05,
 #: at least 40 windows a leaf, L2 1.0, no early stopping: early stopping would
@@ -52,34 +51,17 @@ class WindowTrees(WindowMethod):
     name: str = "window-trees"
     weightings: tuple[str, ...] = ("record",)
 
-    def select_and_fit(self, train: Any, val: Any) -> _Fitted:
-        self.prepare(train)
-        best, scores = None, {}
-        for config in self.configs:
-            table = self.table(config)
-            for weighting in self.weightings:
-                X, y, w, _ = _stack(table, train, weighting)
-                # Mean weight 1 keeps min_samples_leaf's meaning in windows.
-                w = w * len(w) / w.sum()
-                for params in GRID:
-                    model = _trees(params, self.seed)
-                    model.fit(_clean(X), y, sample_weight=w)
-                    pv = record_proba(model, table, val)
-                    key = (
-                        f"window {config[0]:g} s / sub {config[1]:g} s / "
-                        f"{params['max_iter']} trees of {params['max_leaf_nodes']} "
-                        f"leaves / {weighting} weights"
-                    )
-                    scores[key] = round(_person_ba(val, pv), 4)
-                    if best is None or scores[key] > best[0]:
-                        best = (scores[key], key, model, pv, config)
-        _, key, model, pv, config = best
-        fitted = _Fitted(model, self.table(config))
-        fitted.info = {
-            "chosen": key,
-            "window_s": config[0],
-            "sub_window_s": config[1],
-            "val_person_ba": scores,
-            "val_proba": pv.tolist(),
-        }
-        return fitted
+    def candidates(self, X, y, w, weighting: str):
+        """(label, fitted model) for each tree setting of :data:`GRID`."""
+        # Mean weight 1 keeps min_samples_leaf's meaning in windows.
+        w = w * len(w) / w.sum()
+        for params in GRID:
+            model = _trees(params, self.seed)
+            model.fit(_clean(X), y, sample_weight=w)
+            yield (
+                (
+                    f"{params['max_iter']} trees of {params['max_leaf_nodes']} "
+                    f"leaves / {weighting} weights"
+                ),
+                model,
+            )
