@@ -154,7 +154,7 @@ def provenance(records) -> tuple[dict[str, Any], dict[str, Any]]:
     return evaluation, {"datasets": DATASET.split("+"), **common}
 
 
-def _check_copy(model, pipeline, ws, table, site_norm: bool) -> None:
+def _check_copy(model, pipeline, ws, table, site_of: dict[str, str] | None) -> None:
     """The torch copy must give the pipeline's probabilities on real windows.
 
     A site-standardised model is checked with one site's statistics set
@@ -167,9 +167,11 @@ def _check_copy(model, pipeline, ws, table, site_norm: bool) -> None:
 
     idx = np.arange(0, len(ws.X), max(1, len(ws.X) // 64))
     rows = _clean(table.X[idx])
+    site_norm = site_of is not None
     if site_norm:
         ids = np.asarray(ws.recording_ids).astype(str)
-        idx = np.flatnonzero(np.char.startswith(ids, "mendeley:"))[::8][:64]
+        sites = np.array([site_of[r] for r in ids])
+        idx = np.flatnonzero(sites == "mendeley")[::8][:64]
         mean, spread = table.stats["mendeley"]
         rows = (_clean(table.base.X[idx]) - mean) / spread
         model.set_site_statistics(mean, spread)
@@ -226,7 +228,8 @@ def build(
         site_standardised=site_norm,
     )
     model.set_from_sklearn(final)
-    _check_copy(model, final, ws, table, site_norm)
+    site_of = {r.record: r.site for r in records} if site_norm else None
+    _check_copy(model, final, ws, table, site_of)
 
     evaluation, training_data = provenance(records)
     # The preprocessing of studies.cnn_method.clinical_windows_4k, which the
