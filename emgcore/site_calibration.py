@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -110,27 +110,6 @@ def moments(
     X = np.concatenate([np.asarray(r, dtype=np.float64) for r in rows])
     X = np.where(np.isfinite(X), X, np.nan)
     return np.nanmean(X, axis=0), np.nanstd(X, axis=0) + SPREAD_EPS
-
-
-def site_statistics(
-    model: Any, metadata: dict[str, Any], recordings: Iterable[Recording]
-) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
-    """``(mean, spread, n_windows)`` over the analysable windows of ``recordings``.
-
-    Raises
-    ------
-    InvalidRecordingError
-        If a recording has no physical units, or none has a usable window.
-    """
-    rows = [window_rows(model, metadata, rec) for rec in recordings]
-    rows = [r for r in rows if len(r)]
-    if not rows:
-        raise InvalidRecordingError(
-            "None of the recordings has a window that can be analysed, so no site "
-            "statistics can be computed."
-        )
-    mean, spread = moments(rows)
-    return mean, spread, int(sum(len(r) for r in rows))
 
 
 def calibrate_site(

@@ -20,7 +20,6 @@ from emgcore.models.feature_linear import window_features
 from emgcore.site_calibration import (
     calibrate_site,
     moments,
-    site_statistics,
     window_rows,
 )
 
@@ -111,11 +110,6 @@ def test_the_statistics_are_those_of_the_windows_predict_reads(
     card = out.with_suffix(".md").read_text(encoding="utf-8")
     assert card.startswith("# A site model")
     assert "Site calibration: standardised to Lab A on 20 recordings" in card
-    mean, spread, n = site_statistics(
-        model, meta, [read_recording(p) for p in records["calib"][:3]]
-    )
-    assert n == sum(len(r) for r in rows[:3])
-    np.testing.assert_allclose(mean, np.nanmean(X[:n], axis=0), atol=1e-9)
 
 
 def test_predict_refuses_before_calibration_and_answers_after(
